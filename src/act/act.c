@@ -1,0 +1,422 @@
+/* Activation objects: built-in lookup and "name:p=v" parsing, libmatheval expressions, and
+ * the numerical structure analysis shared by both (sign changes of f' bracketed on a dense
+ * grid, refined with GSL's Brent solver, then polished by Newton on f'). */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_roots.h>
+#include <matheval.h>
+
+#include "actfit/act.h"
+#include "core/util.h"
+
+struct actfit_act {
+  const actfit_act_type *type; /* NULL for expressions */
+  double params[ACTFIT_ACT_MAX_PARAMS];
+  char *expr;
+  void *ev[3]; /* libmatheval evaluators for f, f', f'' */
+  actfit_act_structure st;
+};
+
+/* libmatheval stores variable values inside the tree: evaluation is not reentrant. */
+static pthread_mutex_t expr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const actfit_act_type *actfit_act_type_find(const char *name)
+{
+  for (const actfit_act_type *t = actfit_act_types; t->name; t++)
+    if (strcmp(t->name, name) == 0)
+      return t;
+  return NULL;
+}
+
+void actfit_act_eval(const actfit_act *a, double x, double out[3])
+{
+  if (a->type) {
+    a->type->eval(a->params, x, out);
+    return;
+  }
+  pthread_mutex_lock(&expr_lock);
+  for (int i = 0; i < 3; i++)
+    out[i] = evaluator_evaluate_x(a->ev[i], x);
+  pthread_mutex_unlock(&expr_lock);
+}
+
+double actfit_act_f(const actfit_act *a, double x)
+{
+  double o[3];
+  actfit_act_eval(a, x, o);
+  return o[0];
+}
+
+double actfit_act_df(const actfit_act *a, double x)
+{
+  double o[3];
+  actfit_act_eval(a, x, o);
+  return o[1];
+}
+
+double actfit_act_d2f(const actfit_act *a, double x)
+{
+  double o[3];
+  actfit_act_eval(a, x, o);
+  return o[2];
+}
+
+const actfit_act_structure *actfit_act_get_structure(const actfit_act *a) { return &a->st; }
+const char *actfit_act_name(const actfit_act *a) { return a->type ? a->type->name : "expr"; }
+const char *actfit_act_expr(const actfit_act *a) { return a->expr; }
+int actfit_act_nparams(const actfit_act *a) { return a->type ? a->type->nparams : 0; }
+
+const char *actfit_act_param_name(const actfit_act *a, int i)
+{
+  return (a->type && i >= 0 && i < a->type->nparams) ? a->type->param_names[i] : NULL;
+}
+
+double actfit_act_param(const actfit_act *a, int i)
+{
+  return (a->type && i >= 0 && i < a->type->nparams) ? a->params[i] : NAN;
+}
+
+actfit_status actfit_act_spec(const actfit_act *a, char *buf, size_t n)
+{
+  size_t used = 0;
+  int w;
+  if (!a->type) {
+    w = snprintf(buf, n, "%s", a->expr);
+    return (w < 0 || (size_t)w >= n) ? ACTFIT_EINVAL : ACTFIT_OK;
+  }
+  w = snprintf(buf, n, "%s", a->type->name);
+  if (w < 0 || (size_t)w >= n)
+    return ACTFIT_EINVAL;
+  used = (size_t)w;
+  for (int i = 0; i < a->type->nparams; i++) {
+    w = snprintf(buf + used, n - used, "%c%s=%.17g", i ? ',' : ':', a->type->param_names[i],
+                 a->params[i]);
+    if (w < 0 || (size_t)w >= n - used)
+      return ACTFIT_EINVAL;
+    used += (size_t)w;
+  }
+  return ACTFIT_OK;
+}
+
+void actfit_act_free(actfit_act *a)
+{
+  if (!a)
+    return;
+  for (int i = 0; i < 3; i++)
+    if (a->ev[i])
+      evaluator_destroy(a->ev[i]);
+  free(a->expr);
+  free(a);
+}
+
+/* ---- structure ---------------------------------------------------------------------- */
+
+typedef struct {
+  const actfit_act *a;
+} root_ctx;
+
+static double df_fn(double x, void *p) { return actfit_act_df(((root_ctx *)p)->a, x); }
+
+/* Root of f' in [lo, hi] where f' changes sign: Brent to a bracket of a few ulp, then up
+ * to three Newton steps on f' that are kept only while they shrink |f'|. */
+static double refine_root(const actfit_act *a, double lo, double hi)
+{
+  root_ctx ctx = {a};
+  gsl_function F = {df_fn, &ctx};
+  gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  double r = 0.5 * (lo + hi);
+  if (s && gsl_root_fsolver_set(s, &F, lo, hi) == GSL_SUCCESS) {
+    for (int it = 0; it < 200; it++) {
+      if (gsl_root_fsolver_iterate(s) != GSL_SUCCESS)
+        break;
+      r = gsl_root_fsolver_root(s);
+      double l = gsl_root_fsolver_x_lower(s), h = gsl_root_fsolver_x_upper(s);
+      if (gsl_root_test_interval(l, h, 0.0, 4 * 2.2e-16) == GSL_SUCCESS)
+        break;
+    }
+  }
+  gsl_root_fsolver_free(s);
+  for (int it = 0; it < 3; it++) {
+    double o[3];
+    actfit_act_eval(a, r, o);
+    if (o[1] == 0.0 || o[2] == 0.0 || !isfinite(o[2]))
+      break;
+    double rn = r - o[1] / o[2];
+    if (!(rn >= lo && rn <= hi) || fabs(actfit_act_df(a, rn)) >= fabs(o[1]))
+      break;
+    r = rn;
+  }
+  return r;
+}
+
+static int sgn(double v) { return v > 0 ? 1 : v < 0 ? -1 : 0; }
+
+/* Sample points: step 1/256 on [-32, 32], then geometric to +-1e3, plus kinks +- tiny. */
+static double *sample_points(const actfit_act_structure *st, int *np)
+{
+  int n = 0, cap = 2 * 8192 + 2 * 200 + 4 * ACTFIT_ACT_MAX_KINKS + 4;
+  double *xs = malloc(sizeof *xs * (size_t)cap);
+  if (!xs)
+    return NULL;
+  for (double x = -1e3; x < -32.0; x *= 0.97)
+    xs[n++] = x;
+  for (int i = -8192; i <= 8192; i++)
+    xs[n++] = i / 256.0;
+  int m0 = n;
+  for (double x = 1e3; x > 32.0; x *= 0.97)
+    xs[n++] = x;
+  /* reverse the right tail so points ascend */
+  for (int i = m0, j = n - 1; i < j; i++, j--) {
+    double t = xs[i]; xs[i] = xs[j]; xs[j] = t;
+  }
+  for (int k = 0; k < st->nkinks; k++) {
+    xs[n++] = nextafter(st->kinks[k], -INFINITY);
+    xs[n++] = nextafter(st->kinks[k], INFINITY);
+  }
+  qsort(xs, (size_t)n, sizeof *xs, actfit__cmp_double);
+  *np = n;
+  return xs;
+}
+
+static actfit_status analyse(actfit_act *a)
+{
+  actfit_act_structure *st = &a->st;
+  int n;
+  double *xs = sample_points(st, &n);
+  if (!xs)
+    return ACTFIT_ENOMEM;
+
+  /* parity of f' */
+  st->deriv_even = 1;
+  for (int i = 0; i < n && st->deriv_even; i++) {
+    double x = xs[i];
+    if (x <= 0)
+      continue;
+    double d1 = actfit_act_df(a, x), d2 = actfit_act_df(a, -x);
+    if (!(fabs(d1 - d2) <= 1e-13 * fmax(fabs(d1), fabs(d2))))
+      st->deriv_even = 0;
+  }
+
+  /* monotone branches: split where f' changes strict sign */
+  double crit[ACTFIT_ACT_MAX_BRANCHES];
+  int ctype[ACTFIT_ACT_MAX_BRANCHES], ncrit = 0, overflow = 0;
+  int last = 0;
+  double lastx = -INFINITY;
+  int first_dir = 0;
+  for (int i = 0; i < n; i++) {
+    int s = sgn(actfit_act_df(a, xs[i]));
+    if (s == 0)
+      continue;
+    if (!first_dir)
+      first_dir = s;
+    if (last && s != last) {
+      if (ncrit == ACTFIT_ACT_MAX_BRANCHES - 1) {
+        overflow = 1;
+        break;
+      }
+      crit[ncrit] = refine_root(a, lastx, xs[i]);
+      ctype[ncrit++] = s; /* +1: minimum (f' goes - to +), -1: maximum */
+    }
+    last = s;
+    lastx = xs[i];
+  }
+  free(xs);
+  (void)overflow;
+
+  st->nbranches = ncrit + 1;
+  double lo = -INFINITY;
+  int dir = first_dir;
+  for (int i = 0; i <= ncrit; i++) {
+    double hi = i < ncrit ? crit[i] : INFINITY;
+    st->branches[i].lo = lo;
+    st->branches[i].hi = hi;
+    st->branches[i].dir = (actfit_mono)dir;
+    lo = hi;
+    dir = -dir;
+  }
+  st->has_min = 0;
+  if (ncrit == 1 && ctype[0] == 1) {
+    st->has_min = 1;
+    st->T = crit[0];
+    st->fT = actfit_act_f(a, crit[0]);
+  }
+  return ACTFIT_OK;
+}
+
+/* ---- construction ------------------------------------------------------------------- */
+
+static actfit_act *act_new(void)
+{
+  return calloc(1, sizeof(actfit_act));
+}
+
+actfit_status actfit_act_alloc(const char *spec, actfit_act **out, char *err, size_t errlen)
+{
+  *out = NULL;
+  if (!spec || !*spec) {
+    actfit__seterr(err, errlen, "empty activation name");
+    return ACTFIT_EINVAL;
+  }
+  const char *colon = strchr(spec, ':');
+  size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
+  char name[64];
+  if (nlen >= sizeof name) {
+    actfit__seterr(err, errlen, "unknown activation '%.40s...'", spec);
+    return ACTFIT_EUNKNOWN;
+  }
+  memcpy(name, spec, nlen);
+  name[nlen] = 0;
+  const actfit_act_type *t = actfit_act_type_find(name);
+  if (!t) {
+    actfit__seterr(err, errlen, "unknown activation '%s' (see 'actfit list')", name);
+    return ACTFIT_EUNKNOWN;
+  }
+  actfit_act *a = act_new();
+  if (!a)
+    return ACTFIT_ENOMEM;
+  a->type = t;
+  for (int i = 0; i < t->nparams; i++)
+    a->params[i] = t->defaults[i];
+
+  if (colon && colon[1]) {
+    char buf[512];
+    if (strlen(colon + 1) >= sizeof buf) {
+      actfit__seterr(err, errlen, "parameter list of '%s' too long", name);
+      actfit_act_free(a);
+      return ACTFIT_EPARSE;
+    }
+    strcpy(buf, colon + 1);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      char *eq = strchr(tok, '=');
+      if (!eq) {
+        actfit__seterr(err, errlen, "parameter '%s' of %s needs the form name=value", tok,
+                       name);
+        actfit_act_free(a);
+        return ACTFIT_EPARSE;
+      }
+      *eq = 0;
+      int idx = -1;
+      for (int i = 0; i < t->nparams; i++)
+        if (strcmp(t->param_names[i], tok) == 0)
+          idx = i;
+      if (idx < 0) {
+        actfit__seterr(err, errlen, "%s has no parameter '%s'%s", name, tok,
+                       t->nparams ? "" : " (it takes none)");
+        actfit_act_free(a);
+        return ACTFIT_EUNKNOWN;
+      }
+      double v;
+      if (actfit__parse_double(eq + 1, &v) != 0 || !isfinite(v)) {
+        actfit__seterr(err, errlen, "parameter %s of %s: '%s' is not a finite number", tok,
+                       name, eq + 1);
+        actfit_act_free(a);
+        return ACTFIT_EPARSE;
+      }
+      a->params[idx] = v;
+    }
+  } else if (colon) {
+    actfit__seterr(err, errlen, "empty parameter list after '%s:'", name);
+    actfit_act_free(a);
+    return ACTFIT_EPARSE;
+  }
+  if (t->check) {
+    int bad = t->check(a->params);
+    if (bad >= 0) {
+      actfit__seterr(err, errlen, "parameter %s=%.17g is out of range for %s",
+                     t->param_names[bad], a->params[bad], name);
+      actfit_act_free(a);
+      return ACTFIT_EINVAL;
+    }
+  }
+  a->st.nkinks = t->kinks(a->params, a->st.kinks, a->st.kink_jump);
+  actfit_status s = analyse(a);
+  if (s != ACTFIT_OK) {
+    actfit_act_free(a);
+    return s;
+  }
+  *out = a;
+  return ACTFIT_OK;
+}
+
+actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *err,
+                                    size_t errlen)
+{
+  *out = NULL;
+  if (!expr || !*expr) {
+    actfit__seterr(err, errlen, "empty expression");
+    return ACTFIT_EPARSE;
+  }
+  actfit_act *a = act_new();
+  if (!a || !(a->expr = strdup(expr))) {
+    free(a);
+    return ACTFIT_ENOMEM;
+  }
+  actfit_status st = ACTFIT_OK;
+  pthread_mutex_lock(&expr_lock);
+  char *copy = strdup(expr);
+  a->ev[0] = copy ? evaluator_create(copy) : NULL;
+  free(copy);
+  if (!a->ev[0]) {
+    actfit__seterr(err, errlen, "cannot parse expression '%s'", expr);
+    st = ACTFIT_EPARSE;
+  } else {
+    char **names;
+    int count;
+    evaluator_get_variables(a->ev[0], &names, &count);
+    for (int i = 0; i < count; i++)
+      if (strcmp(names[i], "x") != 0) {
+        actfit__seterr(err, errlen, "expression '%s' uses variable '%s'; only x is allowed",
+                       expr, names[i]);
+        st = ACTFIT_EPARSE;
+        break;
+      }
+  }
+  if (st == ACTFIT_OK) {
+    a->ev[1] = evaluator_derivative_x(a->ev[0]);
+    a->ev[2] = a->ev[1] ? evaluator_derivative_x(a->ev[1]) : NULL;
+    if (!a->ev[1] || !a->ev[2]) {
+      actfit__seterr(err, errlen, "cannot differentiate expression '%s'", expr);
+      st = ACTFIT_EPARSE;
+    }
+  }
+  pthread_mutex_unlock(&expr_lock);
+  if (st == ACTFIT_OK) {
+    double o[3];
+    actfit_act_eval(a, 0.5, o);
+    (void)o;
+    st = analyse(a);
+  }
+  if (st != ACTFIT_OK) {
+    actfit_act_free(a);
+    return st;
+  }
+  *out = a;
+  return ACTFIT_OK;
+}
+
+actfit_status actfit_act_check_domain(const actfit_act *a, double lo, double hi, char *err,
+                                      size_t errlen)
+{
+  const int n = 4096;
+  for (int i = 0; i <= n; i++) {
+    double x = lo + (hi - lo) * i / n;
+    double o[3];
+    actfit_act_eval(a, x, o);
+    for (int k = 0; k < 3; k++)
+      if (!isfinite(o[k])) {
+        static const char *what[3] = {"f", "f'", "f''"};
+        actfit__seterr(err, errlen, "%s(%.17g) = %g is not finite on [%g, %g]", what[k], x,
+                       o[k], lo, hi);
+        return ACTFIT_EDOMAIN;
+      }
+  }
+  return ACTFIT_OK;
+}

@@ -1,0 +1,46 @@
+/* actfit: one command, subcommands from a dispatch table (FFTW tools/fftw-wisdom.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+const cli_command cli_commands[] = {
+  {"list", cmd_list, "list the built-in activations and their structure"},
+  {"show", cmd_show, "structure of one activation and f, f', f'' at given points"},
+  {0}};
+
+static void usage(FILE *out)
+{
+  fprintf(out, "usage: actfit [--version] [--help] COMMAND [ARGS]\n\n"
+               "Fit memory-saving replacements of activation derivatives.\n\ncommands:\n");
+  for (const cli_command *c = cli_commands; c->name; c++)
+    fprintf(out, "  %-8s %s\n", c->name, c->summary);
+  fprintf(out, "\n'actfit COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+  gsl_set_error_handler_off();
+  if (argc < 2) {
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    usage(stdout);
+    return CLI_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("actfit %s\n", actfit_version());
+    return CLI_OK;
+  }
+  for (const cli_command *c = cli_commands; c->name; c++)
+    if (!strcmp(argv[1], c->name))
+      return c->fn(argc - 1, argv + 1);
+  fprintf(stderr, "actfit: unknown command '%s' (see 'actfit --help')\n", argv[1]);
+  return CLI_USAGE;
+}

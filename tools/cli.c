@@ -1,0 +1,60 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/util.h"
+
+void cli_err(const char *sub, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf(stderr, "actfit %s: ", sub);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+actfit_act *cli_act(const char *sub, const char *spec, const char *expr)
+{
+  char err[ACTFIT_ERRLEN] = "";
+  actfit_act *a = NULL;
+  actfit_status s;
+  if (spec && expr) {
+    cli_err(sub, "give an activation name or --expr, not both");
+    return NULL;
+  }
+  if (!spec && !expr) {
+    cli_err(sub, "missing activation (a name from 'actfit list' or --expr EXPR)");
+    return NULL;
+  }
+  s = spec ? actfit_act_alloc(spec, &a, err, sizeof err)
+           : actfit_act_alloc_expr(expr, &a, err, sizeof err);
+  if (s != ACTFIT_OK) {
+    cli_err(sub, "%s", *err ? err : actfit_strerror(s));
+    return NULL;
+  }
+  return a;
+}
+
+int cli_parse_pair(const char *s, double *a, double *b)
+{
+  char buf[128];
+  if (!s || strlen(s) >= sizeof buf)
+    return -1;
+  strcpy(buf, s);
+  char *comma = strchr(buf, ',');
+  if (!comma)
+    return -1;
+  *comma = 0;
+  if (actfit__parse_double(buf, a) || actfit__parse_double(comma + 1, b))
+    return -1;
+  return 0;
+}
+
+int cli_usage_hint(const char *sub)
+{
+  fprintf(stderr, "Try 'actfit %s --help'.\n", sub);
+  return CLI_USAGE;
+}

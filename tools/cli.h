@@ -1,0 +1,31 @@
+/* Helpers shared by the actfit subcommands: exit codes, error lines, activation arguments. */
+#ifndef ACTFIT_CLI_H
+#define ACTFIT_CLI_H
+#include <stdio.h>
+#include "actfit/act.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *summary;
+} cli_command;
+
+extern const cli_command cli_commands[];
+
+/* "actfit SUB: message" on stderr, one line. */
+void cli_err(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Builds the activation from a positional spec or --expr; exactly one must be given.
+ * Prints the error and returns NULL on failure. */
+actfit_act *cli_act(const char *sub, const char *spec, const char *expr);
+
+/* Parses "A,B" into two finite doubles with A < B. */
+int cli_parse_pair(const char *s, double *a, double *b);
+
+/* Standard getopt_long error message for unknown options etc. is printed by getopt;
+ * this prints the "see --help" hint. */
+int cli_usage_hint(const char *sub);
+
+#endif
