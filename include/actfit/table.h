@@ -1,0 +1,91 @@
+/* Tables: the contract between the fitter, the generator and the runtime.  One JSON
+ * document per table (format "actfit-table", version 1), doubles written with %.17g so they
+ * read back bit-exactly; the loader validates every field and names the first bad one. */
+#ifndef ACTFIT_TABLE_H
+#define ACTFIT_TABLE_H
+
+#include <stddef.h>
+#include "actfit/act.h"
+#include "actfit/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ACTFIT_TABLE_FORMAT "actfit-table"
+#define ACTFIT_TABLE_VERSION 1
+#define ACTFIT_TABLE_MAX_BITS 8
+
+typedef enum actfit_method {
+  ACTFIT_METHOD_FEWBIT = 1,
+  ACTFIT_METHOD_INVACT = 2
+} actfit_method;
+
+typedef struct actfit_table {
+  int version;
+  actfit_method method;
+  /* activation: a built-in with parameters, or a user expression */
+  char act_name[64];                   /* "" when expr is set */
+  char *expr;                          /* owned; NULL for built-ins */
+  int nparams;
+  char param_names[ACTFIT_ACT_MAX_PARAMS][32];
+  double params[ACTFIT_ACT_MAX_PARAMS];
+  /* fit settings */
+  char norm[8];                        /* "l2" | "linf" */
+  char weight[256];                    /* "uniform", "gauss:MU,SIGMA", "hist:FILE" */
+  double domain[2];
+  int grid;                            /* DP cells */
+  /* FewBit */
+  int bits;
+  int parity_even;                     /* codes from |x|; borders are then all > 0 */
+  double *borders;                     /* owned; 2^bits - 1 ascending interior borders */
+  double *levels;                      /* owned; 2^bits levels */
+  /* measured errors (NaN when not measured) */
+  double E;                            /* objective after refinement (l2: integral, linf: max) */
+  double E_dp;                         /* objective of the grid DP solution */
+  double max_abs;                      /* max |f' - q| on the domain */
+  double kkt;                          /* stationarity residual of the refined solution */
+  char measured[160];                  /* how the errors were measured */
+  /* wall-clock seconds of DP and refinement; < 0 means "not recorded" (reproducible files) */
+  double time_dp, time_refine;
+} actfit_table;
+
+/* Zeroes *t and sets NaN errors and unrecorded times. */
+ACTFIT_API void actfit_table_init(actfit_table *t);
+/* Frees what t owns; t stays usable after actfit_table_init. */
+ACTFIT_API void actfit_table_destroy(actfit_table *t);
+/* Allocates borders/levels for 2^bits levels (previous ones are freed). */
+ACTFIT_API actfit_status actfit_table_set_bits(actfit_table *t, int bits);
+/* Records the activation (name, parameters or expression). */
+ACTFIT_API actfit_status actfit_table_set_act(actfit_table *t, const actfit_act *act);
+/* Builds the activation a table names. */
+ACTFIT_API actfit_status actfit_table_act(const actfit_table *t, actfit_act **out, char *err,
+                                          size_t errlen);
+
+/* Serialise: *out is a malloc'ed NUL-terminated JSON text the caller frees. */
+ACTFIT_API actfit_status actfit_table_to_json(const actfit_table *t, char **out, char *err,
+                                              size_t errlen);
+/* Parse and validate; on failure t is left destroyed and err names the field. */
+ACTFIT_API actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *err,
+                                                size_t errlen);
+/* File forms.  Saving writes a temporary file beside path and renames it, so a failure
+ * never leaves a half-written table. */
+ACTFIT_API actfit_status actfit_table_load(const char *path, actfit_table *t, char *err,
+                                           size_t errlen);
+ACTFIT_API actfit_status actfit_table_save(const actfit_table *t, const char *path, char *err,
+                                           size_t errlen);
+
+/* code(x): number of borders <= x (|x| for even parity).  nb = 2^bits - 1. */
+ACTFIT_API int actfit_table_code(const actfit_table *t, double x);
+
+/* Atomic write of any buffer (temp file + rename). */
+ACTFIT_API actfit_status actfit_write_file(const char *path, const void *data, size_t len,
+                                           char *err, size_t errlen);
+/* Reads a whole file; *out is malloc'ed, NUL-terminated; *len may be NULL. */
+ACTFIT_API actfit_status actfit_read_file(const char *path, char **out, size_t *len, char *err,
+                                          size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

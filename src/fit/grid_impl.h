@@ -1,0 +1,56 @@
+/* Private to src/fit: the fit context and the inlined segment cost. */
+#ifndef ACTFIT_GRID_IMPL_H
+#define ACTFIT_GRID_IMPL_H
+#include <gsl/gsl_integration.h>
+#include "fit/fit_impl.h"
+
+#define GL_ORDER_PUBLIC 10
+
+typedef struct actfit__ctx {
+  const actfit_act *act;
+  actfit__wfun *wf;
+  const actfit_weight *w;
+  double lo, hi; /* fit domain (folded: [0, max |x|]) */
+  double breaks[ACTFIT_ACT_MAX_KINKS + 2];
+  int nbreaks;
+  gsl_integration_glfixed_table *gl;
+} actfit__ctx;
+
+actfit_status actfit__ctx_init(actfit__ctx *cx, const actfit_act *act, actfit__wfun *wf);
+void actfit__ctx_destroy(actfit__ctx *cx);
+void actfit__fit_domain(const actfit__wfun *wf, double *lo, double *hi);
+int actfit__breaks(const actfit_act *act, const actfit__wfun *wf, double lo, double hi,
+                   double *out, int cap);
+/* what: bit 0 -> S1 = int f'w, bit 1 -> S2 = int (f' - c)^2 w; W always. */
+void actfit__integrate(const actfit__ctx *cx, double u, double v, double c, int what,
+                       double *W, double *S1, double *S2);
+void actfit__range(const actfit_act *act, double u, double v, int ns, double *mn, double *mx,
+                   double *crit);
+actfit_status actfit__grid_build(actfit__ctx *cx, int n, actfit_grid **out);
+
+/* cost over cells j..i-1, evaluated in double-double (see actfit_grid). */
+static inline double actfit__cost(const actfit_grid *g, int j, int i)
+{
+  double *const *p = g->p;
+  double W = (p[0][i] - p[0][j]) + (p[1][i] - p[1][j]);
+  double V = (p[6][i] - p[6][j]) + (p[7][i] - p[7][j]);
+  if (!(W > 0))
+    return V;
+  double q1h, q1l, q2h, q2l;
+  dd_two_sum(p[2][i], -p[2][j], &q1h, &q1l);
+  q1l += p[3][i] - p[3][j];
+  dd_two_sum(q1h, q1l, &q1h, &q1l);
+  dd_two_sum(p[4][i], -p[4][j], &q2h, &q2l);
+  q2l += p[5][i] - p[5][j];
+  /* r + rem = q1^2 / W in double-double */
+  double sh, sl;
+  dd_two_prod(q1h, q1h, &sh, &sl);
+  sl += 2.0 * q1h * q1l;
+  double r = sh / W, ph, pl;
+  dd_two_prod(r, W, &ph, &pl);
+  double rem = (((sh - ph) - pl) + sl) / W;
+  double between = ((q2h - r) + q2l) - rem;
+  return V + (between > 0 ? between : 0.0);
+}
+
+#endif
