@@ -211,7 +211,8 @@ static double refine_l2(const actfit__ctx *cx, const actfit_grid *g, sol *s, dou
         double d = s->W[i] > 0 ? wn * (actfit_act_df(cx->act, bn) - s->l[i]) / s->W[i] : 0;
         up[r] = -0.5 * d; /* d F_i / d b_{i+1} */
       }
-      if (w == 0 || s->l[i - 1] == s->l[i] || !isfinite(dg[r]) || dg[r] == 0) {
+      if (w == 0 || s->l[i - 1] == s->l[i] || !isfinite(dg[r]) || dg[r] == 0 ||
+          (is_break(cx, b) && border_residual(cx, s, i) == 0)) {
         /* frozen border */
         F[r] = 0;
         dg[r] = 1;
