@@ -1,6 +1,8 @@
 /* Activations: f, f', f'' in double and their structure (kinks, parity, monotone branches,
  * minimum).  Built-ins follow PyTorch's definitions and default parameters exactly; user
- * expressions are parsed with libmatheval and differentiated symbolically. */
+ * expressions are parsed with libmatheval and differentiated symbolically.
+ * libactfit turns GSL's abort handler off (gsl_set_error_handler_off) when it is used:
+ * the library reports every failure as an actfit_status. */
 #ifndef ACTFIT_ACT_H
 #define ACTFIT_ACT_H
 

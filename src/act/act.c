@@ -260,6 +260,7 @@ static actfit_act *act_new(void)
 actfit_status actfit_act_alloc(const char *spec, actfit_act **out, char *err, size_t errlen)
 {
   *out = NULL;
+  gsl_set_error_handler_off();
   if (!spec || !*spec) {
     actfit__seterr(err, errlen, "empty activation name");
     return ACTFIT_EINVAL;
@@ -350,6 +351,7 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
                                     size_t errlen)
 {
   *out = NULL;
+  gsl_set_error_handler_off();
   if (!expr || !*expr) {
     actfit__seterr(err, errlen, "empty expression");
     return ACTFIT_EPARSE;

@@ -36,11 +36,39 @@ static double sech2(double x)
   return 4.0 * u / ((1.0 + u) * (1.0 + u));
 }
 
+/* exact product a*b = p + e (Dekker; no FMA needed) */
+static void two_prod(double a, double b, double *p, double *e)
+{
+  double t = 134217729.0 * a, ah = t - (t - a), al = a - ah;
+  t = 134217729.0 * b;
+  double bh = t - (t - b), bl = b - bh;
+  *p = a * b;
+  *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
+}
+
+/* Phi(x) and phi(x) with the rounding of x/sqrt(2) and x^2 compensated to first order:
+ * erfc'(z)/erfc(z) ~ -2z and the error of x^2 is amplified by x^2/2 in exp, so both would
+ * lose ~log2(x^2) bits in the tails otherwise. */
+#define SQRT1_2_LO (-4.8336466567264567e-17) /* 1/sqrt(2) - SQRT1_2 */
+static void gauss_parts(double x, double *Phi, double *phi)
+{
+  double z, ze;
+  two_prod(-x, SQRT1_2, &z, &ze);
+  ze += -x * SQRT1_2_LO;
+  double ec = erfc(z);
+  /* erfc(z + ze) = erfc(z) (1 - (2/sqrt(pi)) e^(-z^2) ze / erfc(z)) to first order */
+  double dz = ec > 0 ? -1.1283791670955126 * exp(-z * z) * ze / ec : 0.0;
+  *Phi = 0.5 * ec * (1.0 + dz);
+  double s, se;
+  two_prod(x, x, &s, &se);
+  *phi = INV_SQRT_2PI * exp(-0.5 * s) * (1.0 - 0.5 * se);
+}
+
 static void ev_gelu(const double *p, double x, double o[3])
 {
   (void)p;
-  double Phi = 0.5 * erfc(-x * SQRT1_2);
-  double phi = INV_SQRT_2PI * exp(-0.5 * x * x);
+  double Phi, phi;
+  gauss_parts(x, &Phi, &phi);
   o[0] = x * Phi;
   o[1] = Phi + x * phi;
   o[2] = phi * (2.0 - x * x);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 
 #include "core/util.h"
@@ -31,6 +32,7 @@ actfit_status actfit_fewbit_eval(const actfit_table *t, const actfit_act *act,
                                  actfit_fewbit_report *rep, char *err, size_t errlen)
 {
   rep->piece_E = NULL;
+  gsl_set_error_handler_off();
   if (t->method != ACTFIT_METHOD_FEWBIT) {
     actfit__seterr(err, errlen, "not a FewBit table");
     return ACTFIT_EINVAL;
@@ -162,6 +164,7 @@ done:
   if (st != ACTFIT_OK && st != ACTFIT_ENOCONV) {
     free(rep->piece_E);
     rep->piece_E = NULL;
+  gsl_set_error_handler_off();
   }
   return st;
 }

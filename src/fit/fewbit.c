@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_vector.h>
 
@@ -431,6 +432,7 @@ actfit_status actfit_fewbit_fit(const actfit_act *act, const actfit_weight *w,
                                 size_t errlen)
 {
   actfit_table_init(t);
+  gsl_set_error_handler_off();
   if (p->bits < 1 || p->bits > ACTFIT_TABLE_MAX_BITS) {
     actfit__seterr(err, errlen, "bits must be 1..%d, got %d", ACTFIT_TABLE_MAX_BITS, p->bits);
     return ACTFIT_EINVAL;

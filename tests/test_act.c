@@ -1,0 +1,279 @@
+/* Activation library: values, derivatives, tails, structure, parameters, expressions. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "actfit/act.h"
+#include "testutil.h"
+
+static actfit_act *mk(const char *spec)
+{
+  actfit_act *a = NULL;
+  char err[ACTFIT_ERRLEN];
+  ck_assert_msg(actfit_act_alloc(spec, &a, err, sizeof err) == ACTFIT_OK, "%s: %s", spec, err);
+  return a;
+}
+
+START_TEST(gelu_derivative_at_one_matches_closed_form)
+{
+  actfit_act *a = mk("gelu");
+  ck_assert_rel(actfit_act_df(a, 1.0), 1.0833154705876864, 2e-16);
+  ck_assert_rel(actfit_act_f(a, 1.0), 0.84134474606854293, 2e-16);
+  actfit_act_free(a);
+}
+END_TEST
+
+START_TEST(known_values_of_builtins)
+{
+  struct { const char *spec; double x, f, df; } v[] = {
+    {"sigmoid", 0, 0.5, 0.25},          {"tanh", 0, 0, 1},
+    {"silu", 0, 0, 0.5},                {"softplus", 0, 0.69314718055994531, 0.5},
+    {"mish", 0, 0, 0.6},                {"elu", -1, -0.63212055882855767, 0.36787944117144233},
+    {"elu:alpha=0.5", -1, -0.31606027941427883, 0.18393972058572117},
+    {"relu", 2, 2, 1},                  {"relu6", 7, 6, 0},
+    {"leaky_relu", -2, -0.02, 0.01},    {"hardswish", 1, 2.0 / 3.0, 5.0 / 6.0},
+    {"hardsigmoid", 0, 0.5, 1.0 / 6.0}, {"hardtanh", 3, 1, 0},
+    {"softsign", 1, 0.5, 0.25},         {"logsigmoid", 0, -0.69314718055994531, 0.5},
+    {"hardshrink", 0.4, 0, 0},          {"softshrink", 1, 0.5, 1},
+    {"celu:alpha=2", -2, -1.2642411176571153, 0.36787944117144233},
+    {"selu", 1, 1.0507009873554805, 1.0507009873554805},
+    {"softplus:beta=2,threshold=10", 6, 6, 1},
+    {"tanhshrink", 1, 0.23840584404423515, 0.58002565838597386},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    actfit_act *a = mk(v[i].spec);
+    double o[3];
+    actfit_act_eval(a, v[i].x, o);
+    ck_assert_msg(fabs(o[0] - v[i].f) <= 4e-16 * fmax(1, fabs(v[i].f)), "%s f(%g) = %.17g",
+                  v[i].spec, v[i].x, o[0]);
+    ck_assert_msg(fabs(o[1] - v[i].df) <= 4e-16 * fmax(1, fabs(v[i].df)), "%s f'(%g) = %.17g",
+                  v[i].spec, v[i].x, o[1]);
+    actfit_act_free(a);
+  }
+}
+END_TEST
+
+/* 8th-order central difference of component c (0: f -> f', 1: f' -> f'') */
+static double fd8(const actfit_act *a, double x, int c, double h)
+{
+  static const double w[4] = {4.0 / 5, -1.0 / 5, 4.0 / 105, -1.0 / 280};
+  double s = 0, p[3], m[3];
+  for (int k = 1; k <= 4; k++) {
+    actfit_act_eval(a, x + k * h, p);
+    actfit_act_eval(a, x - k * h, m);
+    s += w[k - 1] * (p[c] - m[c]);
+  }
+  return s / h;
+}
+
+START_TEST(derivatives_match_finite_differences)
+{
+  for (const actfit_act_type *t = actfit_act_types; t->name; t++) {
+    actfit_act *a = mk(t->name);
+    const actfit_act_structure *st = actfit_act_get_structure(a);
+    for (double x = -7.3; x < 7.3; x += 0.173) {
+      int near = 0;
+      for (int k = 0; k < st->nkinks; k++)
+        near |= fabs(x - st->kinks[k]) < 0.02;
+      if (near)
+        continue;
+      double o[3];
+      actfit_act_eval(a, x, o);
+      double d1 = fd8(a, x, 0, 1e-3), d2 = fd8(a, x, 1, 1e-3);
+      ck_assert_msg(fabs(d1 - o[1]) <= 1e-9 * fmax(1, fabs(o[1])), "%s f'(%g) = %.17g, fd %.17g",
+                    t->name, x, o[1], d1);
+      ck_assert_msg(fabs(d2 - o[2]) <= 1e-8 * fmax(1, fabs(o[2])),
+                    "%s f''(%g) = %.17g, fd %.17g", t->name, x, o[2], d2);
+    }
+    actfit_act_free(a);
+  }
+}
+END_TEST
+
+START_TEST(smooth_builtins_are_accurate_to_a_few_ulp)
+{
+  /* references in long double (64-bit mantissa) */
+  actfit_act *g = mk("gelu"), *s = mk("silu"), *th = mk("tanh"), *sg = mk("sigmoid");
+  for (double x = -30; x <= 30; x += 0.0371) {
+    long double X = x;
+    long double Phi = 0.5L * erfcl(-X / sqrtl(2.0L));
+    long double phi = expl(-0.5L * X * X) / sqrtl(2.0L * 3.14159265358979323846264338327950288L);
+    long double sig = 1.0L / (1.0L + expl(-X));
+    long double ref[4][2] = {{X * Phi, Phi + X * phi},
+                             {X * sig, sig * (1 + X * (1 - sig))},
+                             {tanhl(X), 1.0L / (coshl(X) * coshl(X))},
+                             {sig, expl(-fabsl(X)) / ((1 + expl(-fabsl(X))) * (1 + expl(-fabsl(X))))}};
+    const actfit_act *acts[4] = {g, s, th, sg};
+    for (int k = 0; k < 4; k++) {
+      double o[3];
+      actfit_act_eval(acts[k], x, o);
+      for (int c = 0; c < 2; c++) {
+        double r = (double)ref[k][c];
+        if (fabs(r) < 1e-300)
+          continue;
+        /* f' of gelu and silu has a root (their minimum T): there the error is measured
+         * against the size of the terms that cancel, |sigma| or |Phi| ~ 0.1 */
+        double scale = (c == 1 && k < 2) ? fmax(fabs(r), 0.1) : fabs(r);
+        double ulps = fabs(o[c] - r) / (DBL_EPSILON * scale);
+        double lim = 8;
+        ck_assert_msg(ulps <= lim, "act %d comp %d at x=%g: %.17g vs %.17g (%.1f ulp)", k, c,
+                      x, o[c], r, ulps);
+      }
+    }
+  }
+  actfit_act_free(g);
+  actfit_act_free(s);
+  actfit_act_free(th);
+  actfit_act_free(sg);
+}
+END_TEST
+
+START_TEST(tails_are_finite)
+{
+  for (const actfit_act_type *t = actfit_act_types; t->name; t++) {
+    actfit_act *a = mk(t->name);
+    double xs[] = {-1e3, -700, -40, 40, 700, 1e3};
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+      double o[3];
+      actfit_act_eval(a, xs[i], o);
+      for (int c = 0; c < 3; c++)
+        ck_assert_msg(isfinite(o[c]), "%s: component %d at %g is %g", t->name, c, xs[i], o[c]);
+    }
+    actfit_act_free(a);
+  }
+}
+END_TEST
+
+START_TEST(structure_of_gelu_tanh_hardswish_relu)
+{
+  actfit_act *g = mk("gelu");
+  const actfit_act_structure *st = actfit_act_get_structure(g);
+  ck_assert(st->has_min);
+  ck_assert_rel(st->T, -0.75179152469356, 1e-13);
+  ck_assert(fabs(actfit_act_df(g, st->T)) < 1e-16);
+  ck_assert_int_eq(st->nbranches, 2);
+  ck_assert_int_eq(st->branches[0].dir, ACTFIT_MONO_DEC);
+  ck_assert(!st->deriv_even);
+  actfit_act_free(g);
+
+  actfit_act *t = mk("tanh");
+  st = actfit_act_get_structure(t);
+  ck_assert(st->deriv_even);
+  ck_assert(!st->has_min);
+  ck_assert_int_eq(st->nbranches, 1);
+  actfit_act_free(t);
+
+  actfit_act *h = mk("hardswish");
+  st = actfit_act_get_structure(h);
+  ck_assert_int_eq(st->nkinks, 2);
+  ck_assert(st->kinks[0] == -3.0 && st->kinks[1] == 3.0 && st->kink_jump[0]);
+  ck_assert(st->has_min && st->T == -1.5);
+  actfit_act_free(h);
+
+  actfit_act *r = mk("relu");
+  st = actfit_act_get_structure(r);
+  ck_assert_int_eq(st->nbranches, 1);
+  ck_assert(!st->has_min);
+  actfit_act_free(r);
+
+  actfit_act *ht = mk("hardtanh:min_val=-1,max_val=2");
+  ck_assert(!actfit_act_get_structure(ht)->deriv_even);
+  actfit_act_free(ht);
+}
+END_TEST
+
+START_TEST(parameters_parse_and_bad_ones_are_named)
+{
+  actfit_act *a = mk("softplus:beta=2,threshold=10");
+  ck_assert(actfit_act_param(a, 0) == 2.0 && actfit_act_param(a, 1) == 10.0);
+  char spec[128];
+  ck_assert_int_eq(actfit_act_spec(a, spec, sizeof spec), ACTFIT_OK);
+  ck_assert_str_eq(spec, "softplus:beta=2,threshold=10");
+  actfit_act_free(a);
+
+  struct { const char *spec; actfit_status st; const char *msg; } bad[] = {
+    {"nope", ACTFIT_EUNKNOWN, "unknown activation 'nope'"},
+    {"elu:beta=1", ACTFIT_EUNKNOWN, "no parameter 'beta'"},
+    {"elu:alpha=abc", ACTFIT_EPARSE, "'abc' is not a finite number"},
+    {"elu:alpha", ACTFIT_EPARSE, "name=value"},
+    {"elu:", ACTFIT_EPARSE, "empty parameter list"},
+    {"celu:alpha=0", ACTFIT_EINVAL, "alpha=0 is out of range"},
+    {"softplus:beta=-1", ACTFIT_EINVAL, "beta=-1 is out of range"},
+    {"hardtanh:min_val=2", ACTFIT_EINVAL, "out of range"},
+    {"elu:alpha=inf", ACTFIT_EPARSE, "not a finite number"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char err[ACTFIT_ERRLEN] = "";
+    actfit_act *b = (actfit_act *)1;
+    ck_assert_int_eq(actfit_act_alloc(bad[i].spec, &b, err, sizeof err), bad[i].st);
+    ck_assert_ptr_null(b);
+    ck_assert_msg(strstr(err, bad[i].msg), "%s: '%s' lacks '%s'", bad[i].spec, err, bad[i].msg);
+  }
+}
+END_TEST
+
+START_TEST(expressions_match_builtins_and_errors_are_clear)
+{
+  actfit_act *e = NULL, *s = mk("silu"), *m = mk("mish");
+  char err[ACTFIT_ERRLEN] = "";
+  ck_assert_int_eq(actfit_act_alloc_expr("x/(1+exp(-x))", &e, err, sizeof err), ACTFIT_OK);
+  for (double x = -5; x <= 5; x += 0.25) {
+    ck_assert(fabs(actfit_act_df(e, x) - actfit_act_df(s, x)) < 1e-14);
+    ck_assert(fabs(actfit_act_d2f(e, x) - actfit_act_d2f(s, x)) < 1e-13);
+  }
+  ck_assert(actfit_act_get_structure(e)->has_min);
+  ck_assert_rel(actfit_act_get_structure(e)->T, actfit_act_get_structure(s)->T, 1e-14);
+  ck_assert_str_eq(actfit_act_name(e), "expr");
+  actfit_act_free(e);
+  ck_assert_int_eq(actfit_act_alloc_expr("x*tanh(log(1+exp(x)))", &e, err, sizeof err),
+                   ACTFIT_OK);
+  ck_assert(fabs(actfit_act_df(e, 0.7) - actfit_act_df(m, 0.7)) < 1e-14);
+  actfit_act_free(e);
+
+  struct { const char *x; const char *msg; } bad[] = {
+    {"x+y", "variable 'y'"}, {"x+*", "cannot parse"}, {"", "empty"}, {"sin(", "cannot parse"}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    err[0] = 0;
+    ck_assert_int_eq(actfit_act_alloc_expr(bad[i].x, &e, err, sizeof err), ACTFIT_EPARSE);
+    ck_assert_ptr_null(e);
+    ck_assert_msg(strstr(err, bad[i].msg), "'%s': %s", bad[i].x, err);
+  }
+  ck_assert_int_eq(actfit_act_alloc_expr("log(x)", &e, err, sizeof err), ACTFIT_OK);
+  ck_assert_int_eq(actfit_act_check_domain(e, -1, 1, err, sizeof err), ACTFIT_EDOMAIN);
+  ck_assert(strstr(err, "not finite"));
+  actfit_act_free(e);
+  actfit_act_free(s);
+  actfit_act_free(m);
+}
+END_TEST
+
+START_TEST(status_strings_cover_every_code)
+{
+  for (int s = 0; s < ACTFIT_STATUS_COUNT_; s++) {
+    ck_assert_str_ne(actfit_strerror(s), "unknown status");
+    ck_assert(!strncmp(actfit_status_name(s), "ACTFIT_", 7));
+  }
+  ck_assert_str_eq(actfit_strerror(9999), "unknown status");
+  ck_assert_str_eq(actfit_status_name(ACTFIT_EPARSE), "ACTFIT_EPARSE");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+  Suite *s = suite_create("act");
+  TCase *tc = tcase_create("act");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, gelu_derivative_at_one_matches_closed_form);
+  tcase_add_test(tc, known_values_of_builtins);
+  tcase_add_test(tc, derivatives_match_finite_differences);
+  tcase_add_test(tc, smooth_builtins_are_accurate_to_a_few_ulp);
+  tcase_add_test(tc, tails_are_finite);
+  tcase_add_test(tc, structure_of_gelu_tanh_hardswish_relu);
+  tcase_add_test(tc, parameters_parse_and_bad_ones_are_named);
+  tcase_add_test(tc, expressions_match_builtins_and_errors_are_clear);
+  tcase_add_test(tc, status_strings_cover_every_code);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+TEST_MAIN(suite)
