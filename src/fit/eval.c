@@ -136,19 +136,23 @@ actfit_status actfit_fewbit_eval(const actfit_table *t, const actfit_act *act,
     }
     rep->piece_E[code[i]] += e;
     rep->E += e;
-    /* max error: extremes of f' over the piece on a fine subdivision */
-    int ns = 64;
-    for (int j = 0; j < ns; j++) {
-      double x0 = u + (v - u) * j / ns, x1 = j == ns - 1 ? v : u + (v - u) * (j + 1) / ns;
-      double mn, mx;
-      actfit__range(act, x0, x1, 8, &mn, &mx, NULL);
-      double d = fmax(mx - q.l, q.l - mn);
-      if (d > rep->max_abs) {
-        rep->max_abs = d;
-        rep->max_at = 0.5 * (x0 + x1);
+    /* max error: extremes of f' on a fine subdivision of each smooth part of the piece
+     * (one-sided limits at kinks) */
+    for (int j = 0; j + 1 < npt; j++) {
+      const int ns = 64;
+      for (int m2 = 0; m2 < ns; m2++) {
+        double x0 = pts[j] + (pts[j + 1] - pts[j]) * m2 / ns;
+        double x1 = m2 == ns - 1 ? pts[j + 1] : pts[j] + (pts[j + 1] - pts[j]) * (m2 + 1) / ns;
+        double mn, mx;
+        actfit__range(act, x0, x1, 8, &mn, &mx, NULL);
+        double d = fmax(mx - q.l, q.l - mn);
+        if (d > rep->max_abs) {
+          rep->max_abs = d;
+          rep->max_at = 0.5 * (x0 + x1);
+        }
+        if (actfit__wfun_eval(&wf, 0.5 * (x0 + x1)) > 0)
+          linf = fmax(linf, d);
       }
-      if (actfit__wfun_eval(&wf, 0.5 * (x0 + x1)) > 0)
-        linf = fmax(linf, d);
     }
   }
   if (st == ACTFIT_ENOCONV)
