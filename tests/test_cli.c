@@ -1,0 +1,156 @@
+/* The actfit command line as a user runs it: output, exit codes, one-line errors. */
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* Runs `actfit ARGS`, captures stdout+stderr (or stderr alone), returns the exit code. */
+static int run(const char *args, char *out, size_t n, int only_stderr)
+{
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s %s %s", ACTFIT_CLI, args,
+           only_stderr ? "2>&1 >/dev/null" : "2>&1");
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  size_t len = fread(out, 1, n - 1, p);
+  out[len] = 0;
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int lines(const char *s)
+{
+  int n = 0;
+  for (; *s; s++)
+    n += *s == '\n';
+  return n;
+}
+
+START_TEST(list_shows_all_21_activations)
+{
+  static char out[1 << 16];
+  ck_assert_int_eq(run("list", out, sizeof out, 0), 0);
+  ck_assert(strstr(out, "21 activations"));
+  const char *names[] = {"gelu", "gelu_tanh", "silu", "mish", "softplus", "elu", "celu",
+                         "selu", "sigmoid", "tanh", "logsigmoid", "softsign", "tanhshrink",
+                         "hardswish", "hardsigmoid", "hardtanh", "relu", "relu6",
+                         "leaky_relu", "hardshrink", "softshrink"};
+  for (int i = 0; i < 21; i++) {
+    char pat[32];
+    snprintf(pat, sizeof pat, "\n%s ", names[i]);
+    ck_assert_msg(strstr(out, pat), "list lacks %s", names[i]);
+  }
+}
+END_TEST
+
+START_TEST(show_prints_gelu_derivative_to_17_digits)
+{
+  static char out[1 << 14];
+  ck_assert_int_eq(run("show gelu --x 1", out, sizeof out, 0), 0);
+  ck_assert_msg(strstr(out, "1.0833154705876864"), "%s", out);
+  ck_assert(strstr(out, "T = -0.7517915246935"));
+}
+END_TEST
+
+START_TEST(show_expression_agrees_with_builtin)
+{
+  static char a[1 << 14], b[1 << 14];
+  ck_assert_int_eq(run("show --expr 'x/(1+exp(-x))' --x 0.5", a, sizeof a, 0), 0);
+  ck_assert_int_eq(run("show silu --x 0.5", b, sizeof b, 0), 0);
+  double fa, da, fb, db;
+  const char *pa = strstr(a, "\n0.5 "), *pb = strstr(b, "\n0.5 ");
+  ck_assert(pa && pb);
+  ck_assert_int_eq(sscanf(pa, " 0.5 %lf %lf", &fa, &da), 2);
+  ck_assert_int_eq(sscanf(pb, " 0.5 %lf %lf", &fb, &db), 2);
+  ck_assert(fabs(fa - fb) < 1e-14 && fabs(da - db) < 1e-14);
+}
+END_TEST
+
+START_TEST(bad_input_gives_one_line_and_exit_2)
+{
+  struct { const char *args; const char *msg; int code; } c[] = {
+    {"show --expr 'x+y'", "variable 'y'", 2},
+    {"show --expr 'x+*'", "cannot parse", 2},
+    {"show nope", "unknown activation 'nope'", 2},
+    {"show elu:beta=2", "no parameter 'beta'", 2},
+    {"show gelu --x abc", "not a finite number", 2},
+    {"show", "missing activation", 2},
+    {"frobnicate", "unknown command", 2},
+    {"fewbit gelu", "--bits B is required", 2},
+    {"fewbit gelu --bits 9", "--bits must be an integer 1..8", 2},
+    {"fewbit gelu --bits 2 --domain 3,1", "--domain", 2},
+    {"fewbit gelu --bits 4 --grid 8", "cannot hold 16 levels", 2},
+    {"fewbit gelu --bits 2 --weight gauss:0,0", "SIGMA must be > 0", 2},
+    {"fewbit gelu --bits 2 --weight hist:/nonexistent", "cannot open", 1},
+    {"fewbit --expr 'log(x)' --bits 2 --domain -1,1", "not finite", 2},
+    {"fewbit gelu --bits 2 --norm l3", "--norm must be l2 or linf", 2},
+    {"fewbit gelu --bits 2 --bogus", "Try 'actfit fewbit --help'", 2},
+    {"fewbit gelu --bits 1 -o /nonexistent/dir/t.json", "cannot write", 1},
+    {"eval /nonexistent.json", "cannot open", 1},
+    {"eval " ACTFIT_TEST_DATA "/bad/borders-unsorted.json", "strictly ascending", 2},
+  };
+  for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+    char err[4096];
+    int code = run(c[i].args, err, sizeof err, 1);
+    ck_assert_msg(code == c[i].code, "'%s' exited %d, want %d", c[i].args, code, c[i].code);
+    ck_assert_msg(strstr(err, c[i].msg), "'%s': stderr '%s' lacks '%s'", c[i].args, err,
+                  c[i].msg);
+    int nl = lines(err);
+    /* one line (getopt's own complaint may precede the hint) */
+    ck_assert_msg(nl == 1 || (nl == 2 && strstr(err, "Try")), "'%s': %d lines: %s",
+                  c[i].args, nl, err);
+  }
+}
+END_TEST
+
+START_TEST(help_and_version_everywhere)
+{
+  static char out[1 << 14];
+  const char *subs[] = {"list", "show", "fewbit", "eval"};
+  for (int i = 0; i < 4; i++) {
+    char args[64];
+    snprintf(args, sizeof args, "%s --help", subs[i]);
+    ck_assert_int_eq(run(args, out, sizeof out, 0), 0);
+    ck_assert_msg(strstr(out, "usage: actfit"), "%s", args);
+  }
+  ck_assert_int_eq(run("--version", out, sizeof out, 0), 0);
+  ck_assert(strstr(out, "actfit 0."));
+}
+END_TEST
+
+START_TEST(fewbit_writes_a_table_that_eval_confirms)
+{
+  char dir[] = "/tmp/actfit-cli-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  static char out[1 << 14];
+  char args[512];
+  snprintf(args, sizeof args, "fewbit silu --bits 3 --weight gauss:0,1 -o %s/t.json", dir);
+  ck_assert_int_eq(run(args, out, sizeof out, 0), 0);
+  ck_assert(strstr(out, "KKT residual"));
+  snprintf(args, sizeof args, "eval %s/t.json", dir);
+  ck_assert_int_eq(run(args, out, sizeof out, 0), 0);
+  const char *p = strstr(out, "relative difference ");
+  ck_assert_ptr_nonnull(p);
+  ck_assert(atof(p + 20) < 1e-8);
+  snprintf(args, sizeof args, "rm -rf %s", dir);
+  ck_assert_int_eq(system(args), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+  Suite *s = suite_create("cli");
+  TCase *tc = tcase_create("cli");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, list_shows_all_21_activations);
+  tcase_add_test(tc, show_prints_gelu_derivative_to_17_digits);
+  tcase_add_test(tc, show_expression_agrees_with_builtin);
+  tcase_add_test(tc, bad_input_gives_one_line_and_exit_2);
+  tcase_add_test(tc, help_and_version_everywhere);
+  tcase_add_test(tc, fewbit_writes_a_table_that_eval_confirms);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+TEST_MAIN(suite)

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# actfit set-up: installs what is missing (Debian), configures, builds, and runs a job.
+#   tools/bootstrap.sh          build, then the main job: fit GELU, print errors, write tables
+#   tools/bootstrap.sh test     build, then every test (and, with --sanitize, the ASan/UBSan
+#                               build of the same suite)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-main}
+sanitize=0
+[ "${2:-}" = "--sanitize" ] && sanitize=1
+
+pkgs=(build-essential cmake pkg-config libgsl-dev libcjson-dev check libmatheval-dev gnuplot-nox)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "bootstrap: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: missing packages; run:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# CUDA: login shells put nvcc on PATH; other shells may not.  CMake also looks in CUDA_HOME
+# and /usr/local/cuda itself, so this only makes the choice visible.
+if ! command -v nvcc >/dev/null 2>&1; then
+  for d in "${CUDA_HOME:-}" /usr/local/cuda; do
+    if [ -n "$d" ] && [ -x "$d/bin/nvcc" ]; then
+      export PATH="$d/bin:$PATH"
+      break
+    fi
+  done
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+werror=OFF
+[ "${CI:-}" = true ] && werror=ON
+
+build() { # dir, extra cmake args
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACTFIT_WERROR=$werror "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+case "$mode" in
+main)
+  build build
+  mkdir -p out
+  echo "== actfit: FewBit fits of GELU (uniform on [-10, 10], L2) =="
+  for b in 1 2 3 4; do
+    ./build/actfit fewbit gelu --bits "$b" --quiet -o "out/gelu-${b}bit.json"
+  done
+  echo "tables written to out/"
+  ;;
+test)
+  if [ $sanitize = 1 ]; then
+    build build-asan -DACTFIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir build-asan --output-on-failure -j "$jobs"
+  else
+    build build
+    ctest --test-dir build --output-on-failure -j "$jobs"
+  fi
+  ;;
+*)
+  echo "usage: tools/bootstrap.sh [main|test [--sanitize]]" >&2
+  exit 2
+  ;;
+esac
