@@ -72,7 +72,7 @@ static void search(search_st *s, int lo, int hi, int hint)
   }
 }
 
-static void *run_rows(void *arg)
+ACTFIT__HOT static void *run_rows(void *arg)
 {
   dp_job *jb = arg;
   int hint = jb->jmin;
@@ -86,6 +86,24 @@ static void *run_rows(void *arg)
     hint = s.bestj;
   }
   return NULL;
+}
+
+ACTFIT__HOT static void dense_rows(const actfit_grid *g, const double *prev, double *cur,
+                                   int32_t *am, int jmin, int i0, int i1)
+{
+  for (int i = i0; i < i1; i++) {
+    double best = INFINITY;
+    int bj = -1;
+    for (int j = jmin; j < i; j++) {
+      double v = prev[j] + actfit__cost(g, j, i);
+      if (v < best) {
+        best = v;
+        bj = j;
+      }
+    }
+    cur[i] = best;
+    am[i] = bj;
+  }
 }
 
 static int ncores(void)
@@ -122,19 +140,7 @@ static actfit_status dp_run(const actfit_grid *g, int k, int threads, int dense,
       i0 = n;
     int32_t *am = arg + (size_t)(m - 1) * n1;
     if (dense) {
-      for (int i = i0; i < i1; i++) {
-        double best = INFINITY;
-        int bj = -1;
-        for (int j = m - 1; j < i; j++) {
-          double v = prev[j] + actfit__cost(g, j, i);
-          if (v < best) {
-            best = v;
-            bj = j;
-          }
-        }
-        cur[i] = best;
-        am[i] = bj;
-      }
+      dense_rows(g, prev, cur, am, m - 1, i0, i1);
     } else {
       int rows = i1 - i0, t = threads;
       if (rows < 256 * t)

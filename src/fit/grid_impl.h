@@ -4,7 +4,7 @@
 #include <gsl/gsl_integration.h>
 #include "fit/fit_impl.h"
 
-#define GL_ORDER_PUBLIC 10
+#define GL_ORDER_PUBLIC 6
 
 typedef struct actfit__ctx {
   const actfit_act *act;
@@ -46,9 +46,9 @@ static inline double actfit__cost(const actfit_grid *g, int j, int i)
   double sh, sl;
   dd_two_prod(q1h, q1h, &sh, &sl);
   sl += 2.0 * q1h * q1l;
-  double r = sh / W, ph, pl;
+  double iw = 1.0 / W, r = sh * iw, ph, pl;
   dd_two_prod(r, W, &ph, &pl);
-  double rem = (((sh - ph) - pl) + sl) / W;
+  double rem = (((sh - ph) - pl) + sl) * iw;
   double between = ((q2h - r) + q2l) - rem;
   return V + (between > 0 ? between : 0.0);
 }

@@ -1,0 +1,103 @@
+/* FewBit benchmark (not a test): full fit times for the smooth built-ins, and the pruned
+ * exact DP against the dense O(k N^2) DP as published, measured in the same run with the
+ * same E checked.  Medians of repeated runs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "actfit/fewbit.h"
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, cmpd);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static const char *smooth[] = {"gelu", "gelu_tanh", "silu", "mish", "softplus", "elu",
+                               "celu", "selu", "sigmoid", "tanh", "logsigmoid", "softsign",
+                               "tanhshrink", "hardswish", "hardsigmoid", NULL};
+
+int main(int argc, char **argv)
+{
+  gsl_set_error_handler_off();
+  int reps = argc > 1 ? atoi(argv[1]) : 3;
+  int big = argc > 2 ? atoi(argv[2]) : 65536;
+  char err[ACTFIT_ERRLEN];
+  actfit_weight *w;
+  actfit_weight_alloc("uniform", &w, err, sizeof err);
+
+  printf("# full fit (grid + DP + refinement), N = 4096, uniform [-10, 10], median of %d\n",
+         reps);
+  printf("%-12s %10s %10s %10s %10s\n", "activation", "b=1 ms", "b=2 ms", "b=3 ms", "b=4 ms");
+  double total = 0;
+  for (int a = 0; smooth[a]; a++) {
+    actfit_act *act;
+    actfit_act_alloc(smooth[a], &act, err, sizeof err);
+    printf("%-12s", smooth[a]);
+    for (int b = 1; b <= 4; b++) {
+      double t[32];
+      for (int r = 0; r < reps; r++) {
+        actfit_fewbit_params p;
+        actfit_fewbit_params_init(&p);
+        p.bits = b;
+        actfit_table tb;
+        double t0 = now();
+        actfit_fewbit_fit(act, w, &p, &tb, err, sizeof err);
+        t[r] = now() - t0;
+        actfit_table_destroy(&tb);
+      }
+      double m = median(t, reps);
+      total += m;
+      printf(" %10.2f", 1e3 * m);
+    }
+    printf("\n");
+    actfit_act_free(act);
+  }
+  printf("whole smooth built-in set, b = 1..4: %.2f s\n\n", total);
+
+  printf("# DP only, GELU, uniform [-10, 10], k = 16: pruned exact DP vs dense k N^2 DP\n");
+  printf("%8s %12s %12s %9s %s\n", "N", "pruned ms", "dense ms", "ratio", "same E");
+  actfit_act *g;
+  actfit_act_alloc("gelu", &g, err, sizeof err);
+  for (int n = 1024; n <= big; n *= 2) {
+    actfit_grid *gr;
+    actfit_grid_alloc(g, w, -10, 10, n, 0, &gr, err, sizeof err);
+    int cuts[16], cd[16];
+    double E = 0, Ed = 0, t[32];
+    for (int r = 0; r < reps; r++) {
+      double t0 = now();
+      actfit_dp_l2(gr, 16, 0, cuts, &E);
+      t[r] = now() - t0;
+    }
+    double tp = median(t, reps), td = NAN;
+    if (n <= 8192) {
+      double t0 = now();
+      actfit_dp_l2_dense(gr, 16, cd, &Ed);
+      td = now() - t0;
+    }
+    printf("%8d %12.2f %12.2f %9.1f %s\n", n, 1e3 * tp, 1e3 * td, td / tp,
+           n <= 8192 ? (E == Ed && !memcmp(cuts, cd, sizeof cuts - sizeof(int)) ? "yes" : "NO")
+                     : "-");
+    actfit_grid_free(gr);
+  }
+  actfit_act_free(g);
+  actfit_weight_free(w);
+  return 0;
+}
