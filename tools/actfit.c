@@ -10,11 +10,13 @@ int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_fewbit(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_invact(int argc, char **argv);
 
 const cli_command cli_commands[] = {
   {"list", cmd_list, "list the built-in activations and their structure"},
   {"show", cmd_show, "structure of one activation and f, f', f'' at given points"},
   {"fewbit", cmd_fewbit, "optimal b-bit piecewise-constant fit of f' (writes a table)"},
+  {"invact", cmd_invact, "fit f'(f^-1(y)) so the backward keeps only y (and a bit)"},
   {"eval", cmd_eval, "independent error report of a table"},
   {0}};
 

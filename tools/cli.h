@@ -28,4 +28,8 @@ int cli_parse_pair(const char *s, double *a, double *b);
  * this prints the "see --help" hint. */
 int cli_usage_hint(const char *sub);
 
+struct actfit_table;
+/* Prints an InvAct table's pieces, operation counts and error table. */
+void cli_print_invact(const struct actfit_table *t);
+
 #endif

@@ -5,14 +5,17 @@
 #include <stdlib.h>
 
 #include "actfit/fewbit.h"
+#include "actfit/invact.h"
 #include "cli.h"
 
 static void help(void)
 {
-  printf("usage: actfit eval TABLE.json [--weight W] [--domain A,B]\n\n"
-         "Re-measures a FewBit table, including tables made elsewhere: E by adaptive\n"
-         "quadrature (QAGS) piece by piece, max |f' - q|, and each level's share of E.\n"
-         "The weight and domain default to the table's.\n");
+  printf("usage: actfit eval TABLE.json [--weight W] [--domain A,B] [--points N]\n\n"
+         "Re-measures a table, including tables made elsewhere.\n"
+         "FewBit: E by adaptive quadrature (QAGS) piece by piece, max |f' - q|, and each\n"
+         "level's share of E; the weight and domain default to the table's.\n"
+         "InvAct: the error for exact y over the real line and the per-dtype table against\n"
+         "exact f' with the kernels' float arithmetic (N uniform points, default 1e7).\n");
 }
 
 int cmd_eval(int argc, char **argv)
@@ -20,13 +23,24 @@ int cmd_eval(int argc, char **argv)
   static const struct option opts[] = {{"help", no_argument, 0, 'h'},
                                        {"weight", required_argument, 0, 'w'},
                                        {"domain", required_argument, 0, 'd'},
+                                       {"points", required_argument, 0, 'n'},
                                        {0, 0, 0, 0}};
+  long npoints = 10000000;
   const char *wspec = NULL;
   double a = NAN, b = NAN;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "hw:d:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "hw:d:n:", opts, NULL)) != -1) {
     switch (c) {
+    case 'n': {
+      char *end;
+      npoints = strtol(optarg, &end, 10);
+      if (*end || npoints < 1 || npoints > 1000000000L) {
+        cli_err("eval", "--points must be 1..1e9, got '%s'", optarg);
+        return CLI_USAGE;
+      }
+      break;
+    }
     case 'h': help(); return CLI_OK;
     case 'w': wspec = optarg; break;
     case 'd':
@@ -55,6 +69,21 @@ int cmd_eval(int argc, char **argv)
   int rc = CLI_USAGE;
   if (actfit_table_act(&t, &act, err, sizeof err) != ACTFIT_OK) {
     cli_err("eval", "%s: %s", path, err);
+    goto done;
+  }
+  if (t.method == ACTFIT_METHOD_INVACT) {
+    actfit_table before = t;
+    st = actfit_invact_analyse(&t, act, npoints, 0, err, sizeof err);
+    if (st != ACTFIT_OK) {
+      cli_err("eval", "%s", err);
+      goto done;
+    }
+    printf("table     %s (invact, re-measured)\n", path);
+    cli_print_invact(&t);
+    if (isfinite(before.err_exact_y))
+      printf("table's exact-y error %.3e, re-measured %.3e\n", before.err_exact_y,
+             t.err_exact_y);
+    rc = CLI_OK;
     goto done;
   }
   if (actfit_weight_alloc(wspec ? wspec : t.weight, &w, err, sizeof err) != ACTFIT_OK) {

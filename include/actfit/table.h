@@ -21,6 +21,47 @@ typedef enum actfit_method {
   ACTFIT_METHOD_INVACT = 2
 } actfit_method;
 
+#define ACTFIT_INVACT_MAX_DEG 16
+#define ACTFIT_INVACT_MAX_PIECES 32
+#define ACTFIT_INVACT_MAX_BINADES 48
+
+/* A polynomial piece: p(u) with u = (v - c) s, c = (lo + hi)/2, s = 2/(hi - lo); coef[0] is
+ * the highest degree (Horner order, as the kernels evaluate it). */
+typedef struct actfit_invact_piece {
+  double lo, hi;
+  int deg;
+  double coef[ACTFIT_INVACT_MAX_DEG + 1];
+} actfit_invact_piece;
+
+typedef enum actfit_invact_var {
+  ACTFIT_INVACT_VAR_T = 0,             /* t = sqrt(y - y_min) */
+  ACTFIT_INVACT_VAR_Y = 1              /* y itself */
+} actfit_invact_var;
+
+/* One monotone branch of f, g(y) = f'(f^-1(y)) on it.  Pieces in the branch variable cover
+ * [p[0].lo, p[np-1].hi]; asym_lo / asym_hi apply outside.  With nb > 0, y < 0 and
+ * |y| < 2^binade_top use binade pieces instead (v = |y|, b[i] on
+ * [2^(binade_top-1-i), 2^(binade_top-i))), and asym_zero below the last binade and for
+ * y >= 0. */
+typedef struct actfit_invact_branch {
+  int side;                            /* -1 left (x < T), +1 right, 0 the only branch */
+  actfit_invact_var var;
+  int np;
+  actfit_invact_piece p[ACTFIT_INVACT_MAX_PIECES];
+  double asym_lo, asym_hi;
+  int nb, binade_top;
+  double asym_zero;
+  actfit_invact_piece b[ACTFIT_INVACT_MAX_BINADES];
+} actfit_invact_branch;
+
+/* Errors of g_fit(round(y)) against exact f'(x), per storage dtype (fp32, fp16, bf16), with
+ * the floor: the exact g applied to the same rounded y. */
+typedef struct actfit_invact_err {
+  double max, rms, floor_max, floor_rms;
+} actfit_invact_err;
+
+enum { ACTFIT_DT_FP32, ACTFIT_DT_FP16, ACTFIT_DT_BF16, ACTFIT_DT_COUNT };
+
 typedef struct actfit_table {
   int version;
   actfit_method method;
@@ -45,9 +86,20 @@ typedef struct actfit_table {
   double E_dp;                         /* objective of the grid DP solution */
   double max_abs;                      /* max |f' - q| on the domain */
   double kkt;                          /* stationarity residual of the refined solution */
-  char measured[160];                  /* how the errors were measured */
+  char measured[256];                  /* how the errors were measured */
   /* wall-clock seconds of DP and refinement; < 0 means "not recorded" (reproducible files) */
   double time_dp, time_refine;
+  /* InvAct */
+  int exact;                           /* ACTFIT_EXACT_* of kernels/elem.h, 0: fitted */
+  int bit;                             /* a branch bit s = (x < T) is stored */
+  double T, y_min;
+  double target;
+  int nbranch;                         /* 0 (exact), 1 or 2 (left, right) */
+  actfit_invact_branch *br;            /* owned, nbranch entries */
+  int ops_fma, ops_sqrt, ops_div, ops_log, ops_cmp; /* per element, worst path */
+  double err_exact_y;                  /* max |g_fit(y) - f'(x)| for y = f(x) in double */
+  int have_dtype_err;
+  actfit_invact_err dt[ACTFIT_DT_COUNT][2]; /* [dtype][0: separate bit, 1: bit in y] */
 } actfit_table;
 
 /* Zeroes *t and sets NaN errors and unrecorded times. */
@@ -77,6 +129,9 @@ ACTFIT_API actfit_status actfit_table_save(const actfit_table *t, const char *pa
 
 /* code(x): number of borders <= x (|x| for even parity).  nb = 2^bits - 1. */
 ACTFIT_API int actfit_table_code(const actfit_table *t, double x);
+
+/* Name of an InvAct exact form ("sigmoid", ...); "" for 0. */
+ACTFIT_API const char *actfit_table_exact_name(int exact);
 
 /* Atomic write of any buffer (temp file + rename). */
 ACTFIT_API actfit_status actfit_write_file(const char *path, const void *data, size_t len,

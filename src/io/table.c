@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "actfit/table.h"
+#include "elem.h"
 #include "core/util.h"
 
 void actfit_table_init(actfit_table *t)
@@ -29,6 +30,7 @@ void actfit_table_destroy(actfit_table *t)
   free(t->expr);
   free(t->borders);
   free(t->levels);
+  free(t->br);
   actfit_table_init(t);
 }
 
@@ -124,10 +126,156 @@ static const char *method_name(actfit_method m)
   return m == ACTFIT_METHOD_FEWBIT ? "fewbit" : m == ACTFIT_METHOD_INVACT ? "invact" : NULL;
 }
 
+static const char *const exact_names[] = {
+  "", "sigmoid", "tanh", "softplus", "elu", "celu", "selu", "softsign", "logsigmoid", "relu",
+  "leaky_relu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "shrink", NULL};
+
+const char *actfit_table_exact_name(int exact)
+{
+  return exact > 0 && exact <= ACTFIT_EXACT_SHRINK ? exact_names[exact] : "";
+}
+
+static int finite_piece(const actfit_invact_piece *p)
+{
+  if (!isfinite(p->lo) || !isfinite(p->hi))
+    return 0;
+  for (int i = 0; i <= p->deg; i++)
+    if (!isfinite(p->coef[i]))
+      return 0;
+  return 1;
+}
+
+static cJSON *piece_json(const actfit_invact_piece *p)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddItemToObject(o, "lo", num(p->lo));
+  cJSON_AddItemToObject(o, "hi", num(p->hi));
+  cJSON_AddItemToObject(o, "coeffs", num_array(p->coef, p->deg + 1));
+  return o;
+}
+
+static void add_act(cJSON *root, const actfit_table *t)
+{
+  cJSON *act = cJSON_AddObjectToObject(root, "activation");
+  if (t->expr) {
+    cJSON_AddStringToObject(act, "expr", t->expr);
+  } else {
+    cJSON_AddStringToObject(act, "name", t->act_name);
+    cJSON *p = cJSON_AddObjectToObject(act, "params");
+    for (int i = 0; i < t->nparams; i++)
+      cJSON_AddItemToObject(p, t->param_names[i], num(t->params[i]));
+  }
+}
+
+static char *finish(cJSON *root)
+{
+  char *text = cJSON_Print(root);
+  cJSON_Delete(root);
+  if (!text)
+    return NULL;
+  size_t n = strlen(text);
+  char *withnl = realloc(text, n + 2);
+  if (!withnl) {
+    cJSON_free(text);
+    return NULL;
+  }
+  withnl[n] = '\n';
+  withnl[n + 1] = 0;
+  return withnl;
+}
+
+static const char *const dtype_names[ACTFIT_DT_COUNT] = {"fp32", "fp16", "bf16"};
+
+static actfit_status invact_to_json(const actfit_table *t, char **out, char *err,
+                                    size_t errlen)
+{
+  for (int b = 0; b < t->nbranch; b++) {
+    const actfit_invact_branch *br = &t->br[b];
+    for (int i = 0; i < br->np; i++)
+      if (!finite_piece(&br->p[i])) {
+        actfit__seterr(err, errlen, "refusing to write a non-finite coefficient");
+        return ACTFIT_EINVAL;
+      }
+    for (int i = 0; i < br->nb; i++)
+      if (!finite_piece(&br->b[i])) {
+        actfit__seterr(err, errlen, "refusing to write a non-finite coefficient");
+        return ACTFIT_EINVAL;
+      }
+  }
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "format", ACTFIT_TABLE_FORMAT);
+  cJSON_AddNumberToObject(root, "version", ACTFIT_TABLE_VERSION);
+  cJSON_AddStringToObject(root, "generator", "actfit " ACTFIT_VERSION_STRING);
+  cJSON_AddStringToObject(root, "method", "invact");
+  add_act(root, t);
+  if (t->exact)
+    cJSON_AddStringToObject(root, "exact", exact_names[t->exact]);
+  else
+    cJSON_AddNullToObject(root, "exact");
+  cJSON_AddBoolToObject(root, "bit", t->bit);
+  if (t->bit) {
+    cJSON_AddItemToObject(root, "T", num(t->T));
+    cJSON_AddItemToObject(root, "y_min", num(t->y_min));
+  }
+  if (!t->exact) {
+    cJSON_AddItemToObject(root, "target", num(t->target));
+    cJSON *arr = cJSON_AddArrayToObject(root, "branches");
+    for (int b = 0; b < t->nbranch; b++) {
+      const actfit_invact_branch *br = &t->br[b];
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "side", br->side < 0 ? "left" : br->side > 0 ? "right" : "all");
+      cJSON_AddStringToObject(o, "var", br->var == ACTFIT_INVACT_VAR_T ? "t" : "y");
+      cJSON *ps = cJSON_AddArrayToObject(o, "pieces");
+      for (int i = 0; i < br->np; i++)
+        cJSON_AddItemToArray(ps, piece_json(&br->p[i]));
+      cJSON_AddItemToObject(o, "asymptote_below", num(br->asym_lo));
+      cJSON_AddItemToObject(o, "asymptote_above", num(br->asym_hi));
+      if (br->nb) {
+        cJSON *bo = cJSON_AddObjectToObject(o, "binades");
+        cJSON_AddNumberToObject(bo, "top", br->binade_top);
+        cJSON_AddItemToObject(bo, "asymptote", num(br->asym_zero));
+        cJSON *bs = cJSON_AddArrayToObject(bo, "pieces");
+        for (int i = 0; i < br->nb; i++)
+          cJSON_AddItemToArray(bs, piece_json(&br->b[i]));
+      }
+      cJSON_AddItemToArray(arr, o);
+    }
+  }
+  cJSON *ops = cJSON_AddObjectToObject(root, "ops");
+  cJSON_AddNumberToObject(ops, "fma", t->ops_fma);
+  cJSON_AddNumberToObject(ops, "sqrt", t->ops_sqrt);
+  cJSON_AddNumberToObject(ops, "div", t->ops_div);
+  cJSON_AddNumberToObject(ops, "log", t->ops_log);
+  cJSON_AddNumberToObject(ops, "cmp", t->ops_cmp);
+  cJSON *e = cJSON_AddObjectToObject(root, "errors");
+  if (isfinite(t->err_exact_y))
+    cJSON_AddItemToObject(e, "max_abs_exact_y", num(t->err_exact_y));
+  if (t->measured[0])
+    cJSON_AddStringToObject(e, "measured", t->measured);
+  if (t->have_dtype_err) {
+    cJSON *d = cJSON_AddObjectToObject(e, "dtypes");
+    for (int k = 0; k < ACTFIT_DT_COUNT; k++) {
+      cJSON *dk = cJSON_AddObjectToObject(d, dtype_names[k]);
+      for (int v = 0; v < 2; v++) {
+        cJSON *o = v ? cJSON_AddObjectToObject(dk, "bit_in_y") : dk;
+        const actfit_invact_err *x = &t->dt[k][v];
+        cJSON_AddItemToObject(o, "max", num(x->max));
+        cJSON_AddItemToObject(o, "rms", num(x->rms));
+        cJSON_AddItemToObject(o, "floor_max", num(x->floor_max));
+        cJSON_AddItemToObject(o, "floor_rms", num(x->floor_rms));
+      }
+    }
+  }
+  *out = finish(root);
+  return *out ? ACTFIT_OK : ACTFIT_ENOMEM;
+}
+
 actfit_status actfit_table_to_json(const actfit_table *t, char **out, char *err,
                                    size_t errlen)
 {
   *out = NULL;
+  if (t->method == ACTFIT_METHOD_INVACT)
+    return invact_to_json(t, out, err, errlen);
   if (t->method != ACTFIT_METHOD_FEWBIT) {
     actfit__seterr(err, errlen, "table method %d cannot be written", (int)t->method);
     return ACTFIT_EINVAL;
@@ -147,15 +295,7 @@ actfit_status actfit_table_to_json(const actfit_table *t, char **out, char *err,
   cJSON_AddNumberToObject(root, "version", ACTFIT_TABLE_VERSION);
   cJSON_AddStringToObject(root, "generator", "actfit " ACTFIT_VERSION_STRING);
   cJSON_AddStringToObject(root, "method", method_name(t->method));
-  cJSON *act = cJSON_AddObjectToObject(root, "activation");
-  if (t->expr) {
-    cJSON_AddStringToObject(act, "expr", t->expr);
-  } else {
-    cJSON_AddStringToObject(act, "name", t->act_name);
-    cJSON *p = cJSON_AddObjectToObject(act, "params");
-    for (int i = 0; i < t->nparams; i++)
-      cJSON_AddItemToObject(p, t->param_names[i], num(t->params[i]));
-  }
+  add_act(root, t);
   cJSON *fit = cJSON_AddObjectToObject(root, "fit");
   cJSON_AddStringToObject(fit, "norm", t->norm);
   cJSON_AddStringToObject(fit, "weight", t->weight);
@@ -178,20 +318,8 @@ actfit_status actfit_table_to_json(const actfit_table *t, char **out, char *err,
     cJSON_AddItemToObject(tm, "dp", num(t->time_dp));
     cJSON_AddItemToObject(tm, "refine", num(t->time_refine));
   }
-  char *text = cJSON_Print(root);
-  cJSON_Delete(root);
-  if (!text)
-    return ACTFIT_ENOMEM;
-  size_t n = strlen(text);
-  char *withnl = realloc(text, n + 2);
-  if (!withnl) {
-    cJSON_free(text);
-    return ACTFIT_ENOMEM;
-  }
-  withnl[n] = '\n';
-  withnl[n + 1] = 0;
-  *out = withnl;
-  return ACTFIT_OK;
+  *out = finish(root);
+  return *out ? ACTFIT_OK : ACTFIT_ENOMEM;
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
@@ -282,6 +410,181 @@ static int get_array(const cJSON *o, const char *name, double *v, int n, char *e
   return 0;
 }
 
+static int parse_piece(const cJSON *o, actfit_invact_piece *p, const char *where, char *err,
+                       size_t errlen)
+{
+  char inner[ACTFIT_ERRLEN];
+  if (!cJSON_IsObject(o)) {
+    actfit__seterr(err, errlen, "%s must be an object", where);
+    return -1;
+  }
+  if (get_num(o, "lo", &p->lo, 1, inner, sizeof inner) < 0 ||
+      get_num(o, "hi", &p->hi, 1, inner, sizeof inner) < 0) {
+    actfit__seterr(err, errlen, "%s: %s", where, inner);
+    return -1;
+  }
+  if (!(p->lo < p->hi)) {
+    actfit__seterr(err, errlen, "%s: needs lo < hi", where);
+    return -1;
+  }
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "coeffs");
+  int n = cJSON_IsArray(c) ? cJSON_GetArraySize(c) : -1;
+  if (n < 1 || n > ACTFIT_INVACT_MAX_DEG + 1) {
+    actfit__seterr(err, errlen, "%s: field 'coeffs' must be an array of 1..%d numbers", where,
+                   ACTFIT_INVACT_MAX_DEG + 1);
+    return -1;
+  }
+  p->deg = n - 1;
+  if (get_array(o, "coeffs", p->coef, n, inner, sizeof inner)) {
+    actfit__seterr(err, errlen, "%s: %s", where, inner);
+    return -1;
+  }
+  return 0;
+}
+
+static int get_bool(const cJSON *o, const char *name, int *v, char *err, size_t errlen)
+{
+  const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+  if (!cJSON_IsBool(it)) {
+    actfit__seterr(err, errlen, "field '%s' must be true or false", name);
+    return -1;
+  }
+  *v = cJSON_IsTrue(it);
+  return 0;
+}
+
+static actfit_status parse_invact(const cJSON *root, actfit_table *t, char *err, size_t errlen)
+{
+  const cJSON *ex = cJSON_GetObjectItemCaseSensitive(root, "exact");
+  if (ex && cJSON_IsString(ex)) {
+    for (int i = 1; exact_names[i]; i++)
+      if (!strcmp(exact_names[i], ex->valuestring))
+        t->exact = i;
+    if (!t->exact) {
+      actfit__seterr(err, errlen, "field 'exact' is '%s': no such exact form", ex->valuestring);
+      return ACTFIT_EFORMAT;
+    }
+  } else if (ex && !cJSON_IsNull(ex)) {
+    actfit__seterr(err, errlen, "field 'exact' must be a string or null");
+    return ACTFIT_EFORMAT;
+  }
+  if (get_bool(root, "bit", &t->bit, err, errlen))
+    return ACTFIT_EFORMAT;
+  if (t->bit && (get_num(root, "T", &t->T, 1, err, errlen) < 0 ||
+                 get_num(root, "y_min", &t->y_min, 1, err, errlen) < 0))
+    return ACTFIT_EFORMAT;
+  const cJSON *ops = cJSON_GetObjectItemCaseSensitive(root, "ops");
+  if (cJSON_IsObject(ops)) {
+    int *dst[5] = {&t->ops_fma, &t->ops_sqrt, &t->ops_div, &t->ops_log, &t->ops_cmp};
+    const char *names[5] = {"fma", "sqrt", "div", "log", "cmp"};
+    for (int i = 0; i < 5; i++)
+      if (get_int(ops, names[i], dst[i], err, errlen))
+        return ACTFIT_EFORMAT;
+  }
+  t->err_exact_y = NAN;
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "errors");
+  if (cJSON_IsObject(e)) {
+    if (get_num(e, "max_abs_exact_y", &t->err_exact_y, 0, err, errlen) < 0)
+      return ACTFIT_EFORMAT;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "measured");
+    if (cJSON_IsString(m))
+      snprintf(t->measured, sizeof t->measured, "%s", m->valuestring);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "dtypes");
+    if (cJSON_IsObject(d)) {
+      for (int k = 0; k < ACTFIT_DT_COUNT; k++) {
+        const cJSON *dk = cJSON_GetObjectItemCaseSensitive(d, dtype_names[k]);
+        if (!cJSON_IsObject(dk)) {
+          actfit__seterr(err, errlen, "field 'errors.dtypes.%s' is missing", dtype_names[k]);
+          return ACTFIT_EFORMAT;
+        }
+        for (int v = 0; v < 2; v++) {
+          const cJSON *o = v ? cJSON_GetObjectItemCaseSensitive(dk, "bit_in_y") : dk;
+          actfit_invact_err *x = &t->dt[k][v];
+          if (!cJSON_IsObject(o) || get_num(o, "max", &x->max, 1, err, errlen) < 0 ||
+              get_num(o, "rms", &x->rms, 1, err, errlen) < 0 ||
+              get_num(o, "floor_max", &x->floor_max, 1, err, errlen) < 0 ||
+              get_num(o, "floor_rms", &x->floor_rms, 1, err, errlen) < 0) {
+            actfit__seterr(err, errlen, "field 'errors.dtypes.%s' is malformed", dtype_names[k]);
+            return ACTFIT_EFORMAT;
+          }
+        }
+      }
+      t->have_dtype_err = 1;
+    }
+  }
+  if (t->exact)
+    return ACTFIT_OK;
+  if (get_num(root, "target", &t->target, 1, err, errlen) < 0)
+    return ACTFIT_EFORMAT;
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "branches");
+  int nb = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+  if (nb != (t->bit ? 2 : 1)) {
+    actfit__seterr(err, errlen, "field 'branches' must be an array of %d branch%s",
+                   t->bit ? 2 : 1, t->bit ? "es" : "");
+    return ACTFIT_EFORMAT;
+  }
+  if (!(t->br = calloc((size_t)nb, sizeof *t->br)))
+    return ACTFIT_ENOMEM;
+  t->nbranch = nb;
+  for (int b = 0; b < nb; b++) {
+    const cJSON *o = cJSON_GetArrayItem(arr, b);
+    actfit_invact_branch *br = &t->br[b];
+    char where[96];
+    const char *want = nb == 1 ? "all" : b == 0 ? "left" : "right";
+    const char *side = cJSON_IsObject(o) ? get_str(o, "side", err, errlen) : NULL;
+    if (!side || strcmp(side, want)) {
+      actfit__seterr(err, errlen, "field 'branches'[%d].side must be '%s'", b, want);
+      return ACTFIT_EFORMAT;
+    }
+    br->side = nb == 1 ? 0 : b == 0 ? -1 : 1;
+    const char *var = get_str(o, "var", err, errlen);
+    if (!var || (strcmp(var, "t") && strcmp(var, "y"))) {
+      actfit__seterr(err, errlen, "field 'branches'[%d].var must be 't' or 'y'", b);
+      return ACTFIT_EFORMAT;
+    }
+    br->var = var[0] == 't' ? ACTFIT_INVACT_VAR_T : ACTFIT_INVACT_VAR_Y;
+    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(o, "pieces");
+    int np = cJSON_IsArray(ps) ? cJSON_GetArraySize(ps) : -1;
+    if (np < 1 || np > ACTFIT_INVACT_MAX_PIECES) {
+      actfit__seterr(err, errlen, "field 'branches'[%d].pieces must hold 1..%d pieces", b,
+                     ACTFIT_INVACT_MAX_PIECES);
+      return ACTFIT_EFORMAT;
+    }
+    br->np = np;
+    for (int i = 0; i < np; i++) {
+      snprintf(where, sizeof where, "field 'branches'[%d].pieces[%d]", b, i);
+      if (parse_piece(cJSON_GetArrayItem(ps, i), &br->p[i], where, err, errlen))
+        return ACTFIT_EFORMAT;
+      if (i && !(br->p[i].lo >= br->p[i - 1].hi)) {
+        actfit__seterr(err, errlen, "%s: pieces must be sorted and disjoint", where);
+        return ACTFIT_EFORMAT;
+      }
+    }
+    if (get_num(o, "asymptote_below", &br->asym_lo, 1, err, errlen) < 0 ||
+        get_num(o, "asymptote_above", &br->asym_hi, 1, err, errlen) < 0)
+      return ACTFIT_EFORMAT;
+    const cJSON *bo = cJSON_GetObjectItemCaseSensitive(o, "binades");
+    if (bo) {
+      const cJSON *bs = cJSON_GetObjectItemCaseSensitive(bo, "pieces");
+      int n = cJSON_IsArray(bs) ? cJSON_GetArraySize(bs) : -1;
+      if (n < 1 || n > ACTFIT_INVACT_MAX_BINADES ||
+          get_int(bo, "top", &br->binade_top, err, errlen) ||
+          get_num(bo, "asymptote", &br->asym_zero, 1, err, errlen) < 0 ||
+          br->binade_top < -120 || br->binade_top > 120) {
+        actfit__seterr(err, errlen, "field 'branches'[%d].binades is malformed", b);
+        return ACTFIT_EFORMAT;
+      }
+      br->nb = n;
+      for (int i = 0; i < n; i++) {
+        snprintf(where, sizeof where, "field 'branches'[%d].binades.pieces[%d]", b, i);
+        if (parse_piece(cJSON_GetArrayItem(bs, i), &br->b[i], where, err, errlen))
+          return ACTFIT_EFORMAT;
+      }
+    }
+  }
+  return ACTFIT_OK;
+}
+
 actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *err,
                                      size_t errlen)
 {
@@ -308,8 +611,10 @@ actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *er
     goto done;
   if (strcmp(s, "fewbit") == 0)
     t->method = ACTFIT_METHOD_FEWBIT;
+  else if (strcmp(s, "invact") == 0)
+    t->method = ACTFIT_METHOD_INVACT;
   else
-    FAIL(ACTFIT_EFORMAT, "field 'method' is '%s'; known: fewbit", s);
+    FAIL(ACTFIT_EFORMAT, "field 'method' is '%s'; known: fewbit, invact", s);
 
   const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "activation");
   if (!cJSON_IsObject(act))
@@ -349,6 +654,11 @@ actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *er
              it->string);
       t->params[idx] = it->valuedouble;
     }
+  }
+
+  if (t->method == ACTFIT_METHOD_INVACT) {
+    st = parse_invact(root, t, err, errlen);
+    goto done;
   }
 
   const cJSON *fit = cJSON_GetObjectItemCaseSensitive(root, "fit");

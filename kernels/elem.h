@@ -1,0 +1,273 @@
+/* Per-element math shared by the CPU runtime, the fitter's error analysis and the CUDA
+ * kernels: compiled by gcc as C11 and by nvcc as CUDA C++, so CPU tests exercise the GPU's
+ * arithmetic.  Everything here is float (the storage and compute type of the kernels). */
+#ifndef ACTFIT_ELEM_H
+#define ACTFIT_ELEM_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__CUDACC__)
+#define ACTFIT_HD __host__ __device__ __forceinline__
+#else
+#define ACTFIT_HD static inline
+#endif
+
+#define ACTFIT_RT_MAX_BITS 8
+#define ACTFIT_RT_MAX_DEG 16
+#define ACTFIT_RT_MAX_TPIECES 32
+#define ACTFIT_RT_MAX_BINADES 48
+
+/* ---- storage dtypes: round-to-nearest-even conversions, bit-exact with CUDA's
+ * __float2half_rn / __float2bfloat16_rn ---------------------------------------------- */
+ACTFIT_HD uint32_t actfit_f32_bits(float f)
+{
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+
+ACTFIT_HD float actfit_bits_f32(uint32_t u)
+{
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+ACTFIT_HD uint16_t actfit_f32_to_f16(float f)
+{
+  uint32_t x = actfit_f32_bits(f), sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
+  if (ax >= 0x7f800000u)
+    return (uint16_t)(sign | (ax > 0x7f800000u ? 0x7e00u : 0x7c00u));
+  if (ax >= 0x477ff000u) /* >= 65520 rounds to infinity */
+    return (uint16_t)(sign | 0x7c00u);
+  if (ax < 0x38800000u) { /* below 2^-14: a subnormal half, unit 2^-24 */
+    uint32_t e = ax >> 23;
+    if (e < 102)
+      return (uint16_t)sign;
+    uint32_t mant = (ax & 0x7fffffu) | 0x800000u, shift = 126 - e;
+    uint32_t m = mant >> shift, rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (m & 1)))
+      m++;
+    return (uint16_t)(sign | m);
+  }
+  uint32_t base = (ax - 0x38000000u) >> 13, rem = ax & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (base & 1)))
+    base++;
+  return (uint16_t)(sign | base);
+}
+
+ACTFIT_HD float actfit_f16_to_f32(uint16_t h)
+{
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+  if (e == 0) {
+    float v = (float)m * 5.9604644775390625e-08f; /* 2^-24 */
+    return sign ? -v : v;
+  }
+  if (e == 31)
+    return actfit_bits_f32(sign | 0x7f800000u | (m << 13));
+  return actfit_bits_f32(sign | ((e + 112) << 23) | (m << 13));
+}
+
+ACTFIT_HD uint16_t actfit_f32_to_bf16(float f)
+{
+  uint32_t x = actfit_f32_bits(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u)
+    return (uint16_t)((x >> 16) | 0x40u);
+  x += 0x7fffu + ((x >> 16) & 1u);
+  return (uint16_t)(x >> 16);
+}
+
+ACTFIT_HD float actfit_bf16_to_f32(uint16_t b) { return actfit_bits_f32((uint32_t)b << 16); }
+
+/* "Bit in y": the branch bit s rides in the last mantissa bit of the stored y.  y is rounded
+ * to nearest; if that value's last bit differs from s it moves one ulp (same sign) towards
+ * y, or towards zero on a tie.  The stored value is then used as y itself. */
+ACTFIT_HD uint32_t actfit_elem_pick(uint32_t p, int s, float y, float vm, float vp)
+{
+  if ((int)(p & 1u) == s)
+    return p;
+  if (vm != vm) /* p - 1 crossed to the other sign or is not a value */
+    return p + 1;
+  if (vp != vp)
+    return p - 1;
+  return fabsf(vp - y) < fabsf(vm - y) ? p + 1 : p - 1;
+}
+
+ACTFIT_HD float actfit_elem_store_f32(float y, int s)
+{
+  uint32_t p = actfit_f32_bits(y), mag = p & 0x7fffffffu;
+  float vm = mag ? actfit_bits_f32(p - 1) : NAN, vp = mag < 0x7f7fffffu ? actfit_bits_f32(p + 1) : NAN;
+  return actfit_bits_f32(actfit_elem_pick(p, s, y, vm, vp));
+}
+
+ACTFIT_HD uint16_t actfit_elem_store_f16(float y, int s)
+{
+  uint16_t p = actfit_f32_to_f16(y);
+  uint32_t mag = p & 0x7fffu;
+  float vm = mag ? actfit_f16_to_f32((uint16_t)(p - 1)) : NAN;
+  float vp = mag < 0x7bffu ? actfit_f16_to_f32((uint16_t)(p + 1)) : NAN;
+  return (uint16_t)actfit_elem_pick(p, s, y, vm, vp);
+}
+
+ACTFIT_HD uint16_t actfit_elem_store_bf16(float y, int s)
+{
+  uint16_t p = actfit_f32_to_bf16(y);
+  uint32_t mag = p & 0x7fffu;
+  float vm = mag ? actfit_bf16_to_f32((uint16_t)(p - 1)) : NAN;
+  float vp = mag < 0x7f7fu ? actfit_bf16_to_f32((uint16_t)(p + 1)) : NAN;
+  return (uint16_t)actfit_elem_pick(p, s, y, vm, vp);
+}
+
+/* Built-in activation ids for the forward pass (order of actfit_act_types). */
+enum {
+  ACTFIT_A_GELU, ACTFIT_A_GELU_TANH, ACTFIT_A_SILU, ACTFIT_A_MISH, ACTFIT_A_SOFTPLUS,
+  ACTFIT_A_ELU, ACTFIT_A_CELU, ACTFIT_A_SELU, ACTFIT_A_SIGMOID, ACTFIT_A_TANH,
+  ACTFIT_A_LOGSIGMOID, ACTFIT_A_SOFTSIGN, ACTFIT_A_TANHSHRINK, ACTFIT_A_HARDSWISH,
+  ACTFIT_A_HARDSIGMOID, ACTFIT_A_HARDTANH, ACTFIT_A_RELU, ACTFIT_A_RELU6,
+  ACTFIT_A_LEAKY_RELU, ACTFIT_A_HARDSHRINK, ACTFIT_A_SOFTSHRINK, ACTFIT_A_COUNT
+};
+
+/* FewBit: code(x) = number of borders <= x (|x| for even parity); backward uses
+ * levels[code].  Borders and levels are the table's doubles rounded to float. */
+typedef struct actfit_rt_fewbit {
+  int act;          /* ACTFIT_A_* */
+  float params[4];
+  int bits;
+  int parity_even;
+  float borders[(1 << ACTFIT_RT_MAX_BITS) - 1];
+  float levels[1 << ACTFIT_RT_MAX_BITS];
+} actfit_rt_fewbit;
+
+/* InvAct piece: polynomial in u = (v - c) * s, Horner from coef[0] (highest degree). */
+typedef struct actfit_rt_piece {
+  float lo, hi;     /* interval of v */
+  float c, s;
+  int deg;
+  float coef[ACTFIT_RT_MAX_DEG + 1];
+} actfit_rt_piece;
+
+enum { ACTFIT_VAR_T = 0, ACTFIT_VAR_Y = 1 };
+
+/* One monotone branch: pieces in v (t = sqrt(y - y_min), or y), sorted; below the first
+ * piece asym_lo applies, above the last asym_hi.  Optionally, for y < 0 with
+ * |y| < 2^binade_top, one piece per binade of |y| (v = |y|), found from y's exponent:
+ * binade i covers [2^(binade_top-1-i), 2^(binade_top-i)); below the last, asym_zero. */
+typedef struct actfit_rt_branch {
+  int var;
+  int np;
+  actfit_rt_piece p[ACTFIT_RT_MAX_TPIECES];
+  float asym_lo, asym_hi;
+  int nb;
+  int binade_top;
+  float asym_zero;
+  actfit_rt_piece b[ACTFIT_RT_MAX_BINADES];
+} actfit_rt_branch;
+
+/* Exact forms of g(y) = f'(f^-1(y)) */
+enum {
+  ACTFIT_EXACT_NONE = 0, ACTFIT_EXACT_SIGMOID, ACTFIT_EXACT_TANH, ACTFIT_EXACT_SOFTPLUS,
+  ACTFIT_EXACT_ELU, ACTFIT_EXACT_CELU, ACTFIT_EXACT_SELU, ACTFIT_EXACT_SOFTSIGN,
+  ACTFIT_EXACT_LOGSIGMOID, ACTFIT_EXACT_RELU, ACTFIT_EXACT_LEAKY_RELU, ACTFIT_EXACT_RELU6,
+  ACTFIT_EXACT_HARDTANH, ACTFIT_EXACT_HARDSIGMOID, ACTFIT_EXACT_HARDSWISH,
+  ACTFIT_EXACT_SHRINK
+};
+
+typedef struct actfit_rt_invact {
+  int act;          /* ACTFIT_A_* for the forward; -1 for expressions (no forward) */
+  float params[4];
+  int exact;        /* ACTFIT_EXACT_* or NONE */
+  int bit;          /* a branch bit s = (x < T) is kept */
+  float T;
+  float ymin_hi, ymin_lo; /* y_min = hi + lo */
+  int nbranch;      /* 1 (monotone) or 2 (left = 0, right = 1) */
+  actfit_rt_branch br[2];
+} actfit_rt_invact;
+
+ACTFIT_HD float actfit_elem_horner(const actfit_rt_piece *p, float v)
+{
+  float u = (v - p->c) * p->s, acc = p->coef[0];
+  for (int i = 1; i <= p->deg; i++)
+    acc = fmaf(acc, u, p->coef[i]);
+  return acc;
+}
+
+ACTFIT_HD float actfit_elem_branch(const actfit_rt_branch *b, float y, float t)
+{
+  if (b->nb > 0 && y < 0.0f) {
+    float ay = -y;
+    int e;
+    frexpf(ay, &e); /* ay in [2^(e-1), 2^e) */
+    int i = b->binade_top - e;
+    if (i >= 0) {
+      if (i >= b->nb)
+        return b->asym_zero;
+      return actfit_elem_horner(&b->b[i], ay);
+    }
+  } else if (b->nb > 0 && y >= 0.0f) {
+    return b->asym_zero;
+  }
+  float v = b->var == ACTFIT_VAR_T ? t : y;
+  if (v < b->p[0].lo)
+    return b->asym_lo;
+  for (int i = 0; i < b->np; i++)
+    if (v <= b->p[i].hi)
+      return actfit_elem_horner(&b->p[i], v);
+  return b->asym_hi;
+}
+
+ACTFIT_HD float actfit_elem_sigmoidf(float x)
+{
+  return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
+}
+
+/* g(y) for the exact forms; s is the branch bit (hardswish only). */
+ACTFIT_HD float actfit_elem_exact(const actfit_rt_invact *t, float y, int s)
+{
+  const float *p = t->params;
+  switch (t->exact) {
+  case ACTFIT_EXACT_SIGMOID: return y * (1.0f - y);
+  case ACTFIT_EXACT_TANH: return (1.0f - y) * (1.0f + y);
+  case ACTFIT_EXACT_SOFTPLUS: return p[0] * y > p[1] ? 1.0f : -expm1f(-p[0] * y);
+  case ACTFIT_EXACT_ELU: return y > 0 ? 1.0f : y + p[0];
+  case ACTFIT_EXACT_CELU: return y > 0 ? 1.0f : y / p[0] + 1.0f;
+  case ACTFIT_EXACT_SELU:
+    return y > 0 ? 1.0507009873554805f : y + 1.0507009873554805f * 1.6732632423543772f;
+  case ACTFIT_EXACT_SOFTSIGN: {
+    float a = 1.0f - fabsf(y);
+    return a * a;
+  }
+  case ACTFIT_EXACT_LOGSIGMOID: return -expm1f(y);
+  case ACTFIT_EXACT_RELU: return y > 0 ? 1.0f : 0.0f;
+  case ACTFIT_EXACT_LEAKY_RELU: return y > 0 ? 1.0f : p[0];
+  case ACTFIT_EXACT_RELU6: return (y > 0 && y < 6.0f) ? 1.0f : 0.0f;
+  case ACTFIT_EXACT_HARDTANH: return (y > p[0] && y < p[1]) ? 1.0f : 0.0f;
+  case ACTFIT_EXACT_HARDSIGMOID: return (y > 0 && y < 1.0f) ? 1.0f / 6.0f : 0.0f;
+  case ACTFIT_EXACT_HARDSWISH: {
+    /* y = x (x + 3) / 6 on [-3, 3]: |f'| = sqrt(9 + 24 y) / 6; x > 3 gives y > 3 */
+    if (!s && y > 3.0f)
+      return 1.0f;
+    if (s && y >= 0.0f) /* x <= -3: y = 0, f' = 0 */
+      return 0.0f;
+    float r = sqrtf(fmaxf(9.0f + 24.0f * y, 0.0f)) * (1.0f / 6.0f);
+    return s ? -r : r;
+  }
+  case ACTFIT_EXACT_SHRINK: return y != 0.0f ? 1.0f : 0.0f;
+  default: return 0.0f;
+  }
+}
+
+/* g_s(y): the InvAct backward factor for one element. */
+ACTFIT_HD float actfit_elem_invact(const actfit_rt_invact *t, float y, int s)
+{
+  if (t->exact != ACTFIT_EXACT_NONE)
+    return actfit_elem_exact(t, y, s);
+  /* rounding can put a stored y below y_min: clamp, so nothing becomes NaN */
+  float d = (y - t->ymin_hi) - t->ymin_lo;
+  float tt = sqrtf(d > 0.0f ? d : 0.0f);
+  const actfit_rt_branch *b = &t->br[t->nbranch == 2 ? (s ? 0 : 1) : 0];
+  return actfit_elem_branch(b, y, tt);
+}
+
+#endif
