@@ -185,6 +185,72 @@ typedef struct actfit_rt_invact {
   actfit_rt_branch br[2];
 } actfit_rt_invact;
 
+/* Forward y = f(x) for the built-ins (PyTorch definitions), computed in double and rounded
+ * once to float, so that the CPU and CUDA results agree (both libms are far below 1 ulp
+ * of float); f(+-inf) is the limit. */
+ACTFIT_HD double actfit_elem_sigmoid(double x)
+{
+  return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+}
+
+ACTFIT_HD double actfit_elem_softplus1(double x)
+{
+  return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+ACTFIT_HD float actfit_elem_f(int act, const float *pf, float xf)
+{
+  double x = xf, y, p0 = pf[0], p1 = pf[1];
+  if (x != x)
+    return xf;
+  switch (act) {
+  case ACTFIT_A_GELU: y = isinf(x) ? (x > 0 ? x : 0.0) : 0.5 * x * erfc(-x * 0.70710678118654752440); break;
+  case ACTFIT_A_GELU_TANH:
+    y = isinf(x) ? (x > 0 ? x : 0.0)
+                 : x * actfit_elem_sigmoid(2.0 * 0.79788456080286535588 * (x + 0.044715 * x * x * x));
+    break;
+  case ACTFIT_A_SILU: y = isinf(x) ? (x > 0 ? x : 0.0) : x * actfit_elem_sigmoid(x); break;
+  case ACTFIT_A_MISH: y = isinf(x) ? (x > 0 ? x : 0.0) : x * tanh(actfit_elem_softplus1(x)); break;
+  case ACTFIT_A_SOFTPLUS: y = p0 * x > p1 ? x : actfit_elem_softplus1(p0 * x) / p0; break;
+  case ACTFIT_A_ELU: y = x > 0 ? x : p0 * expm1(x); break;
+  case ACTFIT_A_CELU: y = x > 0 ? x : p0 * expm1(x / p0); break;
+  case ACTFIT_A_SELU:
+    y = 1.0507009873554804934 * (x > 0 ? x : 1.6732632423543772848 * expm1(x));
+    break;
+  case ACTFIT_A_SIGMOID: y = actfit_elem_sigmoid(x); break;
+  case ACTFIT_A_TANH: y = tanh(x); break;
+  case ACTFIT_A_LOGSIGMOID: y = -actfit_elem_softplus1(-x); break;
+  case ACTFIT_A_SOFTSIGN: y = isinf(x) ? (x > 0 ? 1.0 : -1.0) : x / (1.0 + fabs(x)); break;
+  case ACTFIT_A_TANHSHRINK: y = x - tanh(x); break;
+  case ACTFIT_A_HARDSWISH: y = x < -3 ? 0.0 : x > 3 ? x : x * (x + 3) / 6; break;
+  case ACTFIT_A_HARDSIGMOID: y = x <= -3 ? 0.0 : x >= 3 ? 1.0 : x / 6 + 0.5; break;
+  case ACTFIT_A_HARDTANH: y = x < p0 ? p0 : x > p1 ? p1 : x; break;
+  case ACTFIT_A_RELU: y = x > 0 ? x : 0.0; break;
+  case ACTFIT_A_RELU6: y = x < 0 ? 0.0 : x > 6 ? 6.0 : x; break;
+  case ACTFIT_A_LEAKY_RELU: y = x > 0 ? x : p0 * x; break;
+  case ACTFIT_A_HARDSHRINK: y = (x > p0 || x < -p0) ? x : 0.0; break;
+  case ACTFIT_A_SOFTSHRINK: y = x > p0 ? x - p0 : x < -p0 ? x + p0 : 0.0; break;
+  default: y = NAN; break;
+  }
+  return (float)y;
+}
+
+/* code(x): number of borders <= x (|x| for even parity); NaN gives 0. */
+ACTFIT_HD int actfit_elem_code(const actfit_rt_fewbit *t, float x)
+{
+  if (t->parity_even)
+    x = fabsf(x);
+  int lo = 0, hi = (1 << t->bits) - 1;
+  while (lo < hi) {
+    int mid = (lo + hi) >> 1;
+    if (t->borders[mid] <= x)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 ACTFIT_HD float actfit_elem_horner(const actfit_rt_piece *p, float v)
 {
   float u = (v - p->c) * p->s, acc = p->coef[0];
@@ -261,6 +327,8 @@ ACTFIT_HD float actfit_elem_exact(const actfit_rt_invact *t, float y, int s)
 /* g_s(y): the InvAct backward factor for one element. */
 ACTFIT_HD float actfit_elem_invact(const actfit_rt_invact *t, float y, int s)
 {
+  if (y != y) /* NaN in, NaN out */
+    return y;
   if (t->exact != ACTFIT_EXACT_NONE)
     return actfit_elem_exact(t, y, s);
   /* rounding can put a stored y below y_min: clamp, so nothing becomes NaN */

@@ -11,12 +11,16 @@ int cmd_show(int argc, char **argv);
 int cmd_fewbit(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_invact(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_tables(int argc, char **argv);
 
 const cli_command cli_commands[] = {
   {"list", cmd_list, "list the built-in activations and their structure"},
   {"show", cmd_show, "structure of one activation and f, f', f'' at given points"},
   {"fewbit", cmd_fewbit, "optimal b-bit piecewise-constant fit of f' (writes a table)"},
   {"invact", cmd_invact, "fit f'(f^-1(y)) so the backward keeps only y (and a bit)"},
+  {"gen", cmd_gen, "generated headers for the kernels from tables"},
+  {"tables", cmd_tables, "fit the built-in set into tables/ and regenerate the headers"},
   {"eval", cmd_eval, "independent error report of a table"},
   {0}};
 

@@ -130,6 +130,15 @@ ACTFIT_API actfit_status actfit_table_save(const actfit_table *t, const char *pa
 /* code(x): number of borders <= x (|x| for even parity).  nb = 2^bits - 1. */
 ACTFIT_API int actfit_table_code(const actfit_table *t, double x);
 
+/* Tables -> the runtime's float structs (kernels/elem.h).  FewBit borders round up to
+ * float so that float codes equal the double table's; EUNKNOWN for expressions (FewBit). */
+struct actfit_rt_fewbit;
+struct actfit_rt_invact;
+ACTFIT_API actfit_status actfit_table_to_rt_fewbit(const actfit_table *t,
+                                                   struct actfit_rt_fewbit *rt);
+ACTFIT_API actfit_status actfit_table_to_rt_invact(const actfit_table *t,
+                                                   struct actfit_rt_invact *rt);
+
 /* Name of an InvAct exact form ("sigmoid", ...); "" for 0. */
 ACTFIT_API const char *actfit_table_exact_name(int exact);
 

@@ -17,54 +17,6 @@
 #define BLOCK 4096
 #define NCLUSTER 100000
 
-actfit_status actfit__rt_invact_from_table(const actfit_table *t, actfit_rt_invact *rt)
-{
-  memset(rt, 0, sizeof *rt);
-  const actfit_act_type *ty = t->expr ? NULL : actfit_act_type_find(t->act_name);
-  rt->act = ty ? (int)(ty - actfit_act_types) : -1;
-  for (int i = 0; i < t->nparams && i < 4; i++)
-    rt->params[i] = (float)t->params[i];
-  rt->exact = t->exact;
-  rt->bit = t->bit;
-  rt->T = (float)t->T;
-  rt->ymin_hi = (float)t->y_min;
-  rt->ymin_lo = (float)(t->y_min - (double)rt->ymin_hi);
-  rt->nbranch = t->nbranch;
-  for (int b = 0; b < t->nbranch; b++) {
-    const actfit_invact_branch *s = &t->br[b];
-    actfit_rt_branch *d = &rt->br[b];
-    if (s->np > ACTFIT_RT_MAX_TPIECES || s->nb > ACTFIT_RT_MAX_BINADES)
-      return ACTFIT_EINVAL;
-    d->var = s->var == ACTFIT_INVACT_VAR_T ? ACTFIT_VAR_T : ACTFIT_VAR_Y;
-    d->np = s->np;
-    d->nb = s->nb;
-    d->binade_top = s->binade_top;
-    d->asym_lo = (float)s->asym_lo;
-    d->asym_hi = (float)s->asym_hi;
-    d->asym_zero = (float)s->asym_zero;
-    for (int k = 0; k < 2; k++) {
-      int n = k ? s->nb : s->np;
-      for (int i = 0; i < n; i++) {
-        const actfit_invact_piece *sp = k ? &s->b[i] : &s->p[i];
-        actfit_rt_piece *dp = k ? &d->b[i] : &d->p[i];
-        dp->lo = (float)sp->lo;
-        dp->hi = (float)sp->hi;
-        dp->c = (float)(0.5 * (sp->lo + sp->hi));
-        dp->s = (float)(2.0 / (sp->hi - sp->lo));
-        dp->deg = sp->deg;
-        for (int j = 0; j <= sp->deg; j++)
-          dp->coef[j] = (float)sp->coef[j];
-      }
-    }
-    /* the float ends of the covered range must not cut into it */
-    if (d->np) {
-      d->p[0].lo = nextafterf(d->p[0].lo, -INFINITY);
-      d->p[d->np - 1].hi = nextafterf(d->p[d->np - 1].hi, INFINITY);
-    }
-  }
-  return ACTFIT_OK;
-}
-
 typedef struct {
   const actfit_table *t;
   const actfit_act *act;
@@ -225,7 +177,7 @@ actfit_status actfit_invact_analyse(actfit_table *t, const actfit_act *act, long
     return ACTFIT_OK;
   }
   actfit_rt_invact rt;
-  if (actfit__rt_invact_from_table(t, &rt) != ACTFIT_OK) {
+  if (actfit_table_to_rt_invact(t, &rt) != ACTFIT_OK) {
     actfit__seterr(err, errlen, "table has more pieces than the kernels hold");
     return ACTFIT_EINVAL;
   }

@@ -1,0 +1,81 @@
+/* actfit runtime: forward and backward passes that keep a few bits (FewBit) or y and one
+ * bit (InvAct) instead of x.  Needs only libc (+ the CUDA runtime when built with CUDA):
+ * no GSL, cJSON or fitting code.
+ *
+ * Bit layout (both backends): elements are taken in groups of 32; group g owns `planes`
+ * consecutive 32-bit little-endian words, word j holding bit j of the code of element
+ * 32g + i in its bit i.  FewBit: planes = bits; InvAct: planes = 1 (the branch bit s),
+ * or none with ACTFIT_BIT_IN_Y.  Padding bits of the last group are zero.  State written by
+ * one backend is read by the other.
+ *
+ * NaN and infinities: f(+-inf) is its limit; NaN x gives NaN y.  FewBit codes compare x with
+ * the borders, so NaN gets code 0 and +-inf the outermost codes.  InvAct's backward turns a
+ * NaN y into a NaN gradient. */
+#ifndef ACTFIT_RUNTIME_H
+#define ACTFIT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "actfit/status.h"
+#include "elem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum actfit_dtype {
+  ACTFIT_FP32 = 0, /* float */
+  ACTFIT_FP16 = 1, /* IEEE binary16, as uint16_t bits */
+  ACTFIT_BF16 = 2  /* bfloat16, as uint16_t bits */
+} actfit_dtype;
+
+/* InvAct flag: keep s in the lowest mantissa bit of y (no separate state). */
+#define ACTFIT_BIT_IN_Y 1
+
+/* `stream`: NULL runs on the CPU; otherwise a cudaStream_t (ACTFIT_CUDA_DEFAULT_STREAM for
+ * CUDA's default stream), and every pointer must be device memory. */
+#define ACTFIT_CUDA_DEFAULT_STREAM ((void *)-1)
+
+/* Bytes of saved state for n elements. */
+ACTFIT_API size_t actfit_fewbit_state_bytes(int bits, size_t n);
+ACTFIT_API size_t actfit_invact_state_bytes(const actfit_rt_invact *t, int flags, size_t n);
+
+/* Validate a table (bits, sorted borders, known activation, finite numbers). */
+ACTFIT_API actfit_status actfit_rt_fewbit_check(const actfit_rt_fewbit *t);
+ACTFIT_API actfit_status actfit_rt_invact_check(const actfit_rt_invact *t);
+
+/* y = f(x) and state = codes of x. */
+ACTFIT_API actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                               const void *x, void *y, void *state, size_t n,
+                                               void *stream);
+/* grad_in = grad_out * levels[code] (computed in float, rounded to dt). */
+ACTFIT_API actfit_status actfit_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                                const void *state, const void *grad_out,
+                                                void *grad_in, size_t n, void *stream);
+/* y = f(x) (with s in its last bit under ACTFIT_BIT_IN_Y) and state = s. */
+ACTFIT_API actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt,
+                                               int flags, const void *x, void *y,
+                                               void *state, size_t n, void *stream);
+/* grad_in = grad_out * g_s(y). */
+ACTFIT_API actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
+                                                int flags, const void *y, const void *state,
+                                                const void *grad_out, void *grad_in, size_t n,
+                                                void *stream);
+
+/* Tables compiled in from kernels/generated/ (made by `actfit gen` from tables/).
+ * weight: "uniform" or "gauss:0,1" (FewBit); NULL means "uniform".  NULL if absent. */
+ACTFIT_API const actfit_rt_fewbit *actfit_rt_fewbit_builtin(const char *act, int bits,
+                                                            const char *weight);
+ACTFIT_API const actfit_rt_invact *actfit_rt_invact_builtin(const char *act);
+
+/* Whether the CUDA backend is compiled in and a device is usable. */
+ACTFIT_API int actfit_rt_have_cuda(void);
+
+/* Pack / unpack codes in the documented layout (CPU). */
+ACTFIT_API void actfit_rt_pack(const uint8_t *codes, int planes, size_t n, uint32_t *state);
+ACTFIT_API void actfit_rt_unpack(const uint32_t *state, int planes, size_t n, uint8_t *codes);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,338 @@
+/* CPU backend of the runtime: per-element math from kernels/elem.h (the GPU's arithmetic),
+ * groups of 32 elements so codes pack into the shared bit-plane layout, and both cores for
+ * large n (threads split on group boundaries; every element's result is independent of the
+ * split). */
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/runtime_impl.h"
+
+#define PAR_MIN (1u << 18) /* elements below which one thread does it all */
+
+size_t actfit_fewbit_state_bytes(int bits, size_t n)
+{
+  if (bits < 1 || bits > ACTFIT_RT_MAX_BITS)
+    return 0;
+  return ((n + 31) / 32) * (size_t)bits * 4;
+}
+
+size_t actfit_invact_state_bytes(const actfit_rt_invact *t, int flags, size_t n)
+{
+  if (!t || !t->bit || (flags & ACTFIT_BIT_IN_Y))
+    return 0;
+  return ((n + 31) / 32) * 4;
+}
+
+static int finite_f(float v) { return v == v && v - v == 0.0f; }
+
+actfit_status actfit_rt_fewbit_check(const actfit_rt_fewbit *t)
+{
+  if (!t)
+    return ACTFIT_EINVAL;
+  if (t->bits < 1 || t->bits > ACTFIT_RT_MAX_BITS || t->act < 0 || t->act >= ACTFIT_A_COUNT)
+    return ACTFIT_EINVAL;
+  int nb = (1 << t->bits) - 1;
+  for (int i = 0; i < nb; i++)
+    if (!finite_f(t->borders[i]) || (i && !(t->borders[i] > t->borders[i - 1])))
+      return ACTFIT_EINVAL;
+  for (int i = 0; i <= nb; i++)
+    if (!finite_f(t->levels[i]))
+      return ACTFIT_EINVAL;
+  return ACTFIT_OK;
+}
+
+actfit_status actfit_rt_invact_check(const actfit_rt_invact *t)
+{
+  if (!t)
+    return ACTFIT_EINVAL;
+  if (t->act < -1 || t->act >= ACTFIT_A_COUNT || t->exact < 0 ||
+      t->exact > ACTFIT_EXACT_SHRINK)
+    return ACTFIT_EINVAL;
+  if (t->exact)
+    return ACTFIT_OK;
+  if (t->nbranch != (t->bit ? 2 : 1))
+    return ACTFIT_EINVAL;
+  for (int b = 0; b < t->nbranch; b++) {
+    const actfit_rt_branch *br = &t->br[b];
+    if (br->np < 1 || br->np > ACTFIT_RT_MAX_TPIECES || br->nb < 0 ||
+        br->nb > ACTFIT_RT_MAX_BINADES)
+      return ACTFIT_EINVAL;
+    for (int i = 0; i < br->np + br->nb; i++) {
+      const actfit_rt_piece *p = i < br->np ? &br->p[i] : &br->b[i - br->np];
+      if (p->deg < 0 || p->deg > ACTFIT_RT_MAX_DEG)
+        return ACTFIT_EINVAL;
+    }
+  }
+  return ACTFIT_OK;
+}
+
+void actfit_rt_pack(const uint8_t *codes, int planes, size_t n, uint32_t *state)
+{
+  size_t groups = (n + 31) / 32;
+  for (size_t g = 0; g < groups; g++) {
+    uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
+    size_t m = n - 32 * g < 32 ? n - 32 * g : 32;
+    for (size_t i = 0; i < m; i++)
+      for (int j = 0; j < planes; j++)
+        w[j] |= (uint32_t)((codes[32 * g + i] >> j) & 1u) << i;
+    memcpy(state + g * (size_t)planes, w, sizeof(uint32_t) * (size_t)planes);
+  }
+}
+
+void actfit_rt_unpack(const uint32_t *state, int planes, size_t n, uint8_t *codes)
+{
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t *w = state + (i / 32) * (size_t)planes;
+    unsigned c = 0;
+    for (int j = 0; j < planes; j++)
+      c |= ((w[j] >> (i % 32)) & 1u) << j;
+    codes[i] = (uint8_t)c;
+  }
+}
+
+/* ---- dtype load/store ---------------------------------------------------------------- */
+
+static inline float load(actfit_dtype dt, const void *p, size_t i)
+{
+  switch (dt) {
+  case ACTFIT_FP16: return actfit_f16_to_f32(((const uint16_t *)p)[i]);
+  case ACTFIT_BF16: return actfit_bf16_to_f32(((const uint16_t *)p)[i]);
+  default: return ((const float *)p)[i];
+  }
+}
+
+static inline void store(actfit_dtype dt, void *p, size_t i, float v)
+{
+  switch (dt) {
+  case ACTFIT_FP16: ((uint16_t *)p)[i] = actfit_f32_to_f16(v); break;
+  case ACTFIT_BF16: ((uint16_t *)p)[i] = actfit_f32_to_bf16(v); break;
+  default: ((float *)p)[i] = v; break;
+  }
+}
+
+/* y with s in its last bit, as the dtype's bits */
+static inline void store_bit(actfit_dtype dt, void *p, size_t i, float v, int s)
+{
+  switch (dt) {
+  case ACTFIT_FP16: ((uint16_t *)p)[i] = actfit_elem_store_f16(v, s); break;
+  case ACTFIT_BF16: ((uint16_t *)p)[i] = actfit_elem_store_bf16(v, s); break;
+  default: ((float *)p)[i] = actfit_elem_store_f32(v, s); break;
+  }
+}
+
+static inline int last_bit(actfit_dtype dt, const void *p, size_t i)
+{
+  if (dt == ACTFIT_FP32)
+    return (int)(actfit_f32_bits(((const float *)p)[i]) & 1u);
+  return ((const uint16_t *)p)[i] & 1;
+}
+
+/* ---- passes over groups [g0, g1) ------------------------------------------------------ */
+
+typedef struct pass {
+  int kind; /* 0 fewbit fwd, 1 fewbit bwd, 2 invact fwd, 3 invact bwd */
+  const actfit_rt_fewbit *fb;
+  const actfit_rt_invact *ia;
+  actfit_dtype dt;
+  int flags;
+  const void *x, *go;
+  void *y, *gi;
+  uint32_t *state;
+  const uint32_t *cstate;
+  size_t n, g0, g1;
+} pass;
+
+static void fewbit_fwd(const pass *p)
+{
+  const actfit_rt_fewbit *t = p->fb;
+  int planes = t->bits;
+  for (size_t g = p->g0; g < p->g1; g++) {
+    uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
+    size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
+    for (size_t i = 0; i < m; i++) {
+      float x = load(p->dt, p->x, base + i);
+      store(p->dt, p->y, base + i, actfit_elem_f(t->act, t->params, x));
+      unsigned c = (unsigned)actfit_elem_code(t, x);
+      for (int j = 0; j < planes; j++)
+        w[j] |= ((c >> j) & 1u) << i;
+    }
+    memcpy(p->state + g * (size_t)planes, w, sizeof(uint32_t) * (size_t)planes);
+  }
+}
+
+static void fewbit_bwd(const pass *p)
+{
+  const actfit_rt_fewbit *t = p->fb;
+  int planes = t->bits;
+  for (size_t g = p->g0; g < p->g1; g++) {
+    const uint32_t *w = p->cstate + g * (size_t)planes;
+    size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
+    for (size_t i = 0; i < m; i++) {
+      unsigned c = 0;
+      for (int j = 0; j < planes; j++)
+        c |= ((w[j] >> i) & 1u) << j;
+      store(p->dt, p->gi, base + i, load(p->dt, p->go, base + i) * t->levels[c]);
+    }
+  }
+}
+
+static void invact_fwd(const pass *p)
+{
+  const actfit_rt_invact *t = p->ia;
+  int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
+  for (size_t g = p->g0; g < p->g1; g++) {
+    uint32_t w = 0;
+    size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
+    for (size_t i = 0; i < m; i++) {
+      float x = load(p->dt, p->x, base + i);
+      float y = actfit_elem_f(t->act, t->params, x);
+      int s = t->bit && x < t->T;
+      if (bit_in_y && t->bit)
+        store_bit(p->dt, p->y, base + i, y, s);
+      else
+        store(p->dt, p->y, base + i, y);
+      w |= (uint32_t)s << i;
+    }
+    if (keep)
+      p->state[g] = w;
+  }
+}
+
+static void invact_bwd(const pass *p)
+{
+  const actfit_rt_invact *t = p->ia;
+  int bit_in_y = p->flags & ACTFIT_BIT_IN_Y;
+  for (size_t g = p->g0; g < p->g1; g++) {
+    uint32_t w = t->bit && !bit_in_y ? p->cstate[g] : 0;
+    size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
+    for (size_t i = 0; i < m; i++) {
+      float y = load(p->dt, p->y, base + i);
+      int s = !t->bit ? 0 : bit_in_y ? last_bit(p->dt, p->y, base + i) : (int)((w >> i) & 1u);
+      store(p->dt, p->gi, base + i, load(p->dt, p->go, base + i) * actfit_elem_invact(t, y, s));
+    }
+  }
+}
+
+static void *run(void *arg)
+{
+  const pass *p = arg;
+  switch (p->kind) {
+  case 0: fewbit_fwd(p); break;
+  case 1: fewbit_bwd(p); break;
+  case 2: invact_fwd(p); break;
+  default: invact_bwd(p); break;
+  }
+  return NULL;
+}
+
+static void run_parallel(pass *p)
+{
+  size_t groups = (p->n + 31) / 32;
+  long nc = sysconf(_SC_NPROCESSORS_ONLN);
+  int T = p->n < PAR_MIN || nc < 2 ? 1 : nc > 16 ? 16 : (int)nc;
+  pass parts[16];
+  pthread_t tid[16];
+  int started[16] = {0};
+  for (int q = 0; q < T; q++) {
+    parts[q] = *p;
+    parts[q].g0 = groups * (size_t)q / (size_t)T;
+    parts[q].g1 = groups * (size_t)(q + 1) / (size_t)T;
+    if (q > 0)
+      started[q] = pthread_create(&tid[q], NULL, run, &parts[q]) == 0;
+  }
+  run(&parts[0]);
+  for (int q = 1; q < T; q++) {
+    if (started[q])
+      pthread_join(tid[q], NULL);
+    else
+      run(&parts[q]);
+  }
+}
+
+static int bad_dtype(actfit_dtype dt) { return dt != ACTFIT_FP32 && dt != ACTFIT_FP16 && dt != ACTFIT_BF16; }
+
+actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x,
+                                    void *y, void *state, size_t n, void *stream)
+{
+  if (bad_dtype(dt))
+    return ACTFIT_EDTYPE;
+  if (actfit_rt_fewbit_check(t) != ACTFIT_OK)
+    return ACTFIT_EINVAL;
+  if (n == 0)
+    return ACTFIT_OK;
+  if (!x || !y || !state)
+    return ACTFIT_EINVAL;
+  if (stream)
+    return actfit__cuda_fewbit_forward(t, dt, x, y, (uint32_t *)state, n, stream);
+  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0};
+  run_parallel(&p);
+  return ACTFIT_OK;
+}
+
+actfit_status actfit_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                     const void *state, const void *grad_out, void *grad_in,
+                                     size_t n, void *stream)
+{
+  if (bad_dtype(dt))
+    return ACTFIT_EDTYPE;
+  if (actfit_rt_fewbit_check(t) != ACTFIT_OK)
+    return ACTFIT_EINVAL;
+  if (n == 0)
+    return ACTFIT_OK;
+  if (!state || !grad_out || !grad_in)
+    return ACTFIT_EINVAL;
+  if (stream)
+    return actfit__cuda_fewbit_backward(t, dt, (const uint32_t *)state, grad_out, grad_in, n,
+                                        stream);
+  pass p = {1, t, NULL, dt, 0, NULL, grad_out, NULL, grad_in, NULL, (const uint32_t *)state,
+            n, 0, 0};
+  run_parallel(&p);
+  return ACTFIT_OK;
+}
+
+actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                    const void *x, void *y, void *state, size_t n,
+                                    void *stream)
+{
+  if (bad_dtype(dt))
+    return ACTFIT_EDTYPE;
+  if (actfit_rt_invact_check(t) != ACTFIT_OK || (flags & ~ACTFIT_BIT_IN_Y))
+    return ACTFIT_EINVAL;
+  if (t->act < 0)
+    return ACTFIT_EUNKNOWN; /* an expression: no forward without libmatheval */
+  if (n == 0)
+    return ACTFIT_OK;
+  if (!x || !y || (actfit_invact_state_bytes(t, flags, n) && !state))
+    return ACTFIT_EINVAL;
+  if (stream)
+    return actfit__cuda_invact_forward(t, dt, flags, x, y, (uint32_t *)state, n, stream);
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0};
+  run_parallel(&p);
+  return ACTFIT_OK;
+}
+
+actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                     const void *y, const void *state, const void *grad_out,
+                                     void *grad_in, size_t n, void *stream)
+{
+  if (bad_dtype(dt))
+    return ACTFIT_EDTYPE;
+  if (actfit_rt_invact_check(t) != ACTFIT_OK || (flags & ~ACTFIT_BIT_IN_Y))
+    return ACTFIT_EINVAL;
+  if (n == 0)
+    return ACTFIT_OK;
+  if (!y || !grad_out || !grad_in || (actfit_invact_state_bytes(t, flags, n) && !state))
+    return ACTFIT_EINVAL;
+  if (stream)
+    return actfit__cuda_invact_backward(t, dt, flags, y, (const uint32_t *)state, grad_out,
+                                        grad_in, n, stream);
+  pass p = {3, NULL, t, dt, flags, NULL, grad_out, (void *)y, grad_in, NULL,
+            (const uint32_t *)state, n, 0, 0};
+  run_parallel(&p);
+  return ACTFIT_OK;
+}
+
+int actfit_rt_have_cuda(void) { return actfit__cuda_available(); }

@@ -1,0 +1,37 @@
+/* The CUDA entry points of a build without nvcc: every call reports ENODEV. */
+#include "runtime/runtime_impl.h"
+
+int actfit__cuda_available(void) { return 0; }
+
+actfit_status actfit__cuda_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                          const void *x, void *y, uint32_t *state, size_t n,
+                                          void *stream)
+{
+  (void)t; (void)dt; (void)x; (void)y; (void)state; (void)n; (void)stream;
+  return ACTFIT_ENODEV;
+}
+
+actfit_status actfit__cuda_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                           const uint32_t *state, const void *go, void *gi,
+                                           size_t n, void *stream)
+{
+  (void)t; (void)dt; (void)state; (void)go; (void)gi; (void)n; (void)stream;
+  return ACTFIT_ENODEV;
+}
+
+actfit_status actfit__cuda_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                          const void *x, void *y, uint32_t *state, size_t n,
+                                          void *stream)
+{
+  (void)t; (void)dt; (void)flags; (void)x; (void)y; (void)state; (void)n; (void)stream;
+  return ACTFIT_ENODEV;
+}
+
+actfit_status actfit__cuda_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
+                                           int flags, const void *y, const uint32_t *state,
+                                           const void *go, void *gi, size_t n, void *stream)
+{
+  (void)t; (void)dt; (void)flags; (void)y; (void)state; (void)go; (void)gi; (void)n;
+  (void)stream;
+  return ACTFIT_ENODEV;
+}

@@ -1,0 +1,25 @@
+/* Private to the runtime: the CUDA backend's entry points (kernels/actfit_cuda.cu). */
+#ifndef ACTFIT_RUNTIME_IMPL_H
+#define ACTFIT_RUNTIME_IMPL_H
+#include "actfit/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+int actfit__cuda_available(void);
+actfit_status actfit__cuda_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                          const void *x, void *y, uint32_t *state, size_t n,
+                                          void *stream);
+actfit_status actfit__cuda_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                           const uint32_t *state, const void *go, void *gi,
+                                           size_t n, void *stream);
+actfit_status actfit__cuda_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                          const void *x, void *y, uint32_t *state, size_t n,
+                                          void *stream);
+actfit_status actfit__cuda_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
+                                           int flags, const void *y, const uint32_t *state,
+                                           const void *go, void *gi, size_t n, void *stream);
+#ifdef __cplusplus
+}
+#endif
+#endif
