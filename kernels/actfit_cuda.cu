@@ -171,11 +171,17 @@ actfit_status launched()
 
 extern "C" int actfit__cuda_available(void)
 {
-  int n = 0;
-  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+  static int cached = -1;
+  if (cached < 0) {
+    int n = 0;
+    cached = cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+  }
+  return cached;
 }
 
 #define ACTFIT__DISPATCH(dt, KERNEL, ...)                                                     \
+  if (!actfit__cuda_available())                                                            \
+    return ACTFIT_ENODEV;                                                                   \
   switch (dt) {                                                                             \
   case ACTFIT_FP16: KERNEL<ACTFIT_FP16><<<grid_for(n), 256, 0, to_stream(stream)>>>(__VA_ARGS__); break; \
   case ACTFIT_BF16: KERNEL<ACTFIT_BF16><<<grid_for(n), 256, 0, to_stream(stream)>>>(__VA_ARGS__); break; \
@@ -214,4 +220,32 @@ extern "C" actfit_status actfit__cuda_invact_backward(const actfit_rt_invact *t,
 {
   ACTFIT__DISPATCH(dt, invact_bwd, *t, flags, y, state, go, gi, n);
   return launched();
+}
+
+extern "C" actfit_status actfit_rt_device_alloc(size_t bytes, void **ptr)
+{
+  *ptr = NULL;
+  if (!actfit__cuda_available())
+    return ACTFIT_ENODEV;
+  return cudaMalloc(ptr, bytes ? bytes : 1) == cudaSuccess ? ACTFIT_OK : ACTFIT_ENOMEM;
+}
+
+extern "C" void actfit_rt_device_free(void *ptr)
+{
+  if (ptr)
+    cudaFree(ptr);
+}
+
+extern "C" actfit_status actfit_rt_memcpy(void *dst, const void *src, size_t bytes, int kind)
+{
+  cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice
+                     : kind == 1 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
+  if (!bytes)
+    return ACTFIT_OK;
+  return cudaMemcpy(dst, src, bytes, k) == cudaSuccess ? ACTFIT_OK : ACTFIT_EDEVICE;
+}
+
+extern "C" actfit_status actfit_rt_synchronize(void)
+{
+  return cudaDeviceSynchronize() == cudaSuccess ? ACTFIT_OK : ACTFIT_EDEVICE;
 }

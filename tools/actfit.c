@@ -13,6 +13,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_invact(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_tables(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
 
 const cli_command cli_commands[] = {
   {"list", cmd_list, "list the built-in activations and their structure"},
@@ -21,6 +22,7 @@ const cli_command cli_commands[] = {
   {"invact", cmd_invact, "fit f'(f^-1(y)) so the backward keeps only y (and a bit)"},
   {"gen", cmd_gen, "generated headers for the kernels from tables"},
   {"tables", cmd_tables, "fit the built-in set into tables/ and regenerate the headers"},
+  {"apply", cmd_apply, "run the runtime's forward and backward on float32 x from stdin"},
   {"eval", cmd_eval, "independent error report of a table"},
   {0}};
 

@@ -71,6 +71,13 @@ ACTFIT_API const actfit_rt_invact *actfit_rt_invact_builtin(const char *act);
 /* Whether the CUDA backend is compiled in and a device is usable. */
 ACTFIT_API int actfit_rt_have_cuda(void);
 
+/* Device memory helpers, so C callers need no CUDA headers (ENODEV without CUDA).
+ * kind: 0 host->device, 1 device->host, 2 device->device. */
+ACTFIT_API actfit_status actfit_rt_device_alloc(size_t bytes, void **ptr);
+ACTFIT_API void actfit_rt_device_free(void *ptr);
+ACTFIT_API actfit_status actfit_rt_memcpy(void *dst, const void *src, size_t bytes, int kind);
+ACTFIT_API actfit_status actfit_rt_synchronize(void);
+
 /* Pack / unpack codes in the documented layout (CPU). */
 ACTFIT_API void actfit_rt_pack(const uint8_t *codes, int planes, size_t n, uint32_t *state);
 ACTFIT_API void actfit_rt_unpack(const uint32_t *state, int planes, size_t n, uint8_t *codes);

@@ -35,3 +35,20 @@ actfit_status actfit__cuda_invact_backward(const actfit_rt_invact *t, actfit_dty
   (void)stream;
   return ACTFIT_ENODEV;
 }
+
+actfit_status actfit_rt_device_alloc(size_t bytes, void **ptr)
+{
+  (void)bytes;
+  *ptr = NULL;
+  return ACTFIT_ENODEV;
+}
+
+void actfit_rt_device_free(void *ptr) { (void)ptr; }
+
+actfit_status actfit_rt_memcpy(void *dst, const void *src, size_t bytes, int kind)
+{
+  (void)dst; (void)src; (void)bytes; (void)kind;
+  return ACTFIT_ENODEV;
+}
+
+actfit_status actfit_rt_synchronize(void) { return ACTFIT_ENODEV; }

@@ -1,0 +1,297 @@
+/* Runtime (CPU backend; the element math is the CUDA kernels'): bit layout, exact FewBit
+ * backward, every committed table against the by-hand derivative, NaN/Inf, bad input. */
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "actfit/act.h"
+#include "actfit/invact.h"
+#include "actfit/runtime.h"
+#include "actfit/table.h"
+#include "testutil.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static double urand(void)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static const actfit_dtype dts[3] = {ACTFIT_FP32, ACTFIT_FP16, ACTFIT_BF16};
+
+static void put(actfit_dtype d, void *p, size_t i, float v)
+{
+  if (d == ACTFIT_FP32) ((float *)p)[i] = v;
+  else if (d == ACTFIT_FP16) ((uint16_t *)p)[i] = actfit_f32_to_f16(v);
+  else ((uint16_t *)p)[i] = actfit_f32_to_bf16(v);
+}
+
+static float get(actfit_dtype d, const void *p, size_t i)
+{
+  if (d == ACTFIT_FP32) return ((const float *)p)[i];
+  if (d == ACTFIT_FP16) return actfit_f16_to_f32(((const uint16_t *)p)[i]);
+  return actfit_bf16_to_f32(((const uint16_t *)p)[i]);
+}
+
+START_TEST(pack_unpack_round_trip_for_all_widths_and_awkward_sizes)
+{
+  const size_t ns[] = {0, 1, 31, 32, 33, 1000007};
+  uint8_t *codes = malloc(1000007), *back = malloc(1000007);
+  uint32_t *state = malloc(actfit_fewbit_state_bytes(8, 1000007));
+  for (int b = 1; b <= 8; b++)
+    for (size_t q = 0; q < 6; q++) {
+      size_t n = ns[q];
+      for (size_t i = 0; i < n; i++)
+        codes[i] = (uint8_t)((uint32_t)(urand() * 256) & ((1u << b) - 1));
+      size_t bytes = actfit_fewbit_state_bytes(b, n);
+      ck_assert_uint_eq(bytes, ((n + 31) / 32) * (size_t)b * 4);
+      actfit_rt_pack(codes, b, n, state);
+      actfit_rt_unpack(state, b, n, back);
+      ck_assert(n == 0 || memcmp(codes, back, n) == 0);
+      /* padding bits of the last group are zero */
+      if (n % 32)
+        for (int j = 0; j < b; j++)
+          ck_assert_uint_eq(state[(n / 32) * b + j] >> (n % 32), 0);
+    }
+  free(codes);
+  free(back);
+  free(state);
+}
+END_TEST
+
+static void load(const char *path, actfit_table *t)
+{
+  char err[ACTFIT_ERRLEN];
+  ck_assert_msg(actfit_table_load(path, t, err, sizeof err) == ACTFIT_OK, "%s", err);
+}
+
+START_TEST(fewbit_backward_is_grad_times_level_of_the_double_tables_code)
+{
+  actfit_table t;
+  load(ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-3bit.json", &t);
+  actfit_rt_fewbit fb;
+  ck_assert_int_eq(actfit_table_to_rt_fewbit(&t, &fb), ACTFIT_OK);
+  const size_t n = 100003;
+  for (int q = 0; q < 3; q++) {
+    actfit_dtype d = dts[q];
+    void *x = malloc(n * 4), *y = malloc(n * 4), *g = malloc(n * 4), *gi = malloc(n * 4);
+    uint32_t *st = malloc(actfit_fewbit_state_bytes(3, n));
+    uint8_t *codes = malloc(n), *want = malloc(n);
+    for (size_t i = 0; i < n; i++) {
+      /* include values exactly on the borders */
+      float v = i % 97 == 0 ? (float)fb.borders[i % 7] : (float)(-12 + 24 * urand());
+      put(d, x, i, v);
+      put(d, g, i, (float)(-2 + 4 * urand()));
+    }
+    ck_assert_int_eq(actfit_fewbit_forward(&fb, d, x, y, st, n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(actfit_fewbit_backward(&fb, d, st, g, gi, n, NULL), ACTFIT_OK);
+    actfit_rt_unpack(st, 3, n, codes);
+    for (size_t i = 0; i < n; i++) {
+      float xv = get(d, x, i);
+      want[i] = (uint8_t)actfit_table_code(&t, (double)xv); /* the double table's code */
+      ck_assert_int_eq(codes[i], want[i]);
+      float exp_g = get(d, g, i) * (float)t.levels[want[i]];
+      uint32_t a, b;
+      float got = get(d, gi, i);
+      float rounded = d == ACTFIT_FP32 ? exp_g
+                      : d == ACTFIT_FP16 ? actfit_f16_to_f32(actfit_f32_to_f16(exp_g))
+                                         : actfit_bf16_to_f32(actfit_f32_to_bf16(exp_g));
+      memcpy(&a, &got, 4);
+      memcpy(&b, &rounded, 4);
+      ck_assert_uint_eq(a, b);
+      /* y is the element math's f(x) rounded to the dtype */
+      float fy = actfit_elem_f(fb.act, fb.params, xv), yr[1];
+      put(d, yr, 0, fy);
+      ck_assert(get(d, y, i) == get(d, yr, 0));
+    }
+    free(x); free(y); free(g); free(gi); free(st); free(codes); free(want);
+  }
+  actfit_table_destroy(&t);
+}
+END_TEST
+
+/* Every committed table through the runtime, against the derivative computed by hand. */
+START_TEST(every_committed_table_reproduces_its_derivative)
+{
+  const char *dirs[2] = {ACTFIT_SOURCE_DIR "/tables/fewbit", ACTFIT_SOURCE_DIR "/tables/invact"};
+  int count = 0;
+  for (int di = 0; di < 2; di++) {
+    DIR *dir = opendir(dirs[di]);
+    ck_assert_ptr_nonnull(dir);
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+      if (!strstr(e->d_name, ".json"))
+        continue;
+      char path[1024];
+      snprintf(path, sizeof path, "%s/%s", dirs[di], e->d_name);
+      actfit_table t;
+      load(path, &t);
+      actfit_act *act = NULL;
+      char err[ACTFIT_ERRLEN];
+      ck_assert_int_eq(actfit_table_act(&t, &act, err, sizeof err), ACTFIT_OK);
+      const size_t n = 4099;
+      for (int q = 0; q < 3; q++)
+        for (int bit_in_y = 0; bit_in_y < (di ? 2 : 1); bit_in_y++) {
+          actfit_dtype d = dts[q];
+          void *x = malloc(n * 4), *y = malloc(n * 4), *g = malloc(n * 4), *gi = malloc(n * 4);
+          void *st = malloc(actfit_fewbit_state_bytes(8, n) + 4);
+          for (size_t i = 0; i < n; i++) {
+            put(d, x, i, (float)(-10 + 20 * urand()));
+            put(d, g, i, 1.0f);
+          }
+          if (di == 0) {
+            actfit_rt_fewbit fb;
+            ck_assert_int_eq(actfit_table_to_rt_fewbit(&t, &fb), ACTFIT_OK);
+            ck_assert_int_eq(actfit_fewbit_forward(&fb, d, x, y, st, n, NULL), ACTFIT_OK);
+            ck_assert_int_eq(actfit_fewbit_backward(&fb, d, st, g, gi, n, NULL), ACTFIT_OK);
+            for (size_t i = 0; i < n; i++) {
+              float want = (float)t.levels[actfit_table_code(&t, get(d, x, i))];
+              float w2 = get(d, (put(d, y, 0, want), y), 0); /* rounded to the dtype */
+              ck_assert_msg(get(d, gi, i) == w2, "%s", path);
+            }
+          } else {
+            actfit_rt_invact ia;
+            ck_assert_int_eq(actfit_table_to_rt_invact(&t, &ia), ACTFIT_OK);
+            int fl = bit_in_y ? ACTFIT_BIT_IN_Y : 0;
+            ck_assert_int_eq(actfit_invact_forward(&ia, d, fl, x, y, st, n, NULL), ACTFIT_OK);
+            ck_assert_int_eq(actfit_invact_backward(&ia, d, fl, y, st, g, gi, n, NULL), ACTFIT_OK);
+            /* the table's stated error for this dtype (plus rounding the result to it) */
+            double stated = t.dt[q][t.bit ? bit_in_y : 0].max;
+            double ulp = d == ACTFIT_FP32 ? 0x1p-23 : d == ACTFIT_FP16 ? 0x1p-10 : 0x1p-7;
+            for (size_t i = 0; i < n; i++) {
+              double xv = get(d, x, i), fp = actfit_act_df(act, xv);
+              /* jumps of f' (hardswish at +-3 ...) make single points ambiguous: skip them */
+              if (fabs(xv + 3) < 1e-2 || fabs(xv - 3) < 1e-2)
+                continue;
+              double tol = stated * 1.0001 + ulp * fabs(fp) + 1e-7;
+              ck_assert_msg(fabs(get(d, gi, i) - fp) <= tol, "%s dtype %d x=%g: %g vs %g (stated %g)",
+                            path, q, xv, get(d, gi, i), fp, stated);
+            }
+          }
+          free(x); free(y); free(g); free(gi); free(st);
+        }
+      actfit_act_free(act);
+      actfit_table_destroy(&t);
+      count++;
+    }
+    closedir(dir);
+  }
+  ck_assert_int_ge(count, 100);
+}
+END_TEST
+
+START_TEST(builtin_tables_equal_the_committed_json)
+{
+  actfit_table t;
+  load(ACTFIT_SOURCE_DIR "/tables/fewbit/silu-4bit-gauss.json", &t);
+  actfit_rt_fewbit fb;
+  ck_assert_int_eq(actfit_table_to_rt_fewbit(&t, &fb), ACTFIT_OK);
+  const actfit_rt_fewbit *b = actfit_rt_fewbit_builtin("silu", 4, "gauss:0,1");
+  ck_assert_ptr_nonnull(b);
+  ck_assert(memcmp(b, &fb, sizeof fb) == 0);
+  actfit_table_destroy(&t);
+  load(ACTFIT_SOURCE_DIR "/tables/invact/gelu.json", &t);
+  actfit_rt_invact ia;
+  ck_assert_int_eq(actfit_table_to_rt_invact(&t, &ia), ACTFIT_OK);
+  const actfit_rt_invact *bi = actfit_rt_invact_builtin("gelu");
+  ck_assert_ptr_nonnull(bi);
+  ck_assert(memcmp(bi, &ia, sizeof ia) == 0);
+  actfit_table_destroy(&t);
+  ck_assert_ptr_null(actfit_rt_fewbit_builtin("gelu", 7, NULL));
+  ck_assert_ptr_null(actfit_rt_invact_builtin("nope"));
+}
+END_TEST
+
+START_TEST(nan_and_infinities_behave_as_documented)
+{
+  const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("gelu", 2, NULL);
+  const actfit_rt_invact *ia = actfit_rt_invact_builtin("gelu");
+  ck_assert(fb && ia);
+  float x[4] = {NAN, INFINITY, -INFINITY, 0.5f}, y[4], g[4] = {1, 1, 1, 1}, gi[4];
+  uint32_t st[8];
+  ck_assert_int_eq(actfit_fewbit_forward(fb, ACTFIT_FP32, x, y, st, 4, NULL), ACTFIT_OK);
+  uint8_t c[4];
+  actfit_rt_unpack(st, 2, 4, c);
+  ck_assert(isnan(y[0]) && c[0] == 0);
+  ck_assert(y[1] == INFINITY && c[1] == 3);
+  ck_assert(y[2] == 0.0f && c[2] == 0);
+  ck_assert_int_eq(actfit_invact_forward(ia, ACTFIT_FP32, 0, x, y, st, 4, NULL), ACTFIT_OK);
+  ck_assert_int_eq(actfit_invact_backward(ia, ACTFIT_FP32, 0, y, st, g, gi, 4, NULL), ACTFIT_OK);
+  ck_assert(isnan(gi[0]));      /* NaN y -> NaN gradient */
+  ck_assert(gi[1] == 1.0f);     /* f'(+inf) = 1 */
+  ck_assert(gi[2] == 0.0f);     /* f'(-inf) = 0 */
+}
+END_TEST
+
+START_TEST(bad_arguments_return_status_codes)
+{
+  const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("gelu", 2, NULL);
+  const actfit_rt_invact *ia = actfit_rt_invact_builtin("silu");
+  float x[4] = {0}, y[4];
+  uint32_t st[4];
+  ck_assert_int_eq(actfit_fewbit_forward(fb, (actfit_dtype)7, x, y, st, 4, NULL), ACTFIT_EDTYPE);
+  ck_assert_int_eq(actfit_fewbit_forward(NULL, ACTFIT_FP32, x, y, st, 4, NULL), ACTFIT_EINVAL);
+  ck_assert_int_eq(actfit_fewbit_forward(fb, ACTFIT_FP32, NULL, y, st, 4, NULL), ACTFIT_EINVAL);
+  ck_assert_int_eq(actfit_fewbit_backward(fb, ACTFIT_FP32, NULL, x, y, 4, NULL), ACTFIT_EINVAL);
+  ck_assert_int_eq(actfit_fewbit_forward(fb, ACTFIT_FP32, NULL, NULL, NULL, 0, NULL), ACTFIT_OK);
+  actfit_rt_fewbit bad = *fb;
+  bad.bits = 9;
+  ck_assert_int_eq(actfit_fewbit_forward(&bad, ACTFIT_FP32, x, y, st, 4, NULL), ACTFIT_EINVAL);
+  bad = *fb;
+  bad.borders[1] = bad.borders[0];
+  ck_assert_int_eq(actfit_rt_fewbit_check(&bad), ACTFIT_EINVAL);
+  bad = *fb;
+  bad.levels[0] = NAN;
+  ck_assert_int_eq(actfit_rt_fewbit_check(&bad), ACTFIT_EINVAL);
+  ck_assert_int_eq(actfit_invact_forward(ia, ACTFIT_FP32, 4, x, y, st, 4, NULL), ACTFIT_EINVAL);
+  ck_assert_int_eq(actfit_invact_forward(ia, ACTFIT_FP32, 0, x, y, NULL, 4, NULL), ACTFIT_EINVAL);
+  ck_assert_uint_eq(actfit_invact_state_bytes(ia, ACTFIT_BIT_IN_Y, 100), 0);
+  ck_assert_uint_eq(actfit_invact_state_bytes(ia, 0, 100), 16);
+  actfit_rt_invact e = *ia;
+  e.act = -1; /* an expression */
+  ck_assert_int_eq(actfit_invact_forward(&e, ACTFIT_FP32, 0, x, y, st, 4, NULL), ACTFIT_EUNKNOWN);
+  if (!actfit_rt_have_cuda())
+    ck_assert_int_eq(actfit_fewbit_forward(fb, ACTFIT_FP32, x, y, st, 4,
+                                           ACTFIT_CUDA_DEFAULT_STREAM), ACTFIT_ENODEV);
+}
+END_TEST
+
+START_TEST(large_inputs_split_across_threads_match_elementwise)
+{
+  const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 4, NULL);
+  size_t n = (1u << 20) + 5;
+  float *x = malloc(n * 4), *y = malloc(n * 4);
+  uint32_t *st = malloc(actfit_fewbit_state_bytes(4, n));
+  uint8_t *c = malloc(n);
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float)(-8 + 16 * urand());
+  ck_assert_int_eq(actfit_fewbit_forward(fb, ACTFIT_FP32, x, y, st, n, NULL), ACTFIT_OK);
+  actfit_rt_unpack(st, 4, n, c);
+  for (size_t i = 0; i < n; i += 7) {
+    ck_assert_int_eq(c[i], actfit_elem_code(fb, x[i]));
+    ck_assert(y[i] == actfit_elem_f(fb->act, fb->params, x[i]));
+  }
+  free(x); free(y); free(st); free(c);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+  Suite *s = suite_create("runtime");
+  TCase *tc = tcase_create("runtime");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, pack_unpack_round_trip_for_all_widths_and_awkward_sizes);
+  tcase_add_test(tc, fewbit_backward_is_grad_times_level_of_the_double_tables_code);
+  tcase_add_test(tc, every_committed_table_reproduces_its_derivative);
+  tcase_add_test(tc, builtin_tables_equal_the_committed_json);
+  tcase_add_test(tc, nan_and_infinities_behave_as_documented);
+  tcase_add_test(tc, bad_arguments_return_status_codes);
+  tcase_add_test(tc, large_inputs_split_across_threads_match_elementwise);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+TEST_MAIN(suite)
