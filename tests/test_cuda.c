@@ -1,0 +1,172 @@
+/* GPU suite (label "gpu"): CUDA against the CPU reference on random inputs of awkward sizes,
+ * fresh per run.  Plain C (no Check) so that it builds from the repository with CUDA alone;
+ * exits 77 (skipped) without a usable device. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actfit/runtime.h"
+
+static uint64_t rng;
+static double urand(void)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static int passed, failed;
+#define CHECK(cond, ...)                                                                    \
+  do {                                                                                      \
+    if (cond)                                                                               \
+      passed++;                                                                             \
+    else {                                                                                  \
+      failed++;                                                                             \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                  \
+      fprintf(stderr, __VA_ARGS__);                                                         \
+      fputc('\n', stderr);                                                                  \
+    }                                                                                       \
+  } while (0)
+
+static void *dev(size_t bytes)
+{
+  void *p = NULL;
+  if (actfit_rt_device_alloc(bytes, &p) != ACTFIT_OK) {
+    fprintf(stderr, "device allocation failed\n");
+    exit(1);
+  }
+  return p;
+}
+
+static void up(void *d, const void *h, size_t b) { actfit_rt_memcpy(d, h, b, 0); }
+static void down(void *h, const void *d, size_t b) { actfit_rt_memcpy(h, d, b, 1); }
+
+static void fill(actfit_dtype dt, void *p, size_t n, double lo, double hi)
+{
+  for (size_t i = 0; i < n; i++) {
+    float v = (float)(lo + (hi - lo) * urand());
+    if (i % 1009 == 7)
+      v = (i % 3) ? INFINITY : -INFINITY;
+    if (dt == ACTFIT_FP32) ((float *)p)[i] = v;
+    else if (dt == ACTFIT_FP16) ((uint16_t *)p)[i] = actfit_f32_to_f16(v);
+    else ((uint16_t *)p)[i] = actfit_f32_to_bf16(v);
+  }
+}
+
+/* y may differ in rare double-rounding cases of the two libms: count them, <= 1 ulp */
+static size_t y_mismatch(actfit_dtype dt, const void *a, const void *b, size_t n, int *far)
+{
+  size_t m = 0;
+  *far = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t ua, ub;
+    if (dt == ACTFIT_FP32) {
+      uint32_t x, y;
+      memcpy(&x, (const char *)a + 4 * i, 4);
+      memcpy(&y, (const char *)b + 4 * i, 4);
+      ua = x; ub = y;
+    } else {
+      ua = ((const uint16_t *)a)[i];
+      ub = ((const uint16_t *)b)[i];
+    }
+    if (ua != ub) {
+      m++;
+      if (llabs(ua - ub) > 1)
+        *far = 1;
+    }
+  }
+  return m;
+}
+
+int main(void)
+{
+  if (!actfit_rt_have_cuda()) {
+    printf("test_cuda: no CUDA device (or built without CUDA): skipped\n");
+    return 77;
+  }
+  rng = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() << 17 ^ 0x9E3779B97F4A7C15ull;
+  printf("test_cuda: seed %llu\n", (unsigned long long)rng);
+  size_t sizes[] = {1, 31, 33, 1000, 65537, (1u << 20) + 13};
+  for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+    if (k >= 3)
+      sizes[k] += (size_t)(urand() * 64);
+  const char *fb_acts[] = {"gelu", "silu", "tanh", "hardswish"};
+  const char *ia_acts[] = {"gelu", "silu", "mish", "sigmoid", "hardswish", "softplus"};
+  size_t nmax = (1u << 20) + 200;
+  void *hx = malloc(nmax * 4), *hy = malloc(nmax * 4), *hy2 = malloc(nmax * 4);
+  void *hg = malloc(nmax * 4), *hgi = malloc(nmax * 4), *hgi2 = malloc(nmax * 4);
+  void *hs = malloc(nmax + 64), *hs2 = malloc(nmax + 64);
+  void *dx = dev(nmax * 4), *dy = dev(nmax * 4), *dg = dev(nmax * 4), *dgi = dev(nmax * 4);
+  void *ds = dev(nmax + 64);
+  for (int dti = 0; dti < 3; dti++) {
+    actfit_dtype dt = (actfit_dtype)dti;
+    size_t es = dt == ACTFIT_FP32 ? 4 : 2;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+      size_t n = sizes[k];
+      fill(dt, hx, n, -12, 12);
+      fill(dt, hg, n, -3, 3);
+      up(dx, hx, n * es);
+      up(dg, hg, n * es);
+      for (int a = 0; a < 4; a++)
+        for (int bits = 1; bits <= 4; bits++) {
+          const actfit_rt_fewbit *t = actfit_rt_fewbit_builtin(fb_acts[a], bits, NULL);
+          if (!t)
+            continue;
+          size_t sb = actfit_fewbit_state_bytes(bits, n);
+          CHECK(actfit_fewbit_forward(t, dt, hx, hy, hs, n, NULL) == ACTFIT_OK, "cpu fwd");
+          CHECK(actfit_fewbit_forward(t, dt, dx, dy, ds, n, ACTFIT_CUDA_DEFAULT_STREAM) ==
+                    ACTFIT_OK, "cuda fwd");
+          actfit_rt_synchronize();
+          down(hy2, dy, n * es);
+          down(hs2, ds, sb);
+          CHECK(memcmp(hs, hs2, sb) == 0, "fewbit %s %d bits dt %d n %zu: state differs",
+                fb_acts[a], bits, dti, n);
+          int far;
+          size_t m = y_mismatch(dt, hy, hy2, n, &far);
+          CHECK(!far && m * 100000 <= n + 100000, "fewbit %s y: %zu mismatches", fb_acts[a], m);
+          /* backward from the same state: bit-identical */
+          CHECK(actfit_fewbit_backward(t, dt, hs, hg, hgi, n, NULL) == ACTFIT_OK, "cpu bwd");
+          CHECK(actfit_fewbit_backward(t, dt, ds, dg, dgi, n, ACTFIT_CUDA_DEFAULT_STREAM) ==
+                    ACTFIT_OK, "cuda bwd");
+          actfit_rt_synchronize();
+          down(hgi2, dgi, n * es);
+          CHECK(memcmp(hgi, hgi2, n * es) == 0, "fewbit %s %d bits dt %d n %zu: grad differs",
+                fb_acts[a], bits, dti, n);
+        }
+      for (int a = 0; a < 6; a++)
+        for (int fl = 0; fl <= ACTFIT_BIT_IN_Y; fl++) {
+          const actfit_rt_invact *t = actfit_rt_invact_builtin(ia_acts[a]);
+          if (!t)
+            continue;
+          size_t sb = actfit_invact_state_bytes(t, fl, n);
+          CHECK(actfit_invact_forward(t, dt, fl, hx, hy, hs, n, NULL) == ACTFIT_OK, "cpu fwd");
+          CHECK(actfit_invact_forward(t, dt, fl, dx, dy, ds, n, ACTFIT_CUDA_DEFAULT_STREAM) ==
+                    ACTFIT_OK, "cuda fwd");
+          actfit_rt_synchronize();
+          down(hy2, dy, n * es);
+          down(hs2, ds, sb);
+          CHECK(sb == 0 || memcmp(hs, hs2, sb) == 0, "invact %s state differs", ia_acts[a]);
+          int far;
+          size_t m = y_mismatch(dt, hy, hy2, n, &far);
+          CHECK(!far && m * 100000 <= n + 100000, "invact %s y: %zu mismatches", ia_acts[a], m);
+          /* backward from the CPU's y and state: bit-identical */
+          up(dy, hy, n * es);
+          up(ds, hs, sb);
+          CHECK(actfit_invact_backward(t, dt, fl, hy, hs, hg, hgi, n, NULL) == ACTFIT_OK, "bwd");
+          CHECK(actfit_invact_backward(t, dt, fl, dy, ds, dg, dgi, n,
+                                       ACTFIT_CUDA_DEFAULT_STREAM) == ACTFIT_OK, "cuda bwd");
+          actfit_rt_synchronize();
+          down(hgi2, dgi, n * es);
+          CHECK(memcmp(hgi, hgi2, n * es) == 0, "invact %s flags %d dt %d n %zu: grad differs",
+                ia_acts[a], fl, dti, n);
+        }
+    }
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
