@@ -14,6 +14,8 @@ int cmd_invact(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_tables(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 const cli_command cli_commands[] = {
   {"list", cmd_list, "list the built-in activations and their structure"},
@@ -23,6 +25,8 @@ const cli_command cli_commands[] = {
   {"gen", cmd_gen, "generated headers for the kernels from tables"},
   {"tables", cmd_tables, "fit the built-in set into tables/ and regenerate the headers"},
   {"apply", cmd_apply, "run the runtime's forward and backward on float32 x from stdin"},
+  {"plot", cmd_plot, "figures of tables through gnuplot"},
+  {"report", cmd_report, "one row per table: errors, cost, memory saved"},
   {"eval", cmd_eval, "independent error report of a table"},
   {0}};
 
