@@ -58,6 +58,8 @@ main)
   for b in 1 2 3 4; do
     ./build/actfit fewbit gelu --bits "$b" --quiet -o "out/gelu-${b}bit.json"
   done
+  echo "== actfit: InvAct fit of GELU (errors per storage dtype) =="
+  ./build/actfit invact gelu -o out/gelu-invact.json
   echo "tables written to out/"
   ;;
 test)
