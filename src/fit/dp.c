@@ -4,7 +4,10 @@
  * nondecreasing: dropping cells never costs more) and cost(j, i) >= cost(hi, i) (a segment
  * costs at least any sub-segment), so LB = D_{m-1}[lo] + cost(hi, i) bounds the whole range.
  * Ranges are halved recursively, the half holding the previous argmin first.  Ties go to the
- * smaller j, so the result is independent of visiting order and of the thread count. */
+ * smaller j, so the result is independent of visiting order and of the thread count.
+ * Within a thread's rows a second bound holds: for j <= hi, superadditivity of the cost gives
+ * D_{m-1}[j] + cost(j, i) >= D_m[hi] + cost(hi, i).  Bounds and screening use a plain-double
+ * cost with a rigorous error bound; the double-double cost decides the rest. */
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -27,6 +30,8 @@ typedef struct {
 typedef struct {
   const actfit_grid *g;
   const double *prev;
+  const double *cur; /* this layer, valid on rows [cur_lo, i) */
+  int cur_lo;
   int i;
   double best;
   int bestj;
@@ -35,6 +40,9 @@ typedef struct {
 static void scan(search_st *s, int lo, int hi)
 {
   for (int j = lo; j <= hi; j++) {
+    double err, cf = actfit__cost_fast(s->g, j, s->i, &err);
+    if (s->prev[j] + fmax(cf - err, 0.0) > s->best) /* provably worse: no double-double */
+      continue;
     double v = s->prev[j] + actfit__cost(s->g, j, s->i);
     if (v < s->best || (v == s->best && j < s->bestj)) {
       s->best = v;
@@ -47,7 +55,13 @@ static void scan(search_st *s, int lo, int hi)
  * the relative margin absorbs rounding in the bound */
 static int prunable(const search_st *s, int lo, int hi)
 {
-  double lb = s->prev[lo] + actfit__cost(s->g, hi, s->i);
+  double err, cf = actfit__cost_fast(s->g, hi, s->i, &err);
+  /* for j <= hi also D_m[hi] + cost(hi, i) bounds it: a piece costs at least the sum of
+   * its two parts, and D_{m-1}[j] + cost(j, hi) >= D_m[hi] */
+  double base = s->prev[lo];
+  if (hi >= s->cur_lo && hi < s->i && s->cur[hi] > base)
+    base = s->cur[hi];
+  double lb = base + fmax(cf - err, 0.0); /* costs are >= 0 */
   double slack = 1e-13 * fabs(s->best);
   if (lb > s->best + slack)
     return 1;
@@ -77,7 +91,7 @@ ACTFIT__HOT static void *run_rows(void *arg)
   dp_job *jb = arg;
   int hint = jb->jmin;
   for (int i = jb->i0; i < jb->i1; i++) {
-    search_st s = {jb->g, jb->prev, i, INFINITY, -1};
+    search_st s = {jb->g, jb->prev, jb->cur, jb->i0, i, INFINITY, -1};
     int h = hint < jb->jmin ? jb->jmin : hint > i - 1 ? i - 1 : hint;
     scan(&s, h, h);
     search(&s, jb->jmin, i - 1, h);

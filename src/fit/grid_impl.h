@@ -53,4 +53,25 @@ static inline double actfit__cost(const actfit_grid *g, int j, int i)
   return V + (between > 0 ? between : 0.0);
 }
 
+/* The same cost in plain double from the hi parts, with a bound on its error: |cost - c| <=
+ * *err.  The DP prunes and screens with it and evaluates the double-double cost only where
+ * the bound cannot decide, so the result is exactly the double-double DP's. */
+static inline double actfit__cost_fast(const actfit_grid *g, int j, int i, double *err)
+{
+  double *const *p = g->p;
+  const double e = 2.2204460492503131e-16;
+  double W = p[0][i] - p[0][j], q1 = p[2][i] - p[2][j], q2 = p[4][i] - p[4][j];
+  double V = p[6][i] - p[6][j];
+  if (!(W > 0)) {
+    *err = 8 * e * (p[6][i] + p[6][j]) + 1e-300;
+    return V;
+  }
+  double r = q1 * q1 / W, aq = fabs(q1);
+  *err = 8 * e * (p[4][i] + p[4][j] + p[6][i] + p[6][j] +
+                  2 * (aq / W) * (fabs(p[2][i]) + fabs(p[2][j])) + r * (p[0][i] + p[0][j]) / W) +
+         1e-300;
+  double b = q2 - r;
+  return V + (b > 0 ? b : 0.0);
+}
+
 #endif

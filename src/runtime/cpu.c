@@ -123,13 +123,6 @@ static inline void store_bit(actfit_dtype dt, void *p, size_t i, float v, int s)
   }
 }
 
-static inline int last_bit(actfit_dtype dt, const void *p, size_t i)
-{
-  if (dt == ACTFIT_FP32)
-    return (int)(actfit_f32_bits(((const float *)p)[i]) & 1u);
-  return ((const uint16_t *)p)[i] & 1;
-}
-
 /* ---- passes over groups [g0, g1) ------------------------------------------------------ */
 
 typedef struct pass {
@@ -163,19 +156,40 @@ static void fewbit_fwd(const pass *p)
   }
 }
 
+/* The backward passes are specialised per dtype (no per-element switch), so the compiler
+ * can keep the loop tight; decode of a group's codes is separated from the multiply. */
+#define FEWBIT_BWD(NAME, T, LOAD, STORE)                                                    \
+  static void NAME(const pass *p)                                                           \
+  {                                                                                         \
+    const actfit_rt_fewbit *t = p->fb;                                                      \
+    const int planes = t->bits;                                                             \
+    const T *go = p->go;                                                                    \
+    T *gi = p->gi;                                                                          \
+    for (size_t g = p->g0; g < p->g1; g++) {                                                \
+      const uint32_t *w = p->cstate + g * (size_t)planes;                                   \
+      size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;                        \
+      uint32_t c[32] = {0};                                                                 \
+      for (int j = 0; j < planes; j++) {                                                    \
+        uint32_t wj = w[j];                                                                 \
+        for (int i = 0; i < 32; i++)                                                        \
+          c[i] |= ((wj >> i) & 1u) << j;                                                    \
+      }                                                                                     \
+      for (size_t i = 0; i < m; i++)                                                        \
+        gi[base + i] = STORE(LOAD(go[base + i]) * t->levels[c[i]]);                         \
+    }                                                                                       \
+  }
+
+static inline float id_f(float v) { return v; }
+FEWBIT_BWD(fewbit_bwd_f32, float, id_f, id_f)
+FEWBIT_BWD(fewbit_bwd_f16, uint16_t, actfit_f16_to_f32, actfit_f32_to_f16)
+FEWBIT_BWD(fewbit_bwd_bf16, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16)
+
 static void fewbit_bwd(const pass *p)
 {
-  const actfit_rt_fewbit *t = p->fb;
-  int planes = t->bits;
-  for (size_t g = p->g0; g < p->g1; g++) {
-    const uint32_t *w = p->cstate + g * (size_t)planes;
-    size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
-    for (size_t i = 0; i < m; i++) {
-      unsigned c = 0;
-      for (int j = 0; j < planes; j++)
-        c |= ((w[j] >> i) & 1u) << j;
-      store(p->dt, p->gi, base + i, load(p->dt, p->go, base + i) * t->levels[c]);
-    }
+  switch (p->dt) {
+  case ACTFIT_FP16: fewbit_bwd_f16(p); break;
+  case ACTFIT_BF16: fewbit_bwd_bf16(p); break;
+  default: fewbit_bwd_f32(p); break;
   }
 }
 
@@ -201,18 +215,36 @@ static void invact_fwd(const pass *p)
   }
 }
 
+#define INVACT_BWD(NAME, T, LOAD, STORE, LASTBIT)                                           \
+  static void NAME(const pass *p)                                                           \
+  {                                                                                         \
+    const actfit_rt_invact *t = p->ia;                                                      \
+    const int bit_in_y = p->flags & ACTFIT_BIT_IN_Y;                                        \
+    const T *y = p->y, *go = p->go;                                                         \
+    T *gi = p->gi;                                                                          \
+    for (size_t g = p->g0; g < p->g1; g++) {                                                \
+      uint32_t w = t->bit && !bit_in_y ? p->cstate[g] : 0;                                  \
+      size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;                        \
+      for (size_t i = 0; i < m; i++) {                                                      \
+        T yb = y[base + i];                                                                 \
+        int s = !t->bit ? 0 : bit_in_y ? (int)LASTBIT(yb) : (int)((w >> i) & 1u);           \
+        gi[base + i] = STORE(LOAD(go[base + i]) * actfit_elem_invact(t, LOAD(yb), s));       \
+      }                                                                                     \
+    }                                                                                       \
+  }
+
+static inline uint32_t last_f32(float v) { return actfit_f32_bits(v) & 1u; }
+static inline uint32_t last_u16(uint16_t v) { return v & 1u; }
+INVACT_BWD(invact_bwd_f32, float, id_f, id_f, last_f32)
+INVACT_BWD(invact_bwd_f16, uint16_t, actfit_f16_to_f32, actfit_f32_to_f16, last_u16)
+INVACT_BWD(invact_bwd_bf16, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16, last_u16)
+
 static void invact_bwd(const pass *p)
 {
-  const actfit_rt_invact *t = p->ia;
-  int bit_in_y = p->flags & ACTFIT_BIT_IN_Y;
-  for (size_t g = p->g0; g < p->g1; g++) {
-    uint32_t w = t->bit && !bit_in_y ? p->cstate[g] : 0;
-    size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
-    for (size_t i = 0; i < m; i++) {
-      float y = load(p->dt, p->y, base + i);
-      int s = !t->bit ? 0 : bit_in_y ? last_bit(p->dt, p->y, base + i) : (int)((w >> i) & 1u);
-      store(p->dt, p->gi, base + i, load(p->dt, p->go, base + i) * actfit_elem_invact(t, y, s));
-    }
+  switch (p->dt) {
+  case ACTFIT_FP16: invact_bwd_f16(p); break;
+  case ACTFIT_BF16: invact_bwd_bf16(p); break;
+  default: invact_bwd_f32(p); break;
   }
 }
 

@@ -32,7 +32,7 @@ static double median(double *v, int n)
 
 static const char *smooth[] = {"gelu", "gelu_tanh", "silu", "mish", "softplus", "elu",
                                "celu", "selu", "sigmoid", "tanh", "logsigmoid", "softsign",
-                               "tanhshrink", "hardswish", "hardsigmoid", NULL};
+                               "tanhshrink", "hardswish", NULL};
 
 int main(int argc, char **argv)
 {
