@@ -168,14 +168,15 @@ static void fewbit_fwd(const pass *p)
     for (size_t g = p->g0; g < p->g1; g++) {                                                \
       const uint32_t *w = p->cstate + g * (size_t)planes;                                   \
       size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;                        \
-      uint32_t c[32] = {0};                                                                 \
-      for (int j = 0; j < planes; j++) {                                                    \
-        uint32_t wj = w[j];                                                                 \
-        for (int i = 0; i < 32; i++)                                                        \
-          c[i] |= ((wj >> i) & 1u) << j;                                                    \
+      uint32_t wl[ACTFIT_RT_MAX_BITS];                                                      \
+      for (int j = 0; j < planes; j++)                                                      \
+        wl[j] = w[j];                                                                       \
+      for (size_t i = 0; i < m; i++) {                                                      \
+        unsigned c = 0;                                                                     \
+        for (int j = 0; j < planes; j++)                                                    \
+          c |= ((wl[j] >> i) & 1u) << j;                                                    \
+        gi[base + i] = STORE(LOAD(go[base + i]) * t->levels[c]);                            \
       }                                                                                     \
-      for (size_t i = 0; i < m; i++)                                                        \
-        gi[base + i] = STORE(LOAD(go[base + i]) * t->levels[c[i]]);                         \
     }                                                                                       \
   }
 
