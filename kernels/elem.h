@@ -263,8 +263,10 @@ ACTFIT_HD float actfit_elem_branch(const actfit_rt_branch *b, float y, float t)
 {
   if (b->nb > 0 && y < 0.0f) {
     float ay = -y;
-    int e;
-    frexpf(ay, &e); /* ay in [2^(e-1), 2^e) */
+    /* the binary exponent e with ay in [2^(e-1), 2^e), read from the bits (frexpf without a
+     * call); zero and subnormals land far below every binade */
+    uint32_t eb = (actfit_f32_bits(ay) >> 23) & 0xffu;
+    int e = eb ? (int)eb - 126 : -1000;
     int i = b->binade_top - e;
     if (i >= 0) {
       if (i >= b->nb)

@@ -158,22 +158,21 @@ static void fewbit_fwd(const pass *p)
 
 /* The backward passes are specialised per dtype (no per-element switch), so the compiler
  * can keep the loop tight; decode of a group's codes is separated from the multiply. */
-#define FEWBIT_BWD(NAME, T, LOAD, STORE)                                                    \
+#define FEWBIT_BWD(NAME, T, LOAD, STORE, PLANES)                                            \
   static void NAME(const pass *p)                                                           \
   {                                                                                         \
     const actfit_rt_fewbit *t = p->fb;                                                      \
-    const int planes = t->bits;                                                             \
     const T *go = p->go;                                                                    \
     T *gi = p->gi;                                                                          \
     for (size_t g = p->g0; g < p->g1; g++) {                                                \
-      const uint32_t *w = p->cstate + g * (size_t)planes;                                   \
+      const uint32_t *w = p->cstate + g * (size_t)(PLANES);                                 \
       size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;                        \
       uint32_t wl[ACTFIT_RT_MAX_BITS];                                                      \
-      for (int j = 0; j < planes; j++)                                                      \
+      for (int j = 0; j < (PLANES); j++)                                                    \
         wl[j] = w[j];                                                                       \
       for (size_t i = 0; i < m; i++) {                                                      \
         unsigned c = 0;                                                                     \
-        for (int j = 0; j < planes; j++)                                                    \
+        for (int j = 0; j < (PLANES); j++)                                                  \
           c |= ((wl[j] >> i) & 1u) << j;                                                    \
         gi[base + i] = STORE(LOAD(go[base + i]) * t->levels[c]);                            \
       }                                                                                     \
@@ -181,17 +180,60 @@ static void fewbit_fwd(const pass *p)
   }
 
 static inline float id_f(float v) { return v; }
-FEWBIT_BWD(fewbit_bwd_f32, float, id_f, id_f)
-FEWBIT_BWD(fewbit_bwd_f16, uint16_t, actfit_f16_to_f32, actfit_f32_to_f16)
-FEWBIT_BWD(fewbit_bwd_bf16, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16)
 
+/* fp16 through the compiler's _Float16 (IEEE round-to-nearest-even, F16C instructions in the
+ * x86-64-v3 clones), the same values as elem.h's conversions; NaN keeps elem.h's encoding */
+#if defined(__FLT16_MAX__)
+static inline float h2f(uint16_t h)
+{
+  _Float16 v;
+  memcpy(&v, &h, 2);
+  return (float)v;
+}
+static inline uint16_t f2h(float f)
+{
+  if (f != f)
+    return actfit_f32_to_f16(f);
+  _Float16 v = (_Float16)f;
+  uint16_t h;
+  memcpy(&h, &v, 2);
+  return h;
+}
+#else
+#define h2f actfit_f16_to_f32
+#define f2h actfit_f32_to_f16
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
+#define FEWBIT_BWD_ALL(P)                                                                   \
+  FEWBIT_BWD(fewbit_bwd_f32_##P, float, id_f, id_f, P)                                      \
+  HOT FEWBIT_BWD(fewbit_bwd_f16_##P, uint16_t, h2f, f2h, P)                                 \
+  FEWBIT_BWD(fewbit_bwd_bf16_##P, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16, P)
+FEWBIT_BWD_ALL(1)
+FEWBIT_BWD_ALL(2)
+FEWBIT_BWD_ALL(3)
+FEWBIT_BWD_ALL(4)
+FEWBIT_BWD_ALL(5)
+FEWBIT_BWD_ALL(6)
+FEWBIT_BWD_ALL(7)
+FEWBIT_BWD_ALL(8)
+
+typedef void (*pass_fn)(const pass *);
+#define ROW(P) {fewbit_bwd_f32_##P, fewbit_bwd_f16_##P, fewbit_bwd_bf16_##P}
+static const pass_fn fewbit_bwd_table[ACTFIT_RT_MAX_BITS][3] = {
+  ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7), ROW(8)};
+#undef ROW
+
+/* one loop per (bits, dtype): the plane count is a constant the compiler unrolls */
 static void fewbit_bwd(const pass *p)
 {
-  switch (p->dt) {
-  case ACTFIT_FP16: fewbit_bwd_f16(p); break;
-  case ACTFIT_BF16: fewbit_bwd_bf16(p); break;
-  default: fewbit_bwd_f32(p); break;
-  }
+  int d = p->dt == ACTFIT_FP16 ? 1 : p->dt == ACTFIT_BF16 ? 2 : 0;
+  fewbit_bwd_table[p->fb->bits - 1][d](p);
 }
 
 static void invact_fwd(const pass *p)
@@ -236,9 +278,11 @@ static void invact_fwd(const pass *p)
 
 static inline uint32_t last_f32(float v) { return actfit_f32_bits(v) & 1u; }
 static inline uint32_t last_u16(uint16_t v) { return v & 1u; }
-INVACT_BWD(invact_bwd_f32, float, id_f, id_f, last_f32)
-INVACT_BWD(invact_bwd_f16, uint16_t, actfit_f16_to_f32, actfit_f32_to_f16, last_u16)
-INVACT_BWD(invact_bwd_bf16, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16, last_u16)
+/* fmaf is a library call on baseline x86-64: the x86-64-v3 clones inline it (the results
+ * are the same: fma is correctly rounded either way) */
+HOT INVACT_BWD(invact_bwd_f32, float, id_f, id_f, last_f32)
+HOT INVACT_BWD(invact_bwd_f16, uint16_t, h2f, f2h, last_u16)
+HOT INVACT_BWD(invact_bwd_bf16, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16, last_u16)
 
 static void invact_bwd(const pass *p)
 {
