@@ -167,6 +167,18 @@ static void add_act(cJSON *root, const actfit_table *t)
   }
 }
 
+/* the fields every table starts with */
+static cJSON *new_root(const actfit_table *t)
+{
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "format", ACTFIT_TABLE_FORMAT);
+  cJSON_AddNumberToObject(root, "version", ACTFIT_TABLE_VERSION);
+  cJSON_AddStringToObject(root, "generator", "actfit " ACTFIT_VERSION_STRING);
+  cJSON_AddStringToObject(root, "method", method_name(t->method));
+  add_act(root, t);
+  return root;
+}
+
 static char *finish(cJSON *root)
 {
   char *text = cJSON_Print(root);
@@ -202,12 +214,7 @@ static actfit_status invact_to_json(const actfit_table *t, char **out, char *err
         return ACTFIT_EINVAL;
       }
   }
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "format", ACTFIT_TABLE_FORMAT);
-  cJSON_AddNumberToObject(root, "version", ACTFIT_TABLE_VERSION);
-  cJSON_AddStringToObject(root, "generator", "actfit " ACTFIT_VERSION_STRING);
-  cJSON_AddStringToObject(root, "method", "invact");
-  add_act(root, t);
+  cJSON *root = new_root(t);
   if (t->exact)
     cJSON_AddStringToObject(root, "exact", exact_names[t->exact]);
   else
@@ -290,12 +297,7 @@ actfit_status actfit_table_to_json(const actfit_table *t, char **out, char *err,
       actfit__seterr(err, errlen, "refusing to write a non-finite border or level");
       return ACTFIT_EINVAL;
     }
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "format", ACTFIT_TABLE_FORMAT);
-  cJSON_AddNumberToObject(root, "version", ACTFIT_TABLE_VERSION);
-  cJSON_AddStringToObject(root, "generator", "actfit " ACTFIT_VERSION_STRING);
-  cJSON_AddStringToObject(root, "method", method_name(t->method));
-  add_act(root, t);
+  cJSON *root = new_root(t);
   cJSON *fit = cJSON_AddObjectToObject(root, "fit");
   cJSON_AddStringToObject(fit, "norm", t->norm);
   cJSON_AddStringToObject(fit, "weight", t->weight);
