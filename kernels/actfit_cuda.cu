@@ -1,8 +1,8 @@
-// CUDA backend of the runtime: one kernel per pass, grid-stride loops over groups of 32
-// elements (one warp per group, 64-bit indexing), codes assembled with __ballot_sync into the
-// shared bit-plane layout and read back with one broadcast load per plane.  Tables travel as
-// __grid_constant__ kernel parameters (constant bank).  Per-element math: kernels/elem.h, the
-// same source the CPU backend compiles.
+/* CUDA backend of the runtime: one kernel per pass, grid-stride loops over groups of 32
+ * elements (one warp per group, 64-bit indexing), codes assembled with __ballot_sync into the
+ * shared bit-plane layout and read back with one broadcast load per plane.  Tables travel as
+ * __grid_constant__ kernel parameters (constant bank).  Per-element math: kernels/elem.h, the
+ * same source the CPU backend compiles. */
 #include <cuda_runtime.h>
 #include <stdint.h>
 
@@ -279,7 +279,7 @@ actfit_status launched()
   return cudaGetLastError() == cudaSuccess ? ACTFIT_OK : ACTFIT_EDEVICE;
 }
 
-} // namespace
+} /* namespace */
 
 extern "C" int actfit__cuda_available(void)
 {

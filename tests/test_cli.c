@@ -107,8 +107,9 @@ END_TEST
 START_TEST(help_and_version_everywhere)
 {
   static char out[1 << 14];
-  const char *subs[] = {"list", "show", "fewbit", "eval"};
-  for (int i = 0; i < 4; i++) {
+  const char *subs[] = {"list", "show", "fewbit", "eval", "invact", "gen", "tables", "apply",
+                        "plot", "report"};
+  for (int i = 0; i < 10; i++) {
     char args[64];
     snprintf(args, sizeof args, "%s --help", subs[i]);
     ck_assert_int_eq(run(args, out, sizeof out, 0), 0);
