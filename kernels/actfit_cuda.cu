@@ -250,6 +250,130 @@ __global__ void invact_bwd_vec(const __grid_constant__ actfit_rt_invact t, int f
   }
 }
 
+/* Forward passes with 16-byte vectors: a thread takes VEC consecutive elements, so a group
+ * of 32 spans 32/VEC lanes (8 for fp32, 4 for 16-bit types).  Each lane packs its VEC code
+ * bits per plane, the lanes of a group OR them together with shuffles, and lane j of the
+ * group writes plane j (and j + 4 for 16-bit types).  Every lane of a warp runs the same
+ * number of iterations so the shuffles see the full warp. */
+template <int DT>
+__device__ __forceinline__ uint32_t group_or(uint32_t bits, unsigned lane)
+{
+  constexpr int VEC = vec_traits<DT>::VEC, LANES = 32 / VEC;
+  uint32_t w = bits << (VEC * (lane % LANES));
+#pragma unroll
+  for (int off = 1; off < LANES; off <<= 1)
+    w |= __shfl_xor_sync(0xffffffffu, w, off);
+  return w;
+}
+
+template <int DT>
+__device__ __forceinline__ void load_vec(const void *x, size_t e, size_t n, float *v)
+{
+  constexpr int VEC = vec_traits<DT>::VEC;
+  if (e + VEC <= n) {
+    uint4 r = static_cast<const uint4 *>(x)[e / VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; k++)
+      v[k] = unpack<DT>(r, k);
+  } else {
+    for (int k = 0; k < VEC; k++)
+      v[k] = e + k < n ? ld<DT>(x, e + k) : 0.0f;
+  }
+}
+
+/* stores VEC raw encodings (fp32 bits or 16-bit patterns) */
+template <int DT>
+__device__ __forceinline__ void store_raw(void *y, size_t e, size_t n, const uint32_t *r)
+{
+  constexpr int VEC = vec_traits<DT>::VEC;
+  if (e + VEC <= n) {
+    uint4 o;
+    if (DT == ACTFIT_FP32) {
+      o.x = r[0]; o.y = r[1]; o.z = r[2]; o.w = r[3];
+    } else {
+      o.x = r[0] | r[1] << 16; o.y = r[2] | r[3] << 16;
+      o.z = r[4] | r[5] << 16; o.w = r[6] | r[7] << 16;
+    }
+    static_cast<uint4 *>(y)[e / VEC] = o;
+  } else {
+    for (int k = 0; k < VEC; k++)
+      if (e + k < n) {
+        if (DT == ACTFIT_FP32)
+          static_cast<uint32_t *>(y)[e + k] = r[k];
+        else
+          static_cast<uint16_t *>(y)[e + k] = (uint16_t)r[k];
+      }
+  }
+}
+
+template <int DT>
+__global__ void fewbit_fwd_vec(const __grid_constant__ actfit_rt_fewbit t, const void *x, void *y,
+                               uint32_t *state, size_t n)
+{
+  constexpr int VEC = vec_traits<DT>::VEC, LANES = 32 / VEC;
+  unsigned lane = threadIdx.x % 32;
+  size_t per_warp = 32 * (size_t)VEC, warps = (size_t)gridDim.x * (blockDim.x / 32);
+  size_t w0 = (size_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  for (size_t wb = w0 * per_warp; wb < n; wb += warps * per_warp) {
+    size_t e = wb + (size_t)lane * VEC;
+    float xv[VEC];
+    uint32_t yr[VEC];
+    unsigned c[VEC];
+    load_vec<DT>(x, e, n, xv);
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+      yr[k] = enc<DT>(actfit_elem_f(t.act, t.params, xv[k]));
+      c[k] = e + k < n ? (unsigned)actfit_elem_code(&t, xv[k]) : 0u;
+    }
+    if (e < n)
+      store_raw<DT>(y, e, n, yr);
+    size_t g = e / 32;
+    for (int j = 0; j < t.bits; j++) {
+      uint32_t bits = 0;
+#pragma unroll
+      for (int k = 0; k < VEC; k++)
+        bits |= ((c[k] >> j) & 1u) << k;
+      uint32_t word = group_or<DT>(bits, lane);
+      if ((int)(lane % LANES) == j % LANES && 32 * g < n)
+        state[g * (size_t)t.bits + j] = word;
+    }
+  }
+}
+
+template <int DT>
+__global__ void invact_fwd_vec(const __grid_constant__ actfit_rt_invact t, int flags,
+                               const void *x, void *y, uint32_t *state, size_t n)
+{
+  constexpr int VEC = vec_traits<DT>::VEC, LANES = 32 / VEC;
+  unsigned lane = threadIdx.x % 32;
+  int bit_in_y = (flags & ACTFIT_BIT_IN_Y) && t.bit, keep = t.bit && !(flags & ACTFIT_BIT_IN_Y);
+  size_t per_warp = 32 * (size_t)VEC, warps = (size_t)gridDim.x * (blockDim.x / 32);
+  size_t w0 = (size_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  for (size_t wb = w0 * per_warp; wb < n; wb += warps * per_warp) {
+    size_t e = wb + (size_t)lane * VEC;
+    float xv[VEC];
+    uint32_t yr[VEC], bits = 0;
+    load_vec<DT>(x, e, n, xv);
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+      float yv = actfit_elem_f(t.act, t.params, xv[k]);
+      int s = t.bit && e + k < n && xv[k] < t.T;
+      bits |= (uint32_t)s << k;
+      if (!bit_in_y)
+        yr[k] = enc<DT>(yv);
+      else /* the stored pattern carries s in its last bit */
+        yr[k] = DT == ACTFIT_FP32 ? actfit_f32_bits(actfit_elem_store_f32(yv, s))
+                : DT == ACTFIT_FP16 ? actfit_elem_store_f16(yv, s)
+                                    : actfit_elem_store_bf16(yv, s);
+    }
+    if (e < n)
+      store_raw<DT>(y, e, n, yr);
+    uint32_t word = group_or<DT>(bits, lane);
+    if (keep && lane % LANES == 0 && e < n)
+      state[e / 32] = word;
+  }
+}
+
 int aligned16(const void *a, const void *b, const void *c)
 {
   return (((uintptr_t)a | (uintptr_t)b | (uintptr_t)c) & 15u) == 0;
@@ -304,7 +428,11 @@ extern "C" actfit_status actfit__cuda_fewbit_forward(const actfit_rt_fewbit *t, 
                                                      const void *x, void *y, uint32_t *state,
                                                      size_t n, void *stream)
 {
-  ACTFIT__DISPATCH(dt, fewbit_fwd, *t, x, y, state, n);
+  if (aligned16(x, y, NULL)) {
+    ACTFIT__DISPATCH(dt, fewbit_fwd_vec, *t, x, y, state, n);
+  } else {
+    ACTFIT__DISPATCH(dt, fewbit_fwd, *t, x, y, state, n);
+  }
   return launched();
 }
 
@@ -325,7 +453,11 @@ extern "C" actfit_status actfit__cuda_invact_forward(const actfit_rt_invact *t, 
                                                      int flags, const void *x, void *y,
                                                      uint32_t *state, size_t n, void *stream)
 {
-  ACTFIT__DISPATCH(dt, invact_fwd, *t, flags, x, y, state, n);
+  if (aligned16(x, y, NULL)) {
+    ACTFIT__DISPATCH(dt, invact_fwd_vec, *t, flags, x, y, state, n);
+  } else {
+    ACTFIT__DISPATCH(dt, invact_fwd, *t, flags, x, y, state, n);
+  }
   return launched();
 }
 
