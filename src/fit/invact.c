@@ -414,13 +414,27 @@ static int cover(const branch_ctx *b, int kind, double lo, double hi, int d, dou
   return nr < 0 ? -1 : nl + nr;
 }
 
-/* Where |f' - L| stays <= tol from x outward to +-XFAR along the branch direction dir. */
+/* The farthest |x| <= XFAR in direction dir where f and f' are finite: user expressions
+ * such as x/(1+exp(-x)) overflow long before 1e3. */
+static double far_point(const actfit_act *act, int dir)
+{
+  static const double xs[] = {1e3, 700, 500, 300, 200, 100, 60, 40, 30, 20};
+  for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+    double o[3];
+    actfit_act_eval(act, dir * xs[i], o);
+    if (isfinite(o[0]) && isfinite(o[1]))
+      return dir * xs[i];
+  }
+  return NAN;
+}
+
+/* Where |f' - L| stays <= tol from x outward to the far point along the direction dir. */
 static double saturation(const actfit_act *act, double from, int dir, double L, double tol)
 {
-  double last_bad = from;
+  double last_bad = from, lim = fabs(far_point(act, dir));
   for (double d = 1e-3; d <= 2 * XFAR; d *= 1.002) {
     double x = from + dir * d;
-    if (fabs(x) > XFAR)
+    if (!(fabs(x) <= lim))
       break;
     if (!(fabs(actfit_act_df(act, x) - L) <= tol))
       last_bad = x;
@@ -440,16 +454,18 @@ static actfit_status fit_branch(const actfit_act *act, const actfit_invact_param
   memset(br, 0, sizeof *br);
   br->side = side;
   actfit_status st = ACTFIT_OK;
-  double L_hi = actfit_act_df(act, XFAR) + 0.0, L_lo = actfit_act_df(act, -XFAR) + 0.0;
-  if (!isfinite(L_hi) || !isfinite(L_lo)) {
-    actfit__seterr(err, errlen, "f' is not finite at +-%g", XFAR);
+  double xr = far_point(act, 1), xl = far_point(act, -1);
+  if (isnan(xr) || isnan(xl)) {
+    actfit__seterr(err, errlen, "f or f' is not finite for |x| >= 20: the branches cannot be "
+                   "inverted on the range");
     return ACTFIT_EDOMAIN;
   }
+  double L_hi = actfit_act_df(act, xr) + 0.0, L_lo = actfit_act_df(act, xl) + 0.0;
   if (side != 0) {
     br->var = ACTFIT_INVACT_VAR_T;
     const actfit_act_structure *as = actfit_act_get_structure(act);
     double T = as->T, L = side > 0 ? L_hi : L_lo;
-    double y_end = actfit_act_f(act, side * XFAR);
+    double y_end = actfit_act_f(act, side > 0 ? xr : xl);
     double t_end;
     if (side < 0 && fabs(y_end) < 1e-300 && y_min < 0) {
       /* tail y -> 0-: binades of |y| below the one holding y_min */
@@ -514,8 +530,8 @@ static actfit_status fit_branch(const actfit_act *act, const actfit_invact_param
   }
   /* monotone f without an exact form: pieces in y between the two saturations */
   br->var = ACTFIT_INVACT_VAR_Y;
-  double xl = saturation(act, 0, -1, L_lo, tol / 4), xr = saturation(act, 0, 1, L_hi, tol / 4);
-  double ya = actfit_act_f(act, xl), yb = actfit_act_f(act, xr);
+  double sl = saturation(act, 0, -1, L_lo, tol / 4), sr = saturation(act, 0, 1, L_hi, tol / 4);
+  double ya = actfit_act_f(act, fmin(sl, -1)), yb = actfit_act_f(act, fmax(sr, 1));
   if (ya > yb) {
     double t = ya; ya = yb; yb = t;
     double u = L_lo; L_lo = L_hi; L_hi = u;
@@ -582,6 +598,8 @@ static double max_err_real_line(const actfit_table *t, const actfit_act *act)
         x = T + (i % 2 ? 1 : -1) * pow(10.0, -12 + 12.0 * i / n);
       double o[3];
       actfit_act_eval(act, x, o);
+      if (!isfinite(o[0]) || !isfinite(o[1]))
+        continue;
       double g = actfit_invact_eval(t, o[0], t->bit ? x < T : 0);
       m = fmax(m, fabs(g - o[1]));
     }

@@ -163,6 +163,8 @@ actfit_status actfit_invact_analyse(actfit_table *t, const actfit_act *act, long
                                : T + (i % 2 ? 1 : -1) * pow(10.0, -12 + 12.0 * i / n);
         double o[3];
         actfit_act_eval(act, x, o);
+        if (!isfinite(o[0]) || !isfinite(o[1])) /* an expression overflowing far out */
+          continue;
         double g = actfit_invact_eval(t, o[0], t->bit ? x < T : 0);
         t->err_exact_y = fmax(t->err_exact_y, fabs(g - o[1]));
       }
