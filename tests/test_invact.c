@@ -93,6 +93,23 @@ START_TEST(fitted_error_meets_target_on_unseen_points)
 }
 END_TEST
 
+START_TEST(user_expressions_that_overflow_far_out_still_fit)
+{
+  /* exp(-x) overflows for x < -709: limits are taken where f and f' are finite */
+  actfit_table e, b;
+  fit("x/(1+exp(-x))", 0, 0, &e);
+  fit("silu", 0, 0, &b);
+  ck_assert(e.bit && e.err_exact_y <= 1e-7);
+  ck_assert(fabs(e.T - b.T) < 1e-12);
+  for (int i = 0; i < 1000; i++) {
+    double y = e.y_min + 4 * urand();
+    ck_assert(fabs(actfit_invact_eval(&e, y, i % 2) - actfit_invact_eval(&b, y, i % 2)) < 2e-7);
+  }
+  actfit_table_destroy(&e);
+  actfit_table_destroy(&b);
+}
+END_TEST
+
 START_TEST(exact_forms_are_exact)
 {
   const char *acts[] = {"sigmoid", "tanh", "softplus", "softplus:beta=2,threshold=10", "elu",
@@ -273,6 +290,7 @@ static Suite *suite(void)
   tcase_add_test(tc, reference_g_matches_fprime_at_random_x);
   tcase_add_test(tc, fitted_error_meets_target_on_unseen_points);
   tcase_add_test(tc, exact_forms_are_exact);
+  tcase_add_test(tc, user_expressions_that_overflow_far_out_still_fit);
   tcase_add_test(tc, branch_choice_at_T_and_one_ulp_either_side);
   tcase_add_test(tc, floor_at_T_is_sqrt_of_curvature_times_ulp);
   tcase_add_test(tc, bad_input_is_rejected_with_a_clear_message);
