@@ -41,7 +41,8 @@ static void scan(search_st *s, int lo, int hi)
 {
   for (int j = lo; j <= hi; j++) {
     double err, cf = actfit__cost_fast(s->g, j, s->i, &err);
-    if (s->prev[j] + fmax(cf - err, 0.0) > s->best) /* provably worse: no double-double */
+    double low = cf - err; /* (a ternary: fmax is a libm call on baseline x86-64) */
+    if (s->prev[j] + (low > 0 ? low : 0.0) > s->best) /* provably worse: no double-double */
       continue;
     double v = s->prev[j] + actfit__cost(s->g, j, s->i);
     if (v < s->best || (v == s->best && j < s->bestj)) {
@@ -61,7 +62,8 @@ static int prunable(const search_st *s, int lo, int hi)
   double base = s->prev[lo];
   if (hi >= s->cur_lo && hi < s->i && s->cur[hi] > base)
     base = s->cur[hi];
-  double lb = base + fmax(cf - err, 0.0); /* costs are >= 0 */
+  double low = cf - err;
+  double lb = base + (low > 0 ? low : 0.0); /* costs are >= 0 */
   double slack = 1e-13 * fabs(s->best);
   if (lb > s->best + slack)
     return 1;
