@@ -134,6 +134,12 @@ START_TEST(fewbit_writes_a_table_that_eval_confirms)
   const char *p = strstr(out, "relative difference ");
   ck_assert_ptr_nonnull(p);
   ck_assert(atof(p + 20) < 1e-8);
+  /* --weight and --domain override the table's: a different E, no comparison line */
+  snprintf(args, sizeof args, "eval %s/t.json --weight uniform --domain -4,4", dir);
+  ck_assert_int_eq(run(args, out, sizeof out, 0), 0);
+  ck_assert(strstr(out, "weight uniform") && !strstr(out, "relative difference"));
+  snprintf(args, sizeof args, "eval %s/t.json --domain 4,-4", dir);
+  ck_assert_int_eq(run(args, out, sizeof out, 0), 2);
   snprintf(args, sizeof args, "rm -rf %s", dir);
   ck_assert_int_eq(system(args), 0);
 }
