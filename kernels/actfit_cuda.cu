@@ -88,6 +88,12 @@ template <int DT>
 __global__ void fewbit_bwd(const __grid_constant__ actfit_rt_fewbit t, const uint32_t *state,
                            const void *go, void *gi, size_t n)
 {
+  /* levels in shared memory: lanes index them with different codes, which the constant
+   * bank would serialise */
+  __shared__ float lv[1 << ACTFIT_RT_MAX_BITS];
+  for (int k = threadIdx.x; k < (1 << t.bits); k += blockDim.x)
+    lv[k] = t.levels[k];
+  __syncthreads();
   warp_pos w = warp_start();
   size_t groups = (n + 31) / 32;
   for (size_t g = w.group; g < groups; g += w.stride) {
@@ -96,7 +102,7 @@ __global__ void fewbit_bwd(const __grid_constant__ actfit_rt_fewbit t, const uin
     for (int j = 0; j < t.bits; j++) /* one broadcast load per plane */
       c |= ((state[g * (size_t)t.bits + j] >> w.lane) & 1u) << j;
     if (i < n)
-      st<DT>(gi, i, ld<DT>(go, i) * t.levels[c]);
+      st<DT>(gi, i, ld<DT>(go, i) * lv[c]);
   }
 }
 
@@ -188,6 +194,10 @@ __global__ void fewbit_bwd_vec(const __grid_constant__ actfit_rt_fewbit t, const
                                const void *go, void *gi, size_t n)
 {
   constexpr int VEC = vec_traits<DT>::VEC;
+  __shared__ float lv[1 << ACTFIT_RT_MAX_BITS];
+  for (int k = threadIdx.x; k < (1 << t.bits); k += blockDim.x)
+    lv[k] = t.levels[k];
+  __syncthreads();
   size_t nv = n / VEC, stride = (size_t)gridDim.x * blockDim.x;
   const uint4 *g4 = static_cast<const uint4 *>(go);
   uint4 *o4 = static_cast<uint4 *>(gi);
@@ -204,7 +214,7 @@ __global__ void fewbit_bwd_vec(const __grid_constant__ actfit_rt_fewbit t, const
       unsigned c = 0;
       for (int j = 0; j < t.bits; j++)
         c |= ((w[j] >> (b0 + k)) & 1u) << j;
-      out[k] = unpack<DT>(r, k) * t.levels[c];
+      out[k] = unpack<DT>(r, k) * lv[c];
     }
     o4[v] = pack<DT>(out);
   }
@@ -214,7 +224,7 @@ __global__ void fewbit_bwd_vec(const __grid_constant__ actfit_rt_fewbit t, const
     unsigned c = 0;
     for (int j = 0; j < t.bits; j++)
       c |= ((state[(i / 32) * (size_t)t.bits + j] >> (i % 32)) & 1u) << j;
-    st<DT>(gi, i, ld<DT>(go, i) * t.levels[c]);
+    st<DT>(gi, i, ld<DT>(go, i) * lv[c]);
   }
 }
 
