@@ -16,4 +16,11 @@ LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/cb/consumer"
 flags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs actfit_rt)
 cc -std=c11 "$src/tests/install/consumer.c" $flags -lm -o "$tmp/consumer_pc"
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/consumer_pc"
-echo "install test: 2 passed, 0 failed"
+# static: the archive plus the private libraries pkg-config lists for it (cudart, libstdc++)
+static_libs=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --static --libs actfit_rt |
+  sed 's/-lactfit_rt//')
+cflags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags actfit_rt)
+cc -std=c11 "$src/tests/install/consumer.c" $cflags "$tmp/prefix/lib/libactfit_rt.a" $static_libs \
+  -lm -o "$tmp/consumer_static"
+"$tmp/consumer_static"
+echo "install test: 3 passed, 0 failed"
