@@ -581,8 +581,10 @@ static void count_ops(actfit_table *t)
   t->ops_cmp = np + 2;  /* piece scan, clamp, binade test */
 }
 
-/* max |g_fit(f(x)) - f'(x)| over x on a dense grid of the real line, in double */
-static double max_err_real_line(const actfit_table *t, const actfit_act *act)
+/* max |g_fit(f(x)) - f'(x)| over x on a dense grid of the real line, in double: 400001 points
+ * on [-40, 40], 20001 out to +-1e3 and 20001 clustered at T (points where an expression is
+ * not finite are skipped).  Used to choose the degree and as the table's reported error. */
+double actfit__invact_err_real_line(const actfit_table *t, const actfit_act *act)
 {
   double m = 0;
   const double T = t->bit ? t->T : 0;
@@ -667,7 +669,8 @@ actfit_status actfit_invact_fit(const actfit_act *act, const actfit_invact_param
       for (int b = 0; b < t->nbranch && st == ACTFIT_OK; b++)
         st = fit_branch(act, p, t->nbranch == 2 ? (b ? 1 : -1) : 0, t->y_min, d,
                         p->target / 2, &t->br[b], e2, sizeof e2);
-      if (st == ACTFIT_OK && max_err_real_line(t, act) <= p->target)
+      if (st == ACTFIT_OK && (t->err_exact_y = actfit__invact_err_real_line(t, act)) <=
+                                 p->target)
         break;
       if (st == ACTFIT_OK)
         st = ACTFIT_ETARGET;
@@ -687,7 +690,10 @@ actfit_status actfit_invact_fit(const actfit_act *act, const actfit_invact_param
     }
   }
   count_ops(t);
-  st = actfit_invact_analyse(t, act, p->npoints, p->threads, err, errlen);
+  if (t->exact)
+    t->err_exact_y = actfit__invact_err_real_line(t, act);
+  /* the real-line error is already measured: only the dtype table remains */
+  st = actfit__invact_analyse_dtypes(t, act, p->npoints, p->threads, err, errlen);
   if (st != ACTFIT_OK)
     actfit_table_destroy(t);
   return st;

@@ -151,25 +151,13 @@ static float *make_lut(const job *jb, int bf16, int s, double ylo, double yhi)
 actfit_status actfit_invact_analyse(actfit_table *t, const actfit_act *act, long npoints,
                                     int threads, char *err, size_t errlen)
 {
-  t->err_exact_y = 0;
-  {
-    /* the real line, in double */
-    const double T = t->bit ? t->T : 0;
-    for (int pass = 0; pass < 3; pass++) {
-      int n = pass == 0 ? 400000 : 20000;
-      for (int i = 0; i <= n; i++) {
-        double x = pass == 0 ? -40 + 80.0 * i / n
-                   : pass == 1 ? (i % 2 ? 1 : -1) * (40 + 960 * pow((double)i / n, 2))
-                               : T + (i % 2 ? 1 : -1) * pow(10.0, -12 + 12.0 * i / n);
-        double o[3];
-        actfit_act_eval(act, x, o);
-        if (!isfinite(o[0]) || !isfinite(o[1])) /* an expression overflowing far out */
-          continue;
-        double g = actfit_invact_eval(t, o[0], t->bit ? x < T : 0);
-        t->err_exact_y = fmax(t->err_exact_y, fabs(g - o[1]));
-      }
-    }
-  }
+  t->err_exact_y = actfit__invact_err_real_line(t, act);
+  return actfit__invact_analyse_dtypes(t, act, npoints, threads, err, errlen);
+}
+
+actfit_status actfit__invact_analyse_dtypes(actfit_table *t, const actfit_act *act, long npoints,
+                                            int threads, char *err, size_t errlen)
+{
   snprintf(t->measured, sizeof t->measured,
            "exact y: max over 440001 x in [-1e3, 1e3] (dense on [-40, 40], clustered at T); "
            "dtypes: %ld uniform x in [-10, 10] (RMS) + %d near T (max), float kernels",
