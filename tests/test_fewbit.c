@@ -403,6 +403,41 @@ START_TEST(histogram_weights_from_float32_and_text)
 }
 END_TEST
 
+START_TEST(weight_densities_are_normalised_on_their_domain)
+{
+  actfit_weight *g = wt("gauss:1,2"), *u = wt("uniform");
+  double xs[3] = {1.0, -30.0, 5.0}, d[3];
+  ck_assert_int_eq(actfit_weight_density(g, -15, 17, 100, xs, 3, d), ACTFIT_OK);
+  ck_assert_rel(d[0], 0.19947114020071635, 1e-15); /* 1/(2 sqrt(2 pi)) */
+  ck_assert(d[1] == 0.0);                           /* outside the domain */
+  ck_assert_int_eq(actfit_weight_density(u, -10, 10, 100, xs, 3, d), ACTFIT_OK);
+  ck_assert(d[0] == 0.05 && d[1] == 0.0 && d[2] == 0.05);
+  ck_assert_int_eq(actfit_weight_density(u, 1, 1, 100, xs, 3, d), ACTFIT_EINVAL);
+  /* a histogram's density integrates to 1 over its bins */
+  char path[] = "/tmp/actfit-dens-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  for (int i = 0; i < 1000; i++)
+    fprintf(f, "%g\n", -2.0 + 4.0 * (i % 97) / 97.0);
+  fclose(f);
+  char spec[64];
+  snprintf(spec, sizeof spec, "hist:%s", path);
+  actfit_weight *h = wt(spec);
+  double hx[400], hd[400], sum = 0;
+  for (int i = 0; i < 400; i++)
+    hx[i] = -2.0 + 4.0 * (i + 0.5) / 400;
+  ck_assert_int_eq(actfit_weight_density(h, -2, 2, 40, hx, 400, hd), ACTFIT_OK);
+  for (int i = 0; i < 400; i++)
+    sum += hd[i] * 4.0 / 400;
+  ck_assert_rel(sum, 1.0, 1e-12);
+  unlink(path);
+  actfit_weight_free(h);
+  actfit_weight_free(g);
+  actfit_weight_free(u);
+}
+END_TEST
+
 START_TEST(bad_input_is_rejected_with_a_clear_message)
 {
   actfit_act *a = mk("gelu"), *lg = mk("log(x)");
@@ -489,6 +524,7 @@ static Suite *suite(void)
   tcase_add_test(tc, eval_confirms_fit_for_weights_and_norms);
   tcase_add_test(tc, fits_are_identical_for_any_thread_count);
   tcase_add_test(tc, histogram_weights_from_float32_and_text);
+  tcase_add_test(tc, weight_densities_are_normalised_on_their_domain);
   tcase_add_test(tc, bad_input_is_rejected_with_a_clear_message);
   tcase_add_loop_test(tc, fits_beat_a_fine_reference_dp, 0, 14);
   suite_add_tcase(s, tc);

@@ -182,30 +182,30 @@ int cmd_plot(int argc, char **argv)
       }
     }
 
+    /* the weight's density, shaded below the errors (none if the weight cannot be read,
+     * e.g. a histogram file that moved) */
+    double xs[2001], wd[2001];
+    for (int k = 0; k <= npts; k++)
+      xs[k] = xmin + (xmax - xmin) * k / npts;
     actfit_weight *w = NULL;
-    if (actfit_weight_alloc(t[0].weight, &w, err, sizeof err) != ACTFIT_OK)
-      w = NULL;
+    if (actfit_weight_alloc(t[0].weight, &w, err, sizeof err) != ACTFIT_OK ||
+        actfit_weight_density(w, t[0].domain[0], t[0].domain[1], t[0].grid > 0 ? t[0].grid : 4096,
+                              xs, npts + 1, wd) != ACTFIT_OK)
+      memset(wd, 0, sizeof wd);
+    actfit_weight_free(w);
     fprintf(d1, "# x f'(x) weight");
     for (int i = 0; i < nt; i++)
       fprintf(d1, " q_%dbit err_%dbit", t[i].bits, t[i].bits);
     fprintf(d1, "\n");
     for (int k = 0; k <= npts; k++) {
-      double x = xmin + (xmax - xmin) * k / npts, d = actfit_act_df(act, x), wd = 0;
-      if (w && !strncmp(t[0].weight, "gauss:", 6)) {
-        double mu, sg;
-        if (sscanf(t[0].weight + 6, "%lf,%lf", &mu, &sg) == 2)
-          wd = exp(-0.5 * (x - mu) * (x - mu) / (sg * sg)) / (sg * 2.5066282746310002);
-      } else if (w && !strcmp(t[0].weight, "uniform")) {
-        wd = x >= t[0].domain[0] && x <= t[0].domain[1] ? 1 / (t[0].domain[1] - t[0].domain[0]) : 0;
-      }
-      fprintf(d1, "%.9g %.9g %.9g", x, d, wd);
+      double x = xs[k], d = actfit_act_df(act, x);
+      fprintf(d1, "%.9g %.9g %.9g", x, d, wd[k]);
       for (int i = 0; i < nt; i++) {
         double q = t[i].levels[actfit_table_code(&t[i], x)];
         fprintf(d1, " %.9g %.9g", q, d - q);
       }
       fprintf(d1, "\n");
     }
-    actfit_weight_free(w);
   } else {
     if (isnan(xmin)) {
       xmin = -6;

@@ -23,6 +23,11 @@ ACTFIT_API actfit_status actfit_weight_alloc(const char *spec, actfit_weight **o
 ACTFIT_API void actfit_weight_free(actfit_weight *w); /* NULL is a no-op */
 ACTFIT_API void actfit_weight_default_domain(const actfit_weight *w, double *a, double *b);
 ACTFIT_API const char *actfit_weight_spec(const actfit_weight *w);
+/* The weight's density on the domain [a, b] at nx points (0 outside; histograms binned on
+ * nbins equal cells, as `eval` bins them). */
+ACTFIT_API actfit_status actfit_weight_density(const actfit_weight *w, double a, double b,
+                                               int nbins, const double *xs, int nx,
+                                               double *out);
 
 /* ---- grid: cells, per-cell moments and compensated prefix sums ---------------------- */
 

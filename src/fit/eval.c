@@ -53,17 +53,9 @@ actfit_status actfit_fewbit_eval(const actfit_table *t, const actfit_act *act,
   actfit__wfun wf = {w, a, b, 0, NULL, 0, NULL};
   int n = t->grid > 0 ? t->grid : 4096;
   double *nodes = NULL;
-  if (actfit_weight_spec(w)[0] == 'h') {
-    nodes = malloc(sizeof *nodes * ((size_t)n + 1));
-    if (!nodes)
-      return ACTFIT_ENOMEM;
-    for (int i = 0; i <= n; i++)
-      nodes[i] = i == n ? b : a + (b - a) * i / n;
-    if (actfit__wfun_bind(&wf, nodes, n) != ACTFIT_OK) {
-      free(nodes);
-      actfit__seterr(err, errlen, "weight has no mass on the domain");
-      return ACTFIT_EINVAL;
-    }
+  if (actfit__wfun_bind_uniform(&wf, n, &nodes) != ACTFIT_OK) {
+    actfit__seterr(err, errlen, "weight has no mass on the domain");
+    return ACTFIT_EINVAL;
   }
   /* pieces on the real line: for even parity, mirrored borders */
   int np = t->parity_even ? 2 * nb + 1 : nb + 1;

@@ -27,6 +27,8 @@ typedef struct actfit__wfun {
 double actfit__wfun_eval(const actfit__wfun *f, double x);
 /* Binds hist weights to the nodes (others ignore them). */
 actfit_status actfit__wfun_bind(actfit__wfun *f, const double *nodes, int n);
+/* Histograms: binds to n equal cells of [a, b] (*nodes, to free after destroy); others: no-op. */
+actfit_status actfit__wfun_bind_uniform(actfit__wfun *f, int n, double **nodes);
 void actfit__wfun_destroy(actfit__wfun *f);
 
 /* Double-double: exact sum and product (Knuth two-sum; Dekker split, no FMA needed, so

@@ -258,8 +258,44 @@ actfit_status actfit__wfun_bind(actfit__wfun *f, const double *nodes, int n)
   return ACTFIT_OK;
 }
 
+actfit_status actfit__wfun_bind_uniform(actfit__wfun *f, int n, double **nodes)
+{
+  *nodes = NULL;
+  if (f->w->kind != W_HIST)
+    return ACTFIT_OK;
+  double *x = malloc(sizeof *x * ((size_t)n + 1));
+  if (!x)
+    return ACTFIT_ENOMEM;
+  for (int i = 0; i <= n; i++)
+    x[i] = i == n ? f->b : f->a + (f->b - f->a) * i / n;
+  actfit_status st = actfit__wfun_bind(f, x, n);
+  if (st != ACTFIT_OK) {
+    free(x);
+    return st;
+  }
+  *nodes = x;
+  return ACTFIT_OK;
+}
+
 void actfit__wfun_destroy(actfit__wfun *f)
 {
   free(f->hist);
   f->hist = NULL;
+}
+
+actfit_status actfit_weight_density(const actfit_weight *w, double a, double b, int nbins,
+                                    const double *xs, int nx, double *out)
+{
+  if (!(a < b) || nbins < 1)
+    return ACTFIT_EINVAL;
+  actfit__wfun wf = {w, a, b, 0, NULL, 0, NULL};
+  double *nodes = NULL;
+  actfit_status st = actfit__wfun_bind_uniform(&wf, nbins, &nodes);
+  if (st != ACTFIT_OK)
+    return st;
+  for (int i = 0; i < nx; i++)
+    out[i] = actfit__wfun_eval(&wf, xs[i]);
+  actfit__wfun_destroy(&wf);
+  free(nodes);
+  return ACTFIT_OK;
 }
