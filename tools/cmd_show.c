@@ -51,7 +51,6 @@ int cmd_show(int argc, char **argv)
   actfit_act *a = cli_act("show", spec, expr);
   if (!a)
     return CLI_USAGE;
-  char err[ACTFIT_ERRLEN];
   for (int i = 0; i < nx; i++) {
     double o[3];
     actfit_act_eval(a, xs[i], o);
@@ -88,7 +87,6 @@ int cmd_show(int argc, char **argv)
     actfit_act_eval(a, xs[i], o);
     printf("%-24.17g %-24.17g %-24.17g %-24.17g\n", xs[i], o[0], o[1], o[2]);
   }
-  (void)err;
   actfit_act_free(a);
   return CLI_OK;
 }

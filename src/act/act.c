@@ -390,12 +390,8 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
     }
   }
   pthread_mutex_unlock(&expr_lock);
-  if (st == ACTFIT_OK) {
-    double o[3];
-    actfit_act_eval(a, 0.5, o);
-    (void)o;
+  if (st == ACTFIT_OK)
     st = analyse(a);
-  }
   if (st != ACTFIT_OK) {
     actfit_act_free(a);
     return st;

@@ -368,11 +368,7 @@ static int greedy(const actfit__ctx *cx, const actfit_grid *g, double E, int con
         mx = fmax(mx, cb);
       }
     }
-    if (cut <= g->x[0] || (pieces - 1 < cap && pieces > 1 && cut <= bord[pieces - 2])) {
-      if (!(mn <= mx)) /* first cell alone is wider than 2E */
-        return cap + 2;
-    }
-    if (!(mn <= mx))
+    if (!(mn <= mx)) /* nothing fits before the cut: E is too small */
       return cap + 2;
     if (pieces - 1 >= cap)
       return cap + 2;

@@ -502,9 +502,7 @@ static actfit_status fit_branch(const actfit_act *act, const actfit_invact_param
                        ACTFIT_INVACT_MAX_BINADES);
         return ACTFIT_ETARGET;
       }
-      if (br->nb == 0) { /* no binade needed: the t pieces end at the top */
-        br->nb = 0;
-      }
+      br->asym_hi = L; /* t beyond the pieces: only if no binade was needed */
     } else {
       double xs = saturation(act, T, side, L, tol / 4);
       double ys = actfit_act_f(act, xs);
@@ -522,10 +520,8 @@ static actfit_status fit_branch(const actfit_act *act, const actfit_invact_param
       return st;
     }
     br->np = np;
-    if (br->nb == 0 && side < 0 && !(fabs(y_end) < 1e-300 && y_min < 0))
-      br->asym_hi = L;
-    else if (side < 0)
-      br->asym_hi = br->nb ? horner(&br->p[np - 1], br->p[np - 1].hi) : L;
+    if (br->nb) /* rounding of t at the binade top: continue the last piece */
+      br->asym_hi = horner(&br->p[np - 1], br->p[np - 1].hi);
     return ACTFIT_OK;
   }
   /* monotone f without an exact form: pieces in y between the two saturations */

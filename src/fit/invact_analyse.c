@@ -139,11 +139,8 @@ static float *make_lut(const job *jb, int bf16, int s, double ylo, double yhi)
     double xg = 0;
     if (jb->t->bit && !jb->t->exact)
       xg = s ? jb->t->T - 1 : jb->t->T + 1;
-    l[p] = (float)0; /* placeholder for -Wmaybe-uninitialized */
-    double g = floor_g(jb, y, xg, s);
-    /* keep double precision where it matters: store as float only after measuring? the
-     * floor is compared at float resolution of g, far below the dtype's own error */
-    l[p] = (float)g;
+    /* float resolution of g is far below the 16-bit dtypes' own error */
+    l[p] = (float)floor_g(jb, y, xg, s);
   }
   return l;
 }
