@@ -7,28 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include <gsl/gsl_errno.h>
 
 #include "actfit/fewbit.h"
 
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof *v, cmpd);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static const char *smooth[] = {"gelu", "gelu_tanh", "silu", "mish", "softplus", "elu",
                                "celu", "selu", "sigmoid", "tanh", "logsigmoid", "softsign",
@@ -58,12 +42,12 @@ int main(int argc, char **argv)
         actfit_fewbit_params_init(&p);
         p.bits = b;
         actfit_table tb;
-        double t0 = now();
+        double t0 = bench_now();
         actfit_fewbit_fit(act, w, &p, &tb, err, sizeof err);
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
         actfit_table_destroy(&tb);
       }
-      double m = median(t, reps);
+      double m = bench_median(t, reps);
       total += m;
       printf(" %10.2f", 1e3 * m);
     }
@@ -82,15 +66,15 @@ int main(int argc, char **argv)
     int cuts[16], cd[16];
     double E = 0, Ed = 0, t[32];
     for (int r = 0; r < reps; r++) {
-      double t0 = now();
+      double t0 = bench_now();
       actfit_dp_l2(gr, 16, 0, cuts, &E);
-      t[r] = now() - t0;
+      t[r] = bench_now() - t0;
     }
-    double tp = median(t, reps), td = NAN;
+    double tp = bench_median(t, reps), td = NAN;
     if (n <= 8192) {
-      double t0 = now();
+      double t0 = bench_now();
       actfit_dp_l2_dense(gr, 16, cd, &Ed);
-      td = now() - t0;
+      td = bench_now() - t0;
     }
     printf("%8d %12.2f %12.2f %9.1f %s\n", n, 1e3 * tp, 1e3 * td, td / tp,
            n <= 8192 ? (E == Ed && !memcmp(cuts, cd, sizeof cuts - sizeof(int)) ? "yes" : "NO")

@@ -8,41 +8,26 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "actfit/runtime.h"
 
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static int gpu, reps;
 static void *stream;
 
-static double med(double *t, int n)
-{
-  qsort(t, (size_t)n, sizeof *t, cmpd);
-  return t[n / 2];
-}
 
 #define TIME(expr)                                                                          \
   ({                                                                                        \
     double ts_[64];                                                                         \
     for (int r_ = 0; r_ < reps; r_++) {                                                     \
-      double t0_ = now();                                                                   \
+      double t0_ = bench_now();                                                                   \
       expr;                                                                                 \
       if (gpu)                                                                              \
         actfit_rt_synchronize();                                                            \
-      ts_[r_] = now() - t0_;                                                                \
+      ts_[r_] = bench_now() - t0_;                                                                \
     }                                                                                       \
-    med(ts_, reps);                                                                         \
+    bench_median(ts_, reps);                                                                         \
   })
 
 static void *buf(size_t b)
