@@ -329,19 +329,37 @@ static void run_parallel(pass *p)
   }
 }
 
-static int bad_dtype(actfit_dtype dt) { return dt != ACTFIT_FP32 && dt != ACTFIT_FP16 && dt != ACTFIT_BF16; }
+/* The checks every pass makes, in one order: dtype, table, then (for n > 0) pointers.
+ * A nonzero return or *done ends the call with that status. */
+static actfit_status precheck(actfit_dtype dt, actfit_status table, size_t n, int ptrs_ok,
+                              int *done)
+{
+  *done = 1;
+  if (dt != ACTFIT_FP32 && dt != ACTFIT_FP16 && dt != ACTFIT_BF16)
+    return ACTFIT_EDTYPE;
+  if (table != ACTFIT_OK)
+    return ACTFIT_EINVAL;
+  if (n == 0)
+    return ACTFIT_OK;
+  if (!ptrs_ok)
+    return ACTFIT_EINVAL;
+  *done = 0;
+  return ACTFIT_OK;
+}
+
+static actfit_status invact_table(const actfit_rt_invact *t, int flags)
+{
+  return actfit_rt_invact_check(t) == ACTFIT_OK && !(flags & ~ACTFIT_BIT_IN_Y) ? ACTFIT_OK
+                                                                               : ACTFIT_EINVAL;
+}
 
 actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x,
                                     void *y, void *state, size_t n, void *stream)
 {
-  if (bad_dtype(dt))
-    return ACTFIT_EDTYPE;
-  if (actfit_rt_fewbit_check(t) != ACTFIT_OK)
-    return ACTFIT_EINVAL;
-  if (n == 0)
-    return ACTFIT_OK;
-  if (!x || !y || !state)
-    return ACTFIT_EINVAL;
+  int done;
+  actfit_status st = precheck(dt, actfit_rt_fewbit_check(t), n, x && y && state, &done);
+  if (done)
+    return st;
   if (stream)
     return actfit__cuda_fewbit_forward(t, dt, x, y, (uint32_t *)state, n, stream);
   pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0};
@@ -353,14 +371,11 @@ actfit_status actfit_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
                                      const void *state, const void *grad_out, void *grad_in,
                                      size_t n, void *stream)
 {
-  if (bad_dtype(dt))
-    return ACTFIT_EDTYPE;
-  if (actfit_rt_fewbit_check(t) != ACTFIT_OK)
-    return ACTFIT_EINVAL;
-  if (n == 0)
-    return ACTFIT_OK;
-  if (!state || !grad_out || !grad_in)
-    return ACTFIT_EINVAL;
+  int done;
+  actfit_status st = precheck(dt, actfit_rt_fewbit_check(t), n, state && grad_out && grad_in,
+                              &done);
+  if (done)
+    return st;
   if (stream)
     return actfit__cuda_fewbit_backward(t, dt, (const uint32_t *)state, grad_out, grad_in, n,
                                         stream);
@@ -374,16 +389,15 @@ actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, 
                                     const void *x, void *y, void *state, size_t n,
                                     void *stream)
 {
-  if (bad_dtype(dt))
-    return ACTFIT_EDTYPE;
-  if (actfit_rt_invact_check(t) != ACTFIT_OK || (flags & ~ACTFIT_BIT_IN_Y))
-    return ACTFIT_EINVAL;
+  int done, need_state = actfit_invact_state_bytes(t, flags, n) != 0;
+  actfit_status st = precheck(dt, invact_table(t, flags), 1, 1, &done);
+  if (st != ACTFIT_OK)
+    return st;
   if (t->act < 0)
     return ACTFIT_EUNKNOWN; /* an expression: no forward without libmatheval */
-  if (n == 0)
-    return ACTFIT_OK;
-  if (!x || !y || (actfit_invact_state_bytes(t, flags, n) && !state))
-    return ACTFIT_EINVAL;
+  st = precheck(dt, ACTFIT_OK, n, x && y && (state || !need_state), &done);
+  if (done)
+    return st;
   if (stream)
     return actfit__cuda_invact_forward(t, dt, flags, x, y, (uint32_t *)state, n, stream);
   pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0};
@@ -395,14 +409,11 @@ actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
                                      const void *y, const void *state, const void *grad_out,
                                      void *grad_in, size_t n, void *stream)
 {
-  if (bad_dtype(dt))
-    return ACTFIT_EDTYPE;
-  if (actfit_rt_invact_check(t) != ACTFIT_OK || (flags & ~ACTFIT_BIT_IN_Y))
-    return ACTFIT_EINVAL;
-  if (n == 0)
-    return ACTFIT_OK;
-  if (!y || !grad_out || !grad_in || (actfit_invact_state_bytes(t, flags, n) && !state))
-    return ACTFIT_EINVAL;
+  int done, need_state = actfit_invact_state_bytes(t, flags, n) != 0;
+  actfit_status st = precheck(dt, invact_table(t, flags), n,
+                              y && grad_out && grad_in && (state || !need_state), &done);
+  if (done)
+    return st;
   if (stream)
     return actfit__cuda_invact_backward(t, dt, flags, y, (const uint32_t *)state, grad_out,
                                         grad_in, n, stream);
