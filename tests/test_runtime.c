@@ -259,6 +259,84 @@ START_TEST(bad_arguments_return_status_codes)
 }
 END_TEST
 
+/* a random bit pattern of the dtype: every class (zeros, subnormals, normals up to
+ * overflow, infinities, NaNs with payloads), as float */
+static float any_value(actfit_dtype d, uint32_t *raw)
+{
+  uint32_t u = (uint32_t)(urand() * 4294967296.0);
+  if (d != ACTFIT_FP32) {
+    u &= 0xffffu;
+    *raw = u;
+    return d == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)u) : actfit_bf16_to_f32((uint16_t)u);
+  }
+  if (urand() < 0.7) { /* mostly moderate magnitudes, where products stay finite */
+    float v = (float)((urand() - 0.5) * 8);
+    memcpy(&u, &v, 4);
+  }
+  *raw = u;
+  return actfit_bits_f32(u);
+}
+
+static uint32_t stored_bits(actfit_dtype d, float v)
+{
+  if (d == ACTFIT_FP16) return actfit_f32_to_f16(v);
+  if (d == ACTFIT_BF16) return actfit_f32_to_bf16(v);
+  return actfit_f32_bits(v);
+}
+
+static uint32_t raw_at(actfit_dtype d, const void *p, size_t i)
+{
+  return d == ACTFIT_FP32 ? ((const uint32_t *)p)[i] : ((const uint16_t *)p)[i];
+}
+
+static void put_raw(actfit_dtype d, void *p, size_t i, uint32_t u)
+{
+  if (d == ACTFIT_FP32) ((uint32_t *)p)[i] = u;
+  else ((uint16_t *)p)[i] = (uint16_t)u;
+}
+
+/* The CPU backend's vector loops (when the CPU has them) against elem.h's scalar math, which
+ * is also the CUDA kernels' math: every stored bit must agree, NaN encodings included. */
+START_TEST(fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype)
+{
+  const size_t n = 32 * 41 + 13; /* full groups and a partial one */
+  uint8_t *codes = malloc(n);
+  uint32_t *st = malloc(actfit_fewbit_state_bytes(8, n));
+  void *g = malloc(n * 4), *gi = malloc(n * 4);
+  for (int b = 1; b <= 8; b++) {
+    actfit_rt_fewbit t;
+    memset(&t, 0, sizeof t);
+    t.act = ACTFIT_A_GELU;
+    t.bits = b;
+    for (int k = 0; k < (1 << b) - 1; k++)
+      t.borders[k] = (float)k;
+    for (int k = 0; k < (1 << b); k++) { /* signs and magnitudes that overflow or vanish */
+      static const float mags[5] = {0.75f, 1.5e-3f, 3e4f, 1e-30f, 1e30f};
+      t.levels[k] = (k & 1 ? -1.0f : 1.0f) * mags[k % 5] * (1.0f + (float)k / 512);
+    }
+    ck_assert_int_eq(actfit_rt_fewbit_check(&t), ACTFIT_OK);
+    for (size_t i = 0; i < n; i++)
+      codes[i] = (uint8_t)((uint32_t)(urand() * 256) & ((1u << b) - 1));
+    actfit_rt_pack(codes, b, n, st);
+    for (int q = 0; q < 3; q++) {
+      actfit_dtype d = dts[q];
+      uint32_t raw;
+      for (size_t i = 0; i < n; i++) {
+        any_value(d, &raw);
+        put_raw(d, g, i, raw);
+      }
+      ck_assert_int_eq(actfit_fewbit_backward(&t, d, st, g, gi, n, NULL), ACTFIT_OK);
+      for (size_t i = 0; i < n; i++) {
+        uint32_t want = stored_bits(d, get(d, g, i) * t.levels[codes[i]]);
+        ck_assert_msg(raw_at(d, gi, i) == want, "bits %d dtype %d element %zu: %#x, want %#x",
+                      b, q, i, raw_at(d, gi, i), want);
+      }
+    }
+  }
+  free(codes); free(st); free(g); free(gi);
+}
+END_TEST
+
 START_TEST(large_inputs_split_across_threads_match_elementwise)
 {
   const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 4, NULL);
@@ -290,6 +368,7 @@ static Suite *suite(void)
   tcase_add_test(tc, nan_and_infinities_behave_as_documented);
   tcase_add_test(tc, bad_arguments_return_status_codes);
   tcase_add_test(tc, large_inputs_split_across_threads_match_elementwise);
+  tcase_add_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype);
   suite_add_tcase(s, tc);
   return s;
 }

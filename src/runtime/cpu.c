@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/cpu_impl.h"
 #include "runtime/runtime_impl.h"
 
 #define PAR_MIN (1u << 18) /* elements below which one thread does it all */
@@ -229,11 +230,37 @@ static const pass_fn fewbit_bwd_table[ACTFIT_RT_MAX_BITS][3] = {
   ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7), ROW(8)};
 #undef ROW
 
+/* AVX2 loops when this CPU has them (decided once; the answer never changes) */
+#if defined(ACTFIT_HAVE_AVX2)
+static int avx2(void)
+{
+  static int known = -1;
+  int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+  if (v < 0) {
+    v = actfit__avx2_usable();
+    __atomic_store_n(&known, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+
+/* the full groups of [g0, g1) go to the AVX2 loop; the rest (a partial last group, or
+ * everything without AVX2) to the scalar loop */
+static size_t full_end(const pass *p) { return p->g1 < p->n / 32 ? p->g1 : p->n / 32; }
+#endif
+
 /* one loop per (bits, dtype): the plane count is a constant the compiler unrolls */
 static void fewbit_bwd(const pass *p)
 {
   int d = p->dt == ACTFIT_FP16 ? 1 : p->dt == ACTFIT_BF16 ? 2 : 0;
-  fewbit_bwd_table[p->fb->bits - 1][d](p);
+  pass rest = *p;
+#if defined(ACTFIT_HAVE_AVX2)
+  if (avx2() && full_end(p) > p->g0) {
+    actfit__avx2_fewbit_bwd(p->fb, p->dt, p->cstate, p->go, p->gi, p->g0, full_end(p));
+    rest.g0 = full_end(p);
+  }
+#endif
+  if (rest.g0 < rest.g1)
+    fewbit_bwd_table[p->fb->bits - 1][d](&rest);
 }
 
 static void invact_fwd(const pass *p)

@@ -1,0 +1,20 @@
+/* Private to the CPU backend: the AVX2 loops (src/runtime/cpu_avx2.c), present when the
+ * build defines ACTFIT_HAVE_AVX2 (x86-64 with a compiler that takes -mavx2 -mfma -mf16c)
+ * and used only when the CPU running the code has those extensions. */
+#ifndef ACTFIT_CPU_IMPL_H
+#define ACTFIT_CPU_IMPL_H
+#include "actfit/runtime.h"
+
+/* 1 when this CPU has AVX2, FMA and F16C */
+int actfit__avx2_usable(void);
+
+/* FewBit backward over the full 32-element groups [g0, g1) */
+void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const uint32_t *state,
+                             const void *go, void *gi, size_t g0, size_t g1);
+
+/* InvAct backward over the full 32-element groups [g0, g1); 0 when the table has no AVX2
+ * plan (then nothing was written) */
+int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                            const void *y, const uint32_t *state, const void *go, void *gi,
+                            size_t g0, size_t g1);
+#endif
