@@ -185,12 +185,77 @@ typedef struct actfit_rt_invact {
   actfit_rt_branch br[2];
 } actfit_rt_invact;
 
+/* ---- exp and erfc in double from basic operations only (no fma, no libm), so that the
+ * CPU, its AVX2 loops (src/runtime/cpu_avx2.c repeats these steps lane by lane) and the GPU
+ * (built with -fmad=false) compute the same bits.  Constants: kernels/elem_coeffs.h,
+ * written by tools/gen_elem.c. ------------------------------------------------------------ */
+#include "elem_coeffs.h"
+
+#define ACTFIT_LOG2E 0x1.71547652b82fep+0
+#define ACTFIT_LN2_HI 0x1.62e42fee00000p-1 /* 32 bits: k * LN2_HI is exact for |k| < 2^21 */
+#define ACTFIT_LN2_LO 0x1.a39ef35793c76p-33
+#define ACTFIT_ROUND_MAGIC 0x1.8p+52     /* x + M - M rounds x to an integer (|x| < 2^51) */
+
+ACTFIT_HD uint64_t actfit_f64_bits(double d)
+{
+  uint64_t u;
+  memcpy(&u, &d, 8);
+  return u;
+}
+
+ACTFIT_HD double actfit_bits_f64(uint64_t u)
+{
+  double d;
+  memcpy(&d, &u, 8);
+  return d;
+}
+
+/* exp(x) for x not NaN: x = k ln2 + r, |r| <= ln2/2, Taylor to r^13 (truncation 2e-16),
+ * times 2^k as two exact powers of two (so subnormal results round once).  Relative error
+ * below 4e-16; exp(x < -746) = 0, exp(x > 710) = inf. */
+ACTFIT_HD double actfit_elem_exp(double x)
+{
+  const double c[14] = {ACTFIT_EXP_TAYLOR};
+  x = x < -746.0 ? -746.0 : x > 710.0 ? 710.0 : x;
+  double kb = x * ACTFIT_LOG2E + ACTFIT_ROUND_MAGIC, kd = kb - ACTFIT_ROUND_MAGIC;
+  double r = (x - kd * ACTFIT_LN2_HI) - kd * ACTFIT_LN2_LO, p = c[0];
+  for (int i = 1; i < 14; i++)
+    p = p * r + c[i];
+  /* k from the low word of kb; k1 = floor(k / 2) and k2 = k - k1 are both normal exponents */
+  int32_t k = (int32_t)(uint32_t)actfit_f64_bits(kb), k1 = (k + 2048) / 2 - 1024, k2 = k - k1;
+  return p * actfit_bits_f64((uint64_t)(k1 + 1023) << 52) * actfit_bits_f64((uint64_t)(k2 + 1023) << 52);
+}
+
+/* erfc(a) for a in [-AMAX, AMAX]: t exp(-|a|^2 + P(t)), t = 2 / (2 + |a|), P a Chebyshev
+ * series in t (Clenshaw); 2 - that for a < 0.  Relative error below 2e-14 (most of it is
+ * the rounding of a^2 at large |a|). */
+ACTFIT_HD double actfit_elem_erfc(double a)
+{
+  const double c[] = {ACTFIT_ERFC_CHEB};
+  const int n = (int)(sizeof c / sizeof c[0]) - 1;
+  double z = fabs(a), t = 2.0 / (2.0 + z);
+  double s2 = 2.0 * ((t * (2.0 / (1.0 - ACTFIT_ERFC_TLO))) - ((1.0 + ACTFIT_ERFC_TLO) / (1.0 - ACTFIT_ERFC_TLO)));
+  double b1 = 0.0, b2 = 0.0;
+  for (int k = 0; k < n; k++) {
+    double b = (s2 * b1 - b2) + c[k];
+    b2 = b1;
+    b1 = b;
+  }
+  double pv = (0.5 * s2 * b1 - b2) + c[n];
+  double e = t * actfit_elem_exp(pv - z * z);
+  return a < 0 ? 2.0 - e : e;
+}
+
 /* Forward y = f(x) for the built-ins (PyTorch definitions), computed in double and rounded
- * once to float, so that the CPU and CUDA results agree (both libms are far below 1 ulp
- * of float); f(+-inf) is the limit. */
+ * once to float.  GELU, SiLU and sigmoid use the exp and erfc above, so every backend gets
+ * the same bits; the rest use libm (the CPU's and CUDA's agree far below 1 ulp of float).
+ * f(+-inf) is the limit. */
 ACTFIT_HD double actfit_elem_sigmoid(double x)
 {
-  return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+  if (x >= 0)
+    return 1.0 / (1.0 + actfit_elem_exp(-x));
+  double e = actfit_elem_exp(x);
+  return e / (1.0 + e);
 }
 
 ACTFIT_HD double actfit_elem_softplus1(double x)
@@ -204,7 +269,12 @@ ACTFIT_HD float actfit_elem_f(int act, const float *pf, float xf)
   if (x != x)
     return xf;
   switch (act) {
-  case ACTFIT_A_GELU: y = isinf(x) ? (x > 0 ? x : 0.0) : 0.5 * x * erfc(-x * 0.70710678118654752440); break;
+  case ACTFIT_A_GELU: {
+    /* beyond AMAX: erfc(-a) = 2 to double precision, or |y| < 1e-48 (-0 as float) */
+    double a = -x * 0.70710678118654752440;
+    y = a > ACTFIT_ERFC_AMAX ? -0.0 : a < -ACTFIT_ERFC_AMAX ? x : 0.5 * x * actfit_elem_erfc(a);
+    break;
+  }
   case ACTFIT_A_GELU_TANH:
     y = isinf(x) ? (x > 0 ? x : 0.0)
                  : x * actfit_elem_sigmoid(2.0 * 0.79788456080286535588 * (x + 0.044715 * x * x * x));

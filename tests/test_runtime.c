@@ -337,6 +337,183 @@ START_TEST(fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype
 }
 END_TEST
 
+/* elem.h's own exp and erfc (shared by CPU, AVX2 loops and GPU) against long double libm */
+START_TEST(own_exp_and_erfc_are_accurate_to_their_stated_bounds)
+{
+  double worst_exp = 0, worst_erfc = 0;
+  for (int i = 0; i <= 400000; i++) {
+    double x = -708 + 1417.0 * i / 400000 + 1e-3 * urand(); /* normal results */
+    long double r = expl(x);
+    double e = fabs((double)((actfit_elem_exp(x) - r) / r));
+    worst_exp = e > worst_exp ? e : worst_exp;
+    double a = -ACTFIT_ERFC_AMAX + 2 * ACTFIT_ERFC_AMAX * urand();
+    long double q = erfcl(a);
+    e = fabs((double)((actfit_elem_erfc(a) - q) / q));
+    worst_erfc = e > worst_erfc ? e : worst_erfc;
+  }
+  ck_assert_msg(worst_exp < 4e-16, "exp: relative error %g", worst_exp);
+  ck_assert_msg(worst_erfc < 2e-14, "erfc: relative error %g", worst_erfc);
+  ck_assert(actfit_elem_exp(-800) == 0.0 && isinf(actfit_elem_exp(800)));
+  ck_assert(actfit_elem_exp(0) == 1.0);
+  /* subnormal results round once */
+  ck_assert(fabs(actfit_elem_exp(-740) / (double)expl(-740.0L) - 1) < 1e-3);
+}
+END_TEST
+
+static long double ref_f(int act, long double x)
+{
+  switch (act) {
+  case ACTFIT_A_GELU: return 0.5L * x * erfcl(-x / sqrtl(2.0L));
+  case ACTFIT_A_SILU: return x / (1.0L + expl(-x));
+  case ACTFIT_A_SIGMOID: return 1.0L / (1.0L + expl(-x));
+  default: {
+    long double u = 2.0L * 0.79788456080286535588L * (x + 0.044715L * x * x * x);
+    return x / (1.0L + expl(-u));
+  }
+  }
+}
+
+/* f(x) as float is the correctly rounded long double value (up to 1e-12 relative slack
+ * for values next to a rounding midpoint) for the activations computed with the own exp
+ * and erfc, across the whole float range */
+START_TEST(forward_is_correctly_rounded_for_gelu_silu_sigmoid_and_gelu_tanh)
+{
+  const int acts[4] = {ACTFIT_A_GELU, ACTFIT_A_SILU, ACTFIT_A_SIGMOID, ACTFIT_A_GELU_TANH};
+  const float p[4] = {0};
+  for (int k = 0; k < 4; k++)
+    for (int i = 0; i < 300000; i++) {
+      float x = i % 2 ? (float)(-30 + 60 * urand())
+                      : (float)((urand() < 0.5 ? -1 : 1) * ldexp(1 + urand(), (int)(urand() * 140) - 100));
+      float y = actfit_elem_f(acts[k], p, x);
+      long double r = ref_f(acts[k], x);
+      float rf = (float)r;
+      if (y == rf)
+        continue;
+      long double ulp = (long double)nextafterf(fabsf(rf), INFINITY) - fabsf(rf);
+      ck_assert_msg(fabsl(y - r) <= 0.5L * ulp + 1e-12L * fabsl(r), "act %d x=%a: %a, want %a",
+                    acts[k], x, y, rf);
+    }
+}
+END_TEST
+
+/* The forward passes (AVX2 loops where the CPU has them, for GELU, GELU-tanh, SiLU and
+ * sigmoid; scalar otherwise) store exactly elem.h's y, codes and branch bits */
+START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
+{
+  const size_t n = 32 * 41 + 13;
+  const int acts[5] = {ACTFIT_A_GELU, ACTFIT_A_GELU_TANH, ACTFIT_A_SILU, ACTFIT_A_SIGMOID, ACTFIT_A_MISH};
+  void *x = malloc(n * 4), *y = malloc(n * 4);
+  uint32_t *st = malloc(actfit_fewbit_state_bytes(8, n));
+  uint8_t *codes = malloc(n);
+  for (int k = 0; k < 5; k++)
+    for (int q = 0; q < 3; q++) {
+      actfit_dtype d = dts[q];
+      uint32_t raw;
+      for (size_t i = 0; i < n; i++) {
+        float v = i % 3 ? (float)(-12 + 24 * urand()) : any_value(d, &raw);
+        put(d, x, i, v);
+      }
+      for (int b = 1; b <= 8; b += 1 + (b > 2) * 3) { /* 1, 2, 3, 7, 8 */
+        actfit_rt_fewbit t;
+        memset(&t, 0, sizeof t);
+        t.act = acts[k];
+        t.bits = b;
+        t.parity_even = b == 2;
+        for (int j = 0; j < (1 << b) - 1; j++)
+          t.borders[j] = (float)(-6 + 12.0 * (j + 1) / (1 << b)) + (b == 2 ? 6.0f : 0.0f);
+        ck_assert_int_eq(actfit_fewbit_forward(&t, d, x, y, st, n, NULL), ACTFIT_OK);
+        actfit_rt_unpack(st, b, n, codes);
+        for (size_t i = 0; i < n; i++) {
+          float xv = get(d, x, i);
+          ck_assert_msg(raw_at(d, y, i) == stored_bits(d, actfit_elem_f(t.act, t.params, xv)),
+                        "act %d dtype %d x=%a", acts[k], q, xv);
+          ck_assert_int_eq(codes[i], actfit_elem_code(&t, xv));
+        }
+      }
+      actfit_rt_invact ia;
+      memset(&ia, 0, sizeof ia);
+      ia.act = acts[k];
+      ia.exact = ACTFIT_EXACT_SIGMOID; /* any valid table: only act, bit and T matter here */
+      ia.bit = 1;
+      ia.T = -0.75f;
+      for (int fl = 0; fl <= 1; fl++) {
+        ck_assert_int_eq(actfit_invact_forward(&ia, d, fl, x, y, st, n, NULL), ACTFIT_OK);
+        for (size_t i = 0; i < n; i++) {
+          float xv = get(d, x, i), fy = actfit_elem_f(ia.act, ia.params, xv);
+          int s = xv < ia.T;
+          uint32_t want = !fl ? stored_bits(d, fy)
+                          : d == ACTFIT_FP32 ? actfit_f32_bits(actfit_elem_store_f32(fy, s))
+                          : d == ACTFIT_FP16 ? actfit_elem_store_f16(fy, s)
+                                             : actfit_elem_store_bf16(fy, s);
+          ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d flags %d x=%a", acts[k], q, fl, xv);
+          if (!fl)
+            ck_assert_uint_eq((st[i / 32] >> (i % 32)) & 1u, (unsigned)s);
+        }
+      }
+    }
+  free(x); free(y); free(st); free(codes);
+}
+END_TEST
+
+/* InvAct backward for every committed table, both bit placements and every dtype: realistic
+ * y (from the forward), y of every class and y around y_min, against elem.h bit for bit */
+START_TEST(invact_backward_bits_equal_the_element_math_for_every_table)
+{
+  DIR *dir = opendir(ACTFIT_SOURCE_DIR "/tables/invact");
+  ck_assert_ptr_nonnull(dir);
+  const size_t n = 32 * 37 + 19;
+  void *x = malloc(n * 4), *y = malloc(n * 4), *g = malloc(n * 4), *gi = malloc(n * 4);
+  uint32_t *st = malloc(n / 8 + 8);
+  struct dirent *e;
+  int count = 0;
+  while ((e = readdir(dir))) {
+    if (!strstr(e->d_name, ".json"))
+      continue;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ACTFIT_SOURCE_DIR "/tables/invact", e->d_name);
+    actfit_table tab;
+    load(path, &tab);
+    actfit_rt_invact ia;
+    ck_assert_int_eq(actfit_table_to_rt_invact(&tab, &ia), ACTFIT_OK);
+    actfit_table_destroy(&tab);
+    for (int q = 0; q < 3; q++)
+      for (int fl = 0; fl <= 1; fl++) {
+        actfit_dtype d = dts[q];
+        uint32_t raw;
+        for (size_t i = 0; i < n; i++) {
+          put(d, x, i, (float)(-12 + 24 * urand()));
+          any_value(d, &raw);
+          put_raw(d, g, i, raw);
+        }
+        ck_assert_int_eq(actfit_invact_forward(&ia, d, fl, x, y, st, n, NULL), ACTFIT_OK);
+        for (size_t i = 0; i < n; i += 3) { /* then other y: any class, or near y_min */
+          float v = i % 2 ? any_value(d, &raw)
+                          : ia.ymin_hi * (float)(1 + 1e-3 * (urand() - 0.5));
+          put(d, y, i, v);
+        }
+        for (size_t i = 0; i < n / 32 + 1; i++)
+          st[i] = (uint32_t)(urand() * 4294967296.0);
+        ck_assert_int_eq(actfit_invact_backward(&ia, d, fl, y, st, g, gi, n, NULL), ACTFIT_OK);
+        for (size_t i = 0; i < n; i++) {
+          int s = !ia.bit ? 0 : fl ? (int)(raw_at(d, y, i) & 1u) : (int)((st[i / 32] >> (i % 32)) & 1u);
+          float wf = get(d, g, i) * actfit_elem_invact(&ia, get(d, y, i), s);
+          uint32_t want = stored_bits(d, wf);
+          if (wf != wf) { /* NaN times NaN: which payload wins is not specified */
+            ck_assert(get(d, gi, i) != get(d, gi, i));
+            continue;
+          }
+          ck_assert_msg(raw_at(d, gi, i) == want, "%s dtype %d flags %d y=%a: %#x, want %#x",
+                        e->d_name, q, fl, get(d, y, i), raw_at(d, gi, i), want);
+        }
+      }
+    count++;
+  }
+  closedir(dir);
+  ck_assert_int_ge(count, 20);
+  free(x); free(y); free(g); free(gi); free(st);
+}
+END_TEST
+
 START_TEST(large_inputs_split_across_threads_match_elementwise)
 {
   const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 4, NULL);
@@ -369,6 +546,10 @@ static Suite *suite(void)
   tcase_add_test(tc, bad_arguments_return_status_codes);
   tcase_add_test(tc, large_inputs_split_across_threads_match_elementwise);
   tcase_add_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype);
+  tcase_add_test(tc, own_exp_and_erfc_are_accurate_to_their_stated_bounds);
+  tcase_add_test(tc, forward_is_correctly_rounded_for_gelu_silu_sigmoid_and_gelu_tanh);
+  tcase_add_test(tc, forward_bits_equal_the_element_math_for_every_dtype);
+  tcase_add_test(tc, invact_backward_bits_equal_the_element_math_for_every_table);
   suite_add_tcase(s, tc);
   return s;
 }

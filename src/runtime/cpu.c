@@ -139,11 +139,35 @@ typedef struct pass {
   size_t n, g0, g1;
 } pass;
 
+/* AVX2 loops when this CPU has them (decided once; the answer never changes) */
+#if defined(ACTFIT_HAVE_AVX2)
+static int avx2(void)
+{
+  static int known = -1;
+  int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+  if (v < 0) {
+    v = actfit__avx2_usable();
+    __atomic_store_n(&known, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+
+/* the full groups of [g0, g1) go to the AVX2 loop; the rest (a partial last group, or
+ * everything without AVX2) to the scalar loop */
+static size_t full_end(const pass *p) { return p->g1 < p->n / 32 ? p->g1 : p->n / 32; }
+#endif
+
 static void fewbit_fwd(const pass *p)
 {
   const actfit_rt_fewbit *t = p->fb;
   int planes = t->bits;
-  for (size_t g = p->g0; g < p->g1; g++) {
+  size_t g0 = p->g0;
+#if defined(ACTFIT_HAVE_AVX2)
+  if (avx2() && full_end(p) > g0 &&
+      actfit__avx2_fewbit_fwd(t, p->dt, p->x, p->y, p->state, g0, full_end(p)))
+    g0 = full_end(p);
+#endif
+  for (size_t g = g0; g < p->g1; g++) {
     uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
     size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
     for (size_t i = 0; i < m; i++) {
@@ -230,23 +254,6 @@ static const pass_fn fewbit_bwd_table[ACTFIT_RT_MAX_BITS][3] = {
   ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7), ROW(8)};
 #undef ROW
 
-/* AVX2 loops when this CPU has them (decided once; the answer never changes) */
-#if defined(ACTFIT_HAVE_AVX2)
-static int avx2(void)
-{
-  static int known = -1;
-  int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
-  if (v < 0) {
-    v = actfit__avx2_usable();
-    __atomic_store_n(&known, v, __ATOMIC_RELAXED);
-  }
-  return v;
-}
-
-/* the full groups of [g0, g1) go to the AVX2 loop; the rest (a partial last group, or
- * everything without AVX2) to the scalar loop */
-static size_t full_end(const pass *p) { return p->g1 < p->n / 32 ? p->g1 : p->n / 32; }
-#endif
 
 /* one loop per (bits, dtype): the plane count is a constant the compiler unrolls */
 static void fewbit_bwd(const pass *p)
@@ -267,7 +274,13 @@ static void invact_fwd(const pass *p)
 {
   const actfit_rt_invact *t = p->ia;
   int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
-  for (size_t g = p->g0; g < p->g1; g++) {
+  size_t g0 = p->g0;
+#if defined(ACTFIT_HAVE_AVX2)
+  if (avx2() && full_end(p) > g0 &&
+      actfit__avx2_invact_fwd(t, p->dt, p->flags, p->x, p->y, p->state, g0, full_end(p)))
+    g0 = full_end(p);
+#endif
+  for (size_t g = g0; g < p->g1; g++) {
     uint32_t w = 0;
     size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
     for (size_t i = 0; i < m; i++) {
@@ -313,10 +326,19 @@ HOT INVACT_BWD(invact_bwd_bf16, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16
 
 static void invact_bwd(const pass *p)
 {
+  pass rest = *p;
+#if defined(ACTFIT_HAVE_AVX2)
+  if (avx2() && full_end(p) > p->g0 &&
+      actfit__avx2_invact_bwd(p->ia, p->dt, p->flags, p->y, p->cstate, p->go, p->gi, p->g0,
+                              full_end(p)))
+    rest.g0 = full_end(p);
+#endif
+  if (rest.g0 >= rest.g1)
+    return;
   switch (p->dt) {
-  case ACTFIT_FP16: invact_bwd_f16(p); break;
-  case ACTFIT_BF16: invact_bwd_bf16(p); break;
-  default: invact_bwd_f32(p); break;
+  case ACTFIT_FP16: invact_bwd_f16(&rest); break;
+  case ACTFIT_BF16: invact_bwd_bf16(&rest); break;
+  default: invact_bwd_f32(&rest); break;
   }
 }
 

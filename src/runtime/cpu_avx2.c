@@ -118,3 +118,422 @@ void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const u
   }
 }
 #undef BWD
+
+/* ---- InvAct backward ------------------------------------------------------------------ */
+
+/* Every polynomial of the table in one numbered list ("slots"), so that eight lanes on eight
+ * different pieces gather their coefficients.  Per branch: its pieces, its binades, then the
+ * constants asym_lo, asym_hi and asym_zero.  Coefficients are right-aligned to the highest
+ * degree D with zeros in front: Horner over the zeros gives +0 exactly, and then the piece's
+ * own steps, so the value is the scalar Horner's.  (Not so for a leading coefficient of
+ * -0.0, whose sign the zeros would lose: such a table takes the scalar loop.)  Constants
+ * use u = 0. */
+#define SLOTS (2 * (ACTFIT_RT_MAX_TPIECES + ACTFIT_RT_MAX_BINADES + 3))
+
+typedef struct plan_branch {
+  int var, np, nb, top, base;
+  float lo0, hi[ACTFIT_RT_MAX_TPIECES];
+} plan_branch;
+
+typedef struct plan {
+  int D, nbranch;
+  plan_branch br[2];
+  float c[SLOTS], s[SLOTS], coef[ACTFIT_RT_MAX_DEG + 1][SLOTS];
+} plan;
+
+static int neg_zero(float v) { return v == 0.0f && (actfit_f32_bits(v) >> 31); }
+
+static int plan_piece(plan *pl, int slot, const actfit_rt_piece *p)
+{
+  if (neg_zero(p->coef[0]))
+    return 0;
+  pl->c[slot] = p->c;
+  pl->s[slot] = p->s;
+  for (int k = 0; k <= p->deg; k++)
+    pl->coef[pl->D - p->deg + k][slot] = p->coef[k];
+  return 1;
+}
+
+static int plan_const(plan *pl, int slot, float v)
+{
+  pl->coef[pl->D][slot] = v;
+  return !neg_zero(v);
+}
+
+static int plan_build(plan *pl, const actfit_rt_invact *t)
+{
+  if (t->exact != ACTFIT_EXACT_NONE || t->nbranch < 1 || t->nbranch > 2)
+    return 0;
+  memset(pl, 0, sizeof *pl);
+  pl->nbranch = t->nbranch;
+  for (int b = 0; b < t->nbranch; b++)
+    for (int i = 0; i < t->br[b].np + t->br[b].nb; i++) {
+      const actfit_rt_piece *p = i < t->br[b].np ? &t->br[b].p[i] : &t->br[b].b[i - t->br[b].np];
+      if (p->deg > pl->D)
+        pl->D = p->deg;
+    }
+  int slot = 0;
+  for (int b = 0; b < t->nbranch; b++) {
+    const actfit_rt_branch *br = &t->br[b];
+    plan_branch *q = &pl->br[b];
+    *q = (plan_branch){br->var, br->np, br->nb, br->binade_top, slot, br->p[0].lo, {0}};
+    for (int i = 0; i < br->np; i++) {
+      /* a count of the his below v finds the first piece with v <= hi only if they rise */
+      if (i > 0 && !(br->p[i].hi >= br->p[i - 1].hi))
+        return 0;
+      q->hi[i] = br->p[i].hi;
+      if (!plan_piece(pl, slot++, &br->p[i]))
+        return 0;
+    }
+    for (int i = 0; i < br->nb; i++)
+      if (!plan_piece(pl, slot++, &br->b[i]))
+        return 0;
+    if (!plan_const(pl, slot++, br->asym_lo) || !plan_const(pl, slot++, br->asym_hi) ||
+        !plan_const(pl, slot++, br->asym_zero))
+      return 0;
+  }
+  return 1;
+}
+
+static inline __m256i blendi(__m256i a, __m256i b, __m256i m) { return _mm256_blendv_epi8(a, b, m); }
+
+/* the slot and the polynomial's variable for eight y of one branch (actfit_elem_branch) */
+static inline void branch_slot(const plan_branch *b, __m256 y, __m256 t, __m256i *slot, __m256 *hv)
+{
+  __m256 v = b->var == ACTFIT_VAR_T ? t : y;
+  __m256i k = _mm256_set1_epi32(b->base);
+  for (int i = 0; i < b->np; i++) /* k += (hi_i < v) */
+    k = _mm256_sub_epi32(k, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(b->hi[i]), v, _CMP_LT_OQ)));
+  const int s_lo = b->base + b->np + b->nb, s_hi = s_lo + 1, s_zero = s_lo + 2;
+  k = blendi(k, _mm256_set1_epi32(s_hi), _mm256_cmpeq_epi32(k, _mm256_set1_epi32(b->base + b->np)));
+  k = blendi(k, _mm256_set1_epi32(s_lo), _mm256_castps_si256(_mm256_cmp_ps(v, _mm256_set1_ps(b->lo0), _CMP_LT_OQ)));
+  if (b->nb > 0) {
+    __m256 ay = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), y);
+    __m256i eb = _mm256_srli_epi32(_mm256_castps_si256(ay), 23);
+    __m256i e = blendi(_mm256_sub_epi32(eb, _mm256_set1_epi32(126)), _mm256_set1_epi32(-1000),
+                       _mm256_cmpeq_epi32(eb, _mm256_setzero_si256()));
+    __m256i i = _mm256_sub_epi32(_mm256_set1_epi32(b->top), e);
+    __m256i inb = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_LT_OQ)),
+                                   _mm256_cmpgt_epi32(i, _mm256_set1_epi32(-1)));
+    __m256i bs = blendi(_mm256_add_epi32(i, _mm256_set1_epi32(b->base + b->np)), _mm256_set1_epi32(s_zero),
+                        _mm256_cmpgt_epi32(i, _mm256_set1_epi32(b->nb - 1)));
+    k = blendi(k, bs, inb);
+    v = _mm256_blendv_ps(v, ay, _mm256_castsi256_ps(inb));
+    k = blendi(k, _mm256_set1_epi32(s_zero), _mm256_castps_si256(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GE_OQ)));
+  }
+  *slot = k;
+  *hv = v;
+}
+
+static inline __attribute__((always_inline)) void
+invact_bwd_groups(actfit_dtype dt, const plan *pl, const actfit_rt_invact *t, int bit_in_y,
+                  const void *yp, const uint32_t *state, const void *go, void *gi, size_t g0,
+                  size_t g1)
+{
+  const __m256i one = _mm256_set1_epi32(1), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256 ymh = _mm256_set1_ps(t->ymin_hi), yml = _mm256_set1_ps(t->ymin_lo);
+  for (size_t g = g0; g < g1; g++) {
+    __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
+    for (int q = 0; q < 4; q++) {
+      size_t i0 = 32 * g + 8 * (size_t)q;
+      __m256 y = load8(dt, yp, i0);
+      __m256i s; /* the branch bit, 0 or 1 per lane */
+      if (!t->bit)
+        s = _mm256_setzero_si256();
+      else if (bit_in_y)
+        s = _mm256_and_si256(dt == ACTFIT_BF16 ? _mm256_srli_epi32(_mm256_castps_si256(y), 16)
+                             : dt == ACTFIT_FP16 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)yp + i0)))
+                                                 : _mm256_castps_si256(y),
+                             one);
+      else
+        s = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_add_epi32(lane, _mm256_set1_epi32(8 * q))), one);
+      __m256 d = _mm256_sub_ps(_mm256_sub_ps(y, ymh), yml);
+      __m256 tt = _mm256_sqrt_ps(_mm256_max_ps(d, _mm256_setzero_ps()));
+      __m256i slot;
+      __m256 hv;
+      branch_slot(&pl->br[0], y, tt, &slot, &hv);
+      if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
+        __m256i slot1;
+        __m256 hv1;
+        branch_slot(&pl->br[1], y, tt, &slot1, &hv1);
+        __m256i right = _mm256_cmpeq_epi32(s, _mm256_setzero_si256());
+        slot = blendi(slot, slot1, right);
+        hv = _mm256_blendv_ps(hv, hv1, _mm256_castsi256_ps(right));
+      }
+      __m256 u = _mm256_mul_ps(_mm256_sub_ps(hv, _mm256_i32gather_ps(pl->c, slot, 4)),
+                               _mm256_i32gather_ps(pl->s, slot, 4));
+      u = _mm256_and_ps(u, _mm256_cmp_ps(u, u, _CMP_ORD_Q)); /* constants: inf * 0 -> 0 */
+      __m256 acc = _mm256_i32gather_ps(pl->coef[0], slot, 4);
+      for (int k = 1; k <= pl->D; k++)
+        acc = _mm256_fmadd_ps(acc, u, _mm256_i32gather_ps(pl->coef[k], slot, 4));
+      acc = _mm256_blendv_ps(acc, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
+      store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), acc));
+    }
+  }
+}
+
+int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                            const void *y, const uint32_t *state, const void *go, void *gi,
+                            size_t g0, size_t g1)
+{
+  plan pl;
+  if (!plan_build(&pl, t))
+    return 0;
+  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
+  if (dt == ACTFIT_FP32)
+    invact_bwd_groups(ACTFIT_FP32, &pl, t, biy, y, state, go, gi, g0, g1);
+  else if (dt == ACTFIT_FP16)
+    invact_bwd_groups(ACTFIT_FP16, &pl, t, biy, y, state, go, gi, g0, g1);
+  else
+    invact_bwd_groups(ACTFIT_BF16, &pl, t, biy, y, state, go, gi, g0, g1);
+  return 1;
+}
+
+/* ---- forward: f in double, in batches of NB vectors of four lanes (independent chains, so
+ * the long Clenshaw and Horner recurrences overlap), the steps of elem.h's actfit_elem_exp,
+ * actfit_elem_erfc and actfit_elem_f in the same order ---------------------------------- */
+#define NB 4
+#define EACH for (int j_ = 0; j_ < NB; j_++)
+#define V(a) a[j_]
+typedef __m256d vb[NB];
+
+static inline __attribute__((always_inline)) void exp_n(vb x)
+{
+  static const double c[14] = {ACTFIT_EXP_TAYLOR};
+  const __m256d magic = _mm256_set1_pd(ACTFIT_ROUND_MAGIC);
+  const __m256i low = _mm256_set1_epi64x(0xffffffffll);
+  vb kb, r, p;
+  EACH {
+    V(x) = _mm256_max_pd(_mm256_min_pd(V(x), _mm256_set1_pd(710.0)), _mm256_set1_pd(-746.0));
+    V(kb) = _mm256_add_pd(_mm256_mul_pd(V(x), _mm256_set1_pd(ACTFIT_LOG2E)), magic);
+    __m256d kd = _mm256_sub_pd(V(kb), magic);
+    V(r) = _mm256_sub_pd(_mm256_sub_pd(V(x), _mm256_mul_pd(kd, _mm256_set1_pd(ACTFIT_LN2_HI))),
+                         _mm256_mul_pd(kd, _mm256_set1_pd(ACTFIT_LN2_LO)));
+    V(p) = _mm256_set1_pd(c[0]);
+  }
+  for (int i = 1; i < 14; i++)
+    EACH V(p) = _mm256_add_pd(_mm256_mul_pd(V(p), V(r)), _mm256_set1_pd(c[i]));
+  EACH { /* k in the low dword of each lane; k1 = floor(k / 2), k2 = k - k1 */
+    __m256i k = _mm256_castpd_si256(V(kb));
+    __m256i k1 = _mm256_sub_epi32(_mm256_srai_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(2048)), 1),
+                                  _mm256_set1_epi32(1024));
+    __m256i k2 = _mm256_sub_epi32(k, k1);
+    __m256i e1 = _mm256_slli_epi64(_mm256_and_si256(_mm256_add_epi32(k1, _mm256_set1_epi32(1023)), low), 52);
+    __m256i e2 = _mm256_slli_epi64(_mm256_and_si256(_mm256_add_epi32(k2, _mm256_set1_epi32(1023)), low), 52);
+    V(x) = _mm256_mul_pd(_mm256_mul_pd(V(p), _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
+  }
+}
+
+/* a := erfc(a) */
+static inline __attribute__((always_inline)) void erfc_n(vb a)
+{
+  static const double c[] = {ACTFIT_ERFC_CHEB};
+  const int n = (int)(sizeof c / sizeof c[0]) - 1;
+  vb z, t, s2, b1, b2, e;
+  EACH {
+    V(z) = _mm256_andnot_pd(_mm256_set1_pd(-0.0), V(a));
+    V(t) = _mm256_div_pd(_mm256_set1_pd(2.0), _mm256_add_pd(_mm256_set1_pd(2.0), V(z)));
+    V(s2) = _mm256_mul_pd(_mm256_set1_pd(2.0),
+                          _mm256_sub_pd(_mm256_mul_pd(V(t), _mm256_set1_pd(2.0 / (1.0 - ACTFIT_ERFC_TLO))),
+                                        _mm256_set1_pd((1.0 + ACTFIT_ERFC_TLO) / (1.0 - ACTFIT_ERFC_TLO))));
+    V(b1) = _mm256_setzero_pd();
+    V(b2) = _mm256_setzero_pd();
+  }
+  for (int k = 0; k < n; k++)
+    EACH {
+      __m256d b = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(V(s2), V(b1)), V(b2)), _mm256_set1_pd(c[k]));
+      V(b2) = V(b1);
+      V(b1) = b;
+    }
+  EACH {
+    __m256d pv = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), V(s2)), V(b1)), V(b2)),
+                               _mm256_set1_pd(c[n]));
+    V(e) = _mm256_sub_pd(pv, _mm256_mul_pd(V(z), V(z)));
+  }
+  exp_n(e);
+  EACH {
+    __m256d v = _mm256_mul_pd(V(t), V(e));
+    V(a) = _mm256_blendv_pd(v, _mm256_sub_pd(_mm256_set1_pd(2.0), v),
+                            _mm256_cmp_pd(V(a), _mm256_setzero_pd(), _CMP_LT_OQ));
+  }
+}
+
+/* x := sigmoid(x) */
+static inline __attribute__((always_inline)) void sigmoid_n(vb x)
+{
+  vb e;
+  EACH V(e) = _mm256_xor_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(-0.0));
+  exp_n(e);
+  EACH {
+    __m256d one = _mm256_set1_pd(1.0), den = _mm256_add_pd(one, V(e));
+    V(x) = _mm256_blendv_pd(_mm256_div_pd(V(e), den), _mm256_div_pd(one, den),
+                            _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_GE_OQ));
+  }
+}
+
+/* x := x * sigmoid(u), with f(+-inf) = +inf or 0 */
+static inline __attribute__((always_inline)) void xsig_n(vb x, vb u)
+{
+  sigmoid_n(u);
+  EACH {
+    __m256d y = _mm256_mul_pd(V(x), V(u));
+    __m256d inf = _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(INFINITY), _CMP_EQ_OQ);
+    __m256d lim = _mm256_and_pd(V(x), _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_GT_OQ));
+    V(x) = _mm256_blendv_pd(y, lim, inf);
+  }
+}
+
+/* x := f(x) */
+static inline __attribute__((always_inline)) void f_n(int act, vb x)
+{
+  vb u;
+  switch (act) {
+  case ACTFIT_A_GELU:
+    EACH V(u) = _mm256_mul_pd(_mm256_xor_pd(V(x), _mm256_set1_pd(-0.0)), _mm256_set1_pd(0.70710678118654752440));
+    erfc_n(u);
+    EACH {
+      __m256d a = _mm256_mul_pd(_mm256_xor_pd(V(x), _mm256_set1_pd(-0.0)), _mm256_set1_pd(0.70710678118654752440));
+      __m256d y = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), V(x)), V(u));
+      y = _mm256_blendv_pd(y, V(x), _mm256_cmp_pd(a, _mm256_set1_pd(-ACTFIT_ERFC_AMAX), _CMP_LT_OQ));
+      V(x) = _mm256_blendv_pd(y, _mm256_set1_pd(-0.0), _mm256_cmp_pd(a, _mm256_set1_pd(ACTFIT_ERFC_AMAX), _CMP_GT_OQ));
+    }
+    break;
+  case ACTFIT_A_GELU_TANH:
+    EACH {
+      __m256d c3 = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.044715), V(x)), V(x)), V(x));
+      V(u) = _mm256_mul_pd(_mm256_set1_pd(2.0 * 0.79788456080286535588), _mm256_add_pd(V(x), c3));
+    }
+    xsig_n(x, u);
+    break;
+  case ACTFIT_A_SILU:
+    EACH V(u) = V(x);
+    xsig_n(x, u);
+    break;
+  default: /* ACTFIT_A_SIGMOID */
+    sigmoid_n(x);
+    break;
+  }
+}
+
+/* y = f(x) for 4 * NB floats (NB / 2 vectors of eight); NaN x gives x */
+static inline __attribute__((always_inline)) void f8_n(int act, const __m256 *x, __m256 *y)
+{
+  vb d;
+  for (int h = 0; h < NB / 2; h++) {
+    d[2 * h] = _mm256_cvtps_pd(_mm256_castps256_ps128(x[h]));
+    d[2 * h + 1] = _mm256_cvtps_pd(_mm256_extractf128_ps(x[h], 1));
+  }
+  f_n(act, d);
+  for (int h = 0; h < NB / 2; h++) {
+    __m256 v = _mm256_set_m128(_mm256_cvtpd_ps(d[2 * h + 1]), _mm256_cvtpd_ps(d[2 * h]));
+    y[h] = _mm256_blendv_ps(v, x[h], _mm256_cmp_ps(x[h], x[h], _CMP_UNORD_Q));
+  }
+}
+
+static inline __attribute__((always_inline)) void
+fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const void *x, void *y,
+                  uint32_t *state, size_t g0, size_t g1)
+{
+  const int nb = (1 << t->bits) - 1;
+  for (size_t g = g0; g < g1; g++) {
+    uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
+    __m256 xs[4], ys[4];
+    for (int q = 0; q < 4; q++)
+      xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
+    for (int q = 0; q < 4; q += NB / 2)
+      f8_n(act, xs + q, ys + q);
+    for (int q = 0; q < 4; q++) {
+      size_t i0 = 32 * g + 8 * (size_t)q;
+      __m256 xv = xs[q];
+      store8(dt, y, i0, ys[q]);
+      __m256 xa = t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv;
+      __m256i c = _mm256_setzero_si256(); /* code: number of borders <= x */
+      for (int k = 0; k < nb; k++)
+        c = _mm256_sub_epi32(c, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(t->borders[k]), xa, _CMP_LE_OQ)));
+      for (int j = 0; j < t->bits; j++)
+        w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
+    }
+    memcpy(state + g * (size_t)t->bits, w, sizeof(uint32_t) * (size_t)t->bits);
+  }
+}
+
+#define FWD_DT(ACT)                                                                         \
+  if (dt == ACTFIT_FP32)                                                                    \
+    fewbit_fwd_groups(ACT, ACTFIT_FP32, t, x, y, state, g0, g1);                            \
+  else if (dt == ACTFIT_FP16)                                                               \
+    fewbit_fwd_groups(ACT, ACTFIT_FP16, t, x, y, state, g0, g1);                            \
+  else                                                                                      \
+    fewbit_fwd_groups(ACT, ACTFIT_BF16, t, x, y, state, g0, g1);
+
+int actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x, void *y,
+                            uint32_t *state, size_t g0, size_t g1)
+{
+  switch (t->act) {
+  case ACTFIT_A_GELU: FWD_DT(ACTFIT_A_GELU) return 1;
+  case ACTFIT_A_GELU_TANH: FWD_DT(ACTFIT_A_GELU_TANH) return 1;
+  case ACTFIT_A_SILU: FWD_DT(ACTFIT_A_SILU) return 1;
+  case ACTFIT_A_SIGMOID: FWD_DT(ACTFIT_A_SIGMOID) return 1;
+  default: return 0;
+  }
+}
+#undef FWD_DT
+
+static inline __attribute__((always_inline)) void
+invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y,
+                  const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
+{
+  const __m256 T = _mm256_set1_ps(t->T);
+  for (size_t g = g0; g < g1; g++) {
+    uint32_t w = 0;
+    __m256 xs[4], ys[4];
+    for (int q = 0; q < 4; q++)
+      xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
+    for (int q = 0; q < 4; q += NB / 2)
+      f8_n(act, xs + q, ys + q);
+    for (int q = 0; q < 4; q++) {
+      size_t i0 = 32 * g + 8 * (size_t)q;
+      __m256 xv = xs[q], yv = ys[q];
+      unsigned s8 = t->bit ? (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(xv, T, _CMP_LT_OQ)) : 0u;
+      w |= (uint32_t)s8 << (8 * q);
+      if (!(bit_in_y && t->bit)) {
+        store8(dt, y, i0, yv);
+        continue;
+      }
+      float yf[8];
+      _mm256_storeu_ps(yf, yv);
+      for (int i = 0; i < 8; i++) {
+        int s = (int)((s8 >> i) & 1u);
+        if (dt == ACTFIT_FP32)
+          ((float *)y)[i0 + i] = actfit_elem_store_f32(yf[i], s);
+        else if (dt == ACTFIT_FP16)
+          ((uint16_t *)y)[i0 + i] = actfit_elem_store_f16(yf[i], s);
+        else
+          ((uint16_t *)y)[i0 + i] = actfit_elem_store_bf16(yf[i], s);
+      }
+    }
+    if (t->bit && !bit_in_y)
+      state[g] = w;
+  }
+}
+
+#define FWD_DT(ACT)                                                                         \
+  if (dt == ACTFIT_FP32)                                                                    \
+    invact_fwd_groups(ACT, ACTFIT_FP32, t, biy, x, y, state, g0, g1);                       \
+  else if (dt == ACTFIT_FP16)                                                               \
+    invact_fwd_groups(ACT, ACTFIT_FP16, t, biy, x, y, state, g0, g1);                       \
+  else                                                                                      \
+    invact_fwd_groups(ACT, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
+
+int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                            const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
+{
+  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
+  switch (t->act) {
+  case ACTFIT_A_GELU: FWD_DT(ACTFIT_A_GELU) return 1;
+  case ACTFIT_A_GELU_TANH: FWD_DT(ACTFIT_A_GELU_TANH) return 1;
+  case ACTFIT_A_SILU: FWD_DT(ACTFIT_A_SILU) return 1;
+  case ACTFIT_A_SIGMOID: FWD_DT(ACTFIT_A_SIGMOID) return 1;
+  default: return 0;
+  }
+}
+#undef FWD_DT
