@@ -122,13 +122,16 @@ void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const u
 /* ---- InvAct backward ------------------------------------------------------------------ */
 
 /* Every polynomial of the table in one numbered list ("slots"), so that eight lanes on eight
- * different pieces gather their coefficients.  Per branch: its pieces, its binades, then the
- * constants asym_lo, asym_hi and asym_zero.  Coefficients are right-aligned to the highest
- * degree D with zeros in front: Horner over the zeros gives +0 exactly, and then the piece's
- * own steps, so the value is the scalar Horner's.  (Not so for a leading coefficient of
- * -0.0, whose sign the zeros would lose: such a table takes the scalar loop.)  Constants
- * use u = 0. */
+ * different pieces load their coefficients: each slot is one 64-byte record {c, s, coef...},
+ * and eight records (one per lane) are transposed into eight vectors of one field each.
+ * Per branch: its pieces, its binades, then the constants asym_lo, asym_hi and asym_zero.
+ * Coefficients are right-aligned to the highest degree D with zeros in front: Horner over
+ * the zeros gives +0 exactly, and then the piece's own steps, so the value is the scalar
+ * Horner's.  (Not so for a leading coefficient of -0.0, whose sign the zeros would lose, or
+ * for D > 13, which does not fit a record: such tables take the scalar loop.)  Constants use
+ * u = 0. */
 #define SLOTS (2 * (ACTFIT_RT_MAX_TPIECES + ACTFIT_RT_MAX_BINADES + 3))
+#define REC 16 /* floats per record: c, s, coef[0..D] with D <= 13 */
 
 typedef struct plan_branch {
   int var, np, nb, top, base;
@@ -136,9 +139,9 @@ typedef struct plan_branch {
 } plan_branch;
 
 typedef struct plan {
+  _Alignas(64) float rec[SLOTS][REC];
   int D, nbranch;
   plan_branch br[2];
-  float c[SLOTS], s[SLOTS], coef[ACTFIT_RT_MAX_DEG + 1][SLOTS];
 } plan;
 
 static int neg_zero(float v) { return v == 0.0f && (actfit_f32_bits(v) >> 31); }
@@ -147,16 +150,16 @@ static int plan_piece(plan *pl, int slot, const actfit_rt_piece *p)
 {
   if (neg_zero(p->coef[0]))
     return 0;
-  pl->c[slot] = p->c;
-  pl->s[slot] = p->s;
+  pl->rec[slot][0] = p->c;
+  pl->rec[slot][1] = p->s;
   for (int k = 0; k <= p->deg; k++)
-    pl->coef[pl->D - p->deg + k][slot] = p->coef[k];
+    pl->rec[slot][2 + pl->D - p->deg + k] = p->coef[k];
   return 1;
 }
 
 static int plan_const(plan *pl, int slot, float v)
 {
-  pl->coef[pl->D][slot] = v;
+  pl->rec[slot][2 + pl->D] = v;
   return !neg_zero(v);
 }
 
@@ -172,6 +175,8 @@ static int plan_build(plan *pl, const actfit_rt_invact *t)
       if (p->deg > pl->D)
         pl->D = p->deg;
     }
+  if (pl->D + 3 > REC)
+    return 0;
   int slot = 0;
   for (int b = 0; b < t->nbranch; b++) {
     const actfit_rt_branch *br = &t->br[b];
@@ -193,6 +198,26 @@ static int plan_build(plan *pl, const actfit_rt_invact *t)
       return 0;
   }
   return 1;
+}
+
+/* rows r[0..7] become columns */
+static inline void transpose8(__m256 r[8])
+{
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; i++) {
+    u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; i++) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
 }
 
 static inline __m256i blendi(__m256i a, __m256i b, __m256i m) { return _mm256_blendv_epi8(a, b, m); }
@@ -260,12 +285,22 @@ invact_bwd_groups(actfit_dtype dt, const plan *pl, const actfit_rt_invact *t, in
         slot = blendi(slot, slot1, right);
         hv = _mm256_blendv_ps(hv, hv1, _mm256_castsi256_ps(right));
       }
-      __m256 u = _mm256_mul_ps(_mm256_sub_ps(hv, _mm256_i32gather_ps(pl->c, slot, 4)),
-                               _mm256_i32gather_ps(pl->s, slot, 4));
+      int id[8];
+      __m256 f[REC]; /* f[0] = c, f[1] = s, f[2 + k] = coef[k] of each lane's slot */
+      _mm256_storeu_si256((__m256i *)id, slot);
+      for (int i = 0; i < 8; i++)
+        f[i] = _mm256_load_ps(pl->rec[id[i]]);
+      transpose8(f);
+      if (pl->D + 3 > 8) {
+        for (int i = 0; i < 8; i++)
+          f[8 + i] = _mm256_load_ps(pl->rec[id[i]] + 8);
+        transpose8(f + 8);
+      }
+      __m256 u = _mm256_mul_ps(_mm256_sub_ps(hv, f[0]), f[1]);
       u = _mm256_and_ps(u, _mm256_cmp_ps(u, u, _CMP_ORD_Q)); /* constants: inf * 0 -> 0 */
-      __m256 acc = _mm256_i32gather_ps(pl->coef[0], slot, 4);
+      __m256 acc = f[2];
       for (int k = 1; k <= pl->D; k++)
-        acc = _mm256_fmadd_ps(acc, u, _mm256_i32gather_ps(pl->coef[k], slot, 4));
+        acc = _mm256_fmadd_ps(acc, u, f[2 + k]);
       acc = _mm256_blendv_ps(acc, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
       store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), acc));
     }
