@@ -413,6 +413,13 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
         float v = i % 3 ? (float)(-12 + 24 * urand()) : any_value(d, &raw);
         put(d, x, i, v);
       }
+      /* the edges of the bit-in-y store: largest finite, zeros, smallest subnormals, inf */
+      static const uint32_t edge[3][8] = {
+        {0x7f7fffffu, 0xff7fffffu, 0, 0x80000000u, 1, 0x80000001u, 0x7f800000u, 0x7f7ffffeu},
+        {0x7bffu, 0xfbffu, 0, 0x8000u, 1, 0x8001u, 0x7c00u, 0x7bfeu},
+        {0x7f7fu, 0xff7fu, 0, 0x8000u, 1, 0x8001u, 0x7f80u, 0x7f7eu}};
+      for (int i = 0; i < 8; i++)
+        put_raw(d, x, 40 + (size_t)i, edge[q][i]);
       for (int b = 1; b <= 8; b += 1 + (b > 2) * 3) { /* 1, 2, 3, 7, 8 */
         actfit_rt_fewbit t;
         memset(&t, 0, sizeof t);

@@ -19,7 +19,7 @@ int actfit__avx2_usable(void)
 
 /* ---- eight elements of a dtype in and out, as elem.h converts them -------------------- */
 
-static inline __m256 load8(actfit_dtype dt, const void *p, size_t i)
+static inline __attribute__((always_inline)) __m256 load8(actfit_dtype dt, const void *p, size_t i)
 {
   if (dt == ACTFIT_FP32)
     return _mm256_loadu_ps((const float *)p + i);
@@ -35,29 +35,76 @@ static inline __m128i pack16(__m256i v)
   return _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
 }
 
-static inline void store8(actfit_dtype dt, void *p, size_t i, __m256 v)
+/* the fp16 or bf16 bits of eight floats (rounded to nearest even; NaN as elem.h encodes
+ * it), one per 32-bit lane */
+static inline __attribute__((always_inline)) __m256i bits16(actfit_dtype dt, __m256 v)
 {
-  if (dt == ACTFIT_FP32) {
-    _mm256_storeu_ps((float *)p + i, v);
-    return;
-  }
-  __m256i x = _mm256_castps_si256(v), r;
+  __m256i x = _mm256_castps_si256(v);
   __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
   if (dt == ACTFIT_FP16) {
     /* F16C rounds to nearest even like actfit_f32_to_f16; a NaN becomes sign | 0x7e00 */
-    __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256i h = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     __m256i qn = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(0x8000)),
                                  _mm256_set1_epi32(0x7e00));
-    __m128i nan16 = _mm_packs_epi32(_mm256_castsi256_si128(nan), _mm256_extracti128_si256(nan, 1));
-    _mm_storeu_si128((__m128i *)((uint16_t *)p + i), _mm_blendv_epi8(h, pack16(qn), nan16));
-    return;
+    return _mm256_blendv_epi8(h, qn, nan);
   }
   /* bf16: x + 0x7fff + ((x >> 16) & 1), top half; a NaN keeps its top half with the quiet bit */
   __m256i odd = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(1));
   __m256i rn = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x, _mm256_set1_epi32(0x7fff)), odd), 16);
   __m256i qn = _mm256_or_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(0x40));
-  r = _mm256_blendv_epi8(rn, qn, nan);
-  _mm_storeu_si128((__m128i *)((uint16_t *)p + i), pack16(r));
+  return _mm256_blendv_epi8(rn, qn, nan);
+}
+
+/* floats from fp16 or bf16 bits held one per 32-bit lane */
+static inline __attribute__((always_inline)) __m256 from16(actfit_dtype dt, __m256i b)
+{
+  if (dt == ACTFIT_FP16)
+    return _mm256_cvtph_ps(pack16(b));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(b, 16));
+}
+
+static inline __attribute__((always_inline)) void store8(actfit_dtype dt, void *p, size_t i, __m256 v)
+{
+  if (dt == ACTFIT_FP32)
+    _mm256_storeu_ps((float *)p + i, v);
+  else
+    _mm_storeu_si128((__m128i *)((uint16_t *)p + i), pack16(bits16(dt, v)));
+}
+
+/* y with the branch bit s (0 or 1 per lane) in its last bit: actfit_elem_store_* */
+static inline __attribute__((always_inline)) void store8_bit(actfit_dtype dt, void *p, size_t i,
+                                                             __m256 y, __m256i s)
+{
+  const __m256i one = _mm256_set1_epi32(1);
+  __m256i pb, mag, lim;
+  __m256 vm, vp;
+  if (dt == ACTFIT_FP32) {
+    pb = _mm256_castps_si256(y);
+    mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fffffff));
+    lim = _mm256_set1_epi32(0x7f7fffff);
+    vm = _mm256_castsi256_ps(_mm256_sub_epi32(pb, one));
+    vp = _mm256_castsi256_ps(_mm256_add_epi32(pb, one));
+  } else {
+    pb = bits16(dt, y);
+    mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fff));
+    lim = _mm256_set1_epi32(dt == ACTFIT_FP16 ? 0x7bff : 0x7f7f);
+    vm = from16(dt, _mm256_and_si256(_mm256_sub_epi32(pb, one), _mm256_set1_epi32(0xffff)));
+    vp = from16(dt, _mm256_add_epi32(pb, one));
+  }
+  const __m256 nanv = _mm256_set1_ps(NAN);
+  vm = _mm256_blendv_ps(vm, nanv, _mm256_castsi256_ps(_mm256_cmpeq_epi32(mag, _mm256_setzero_si256())));
+  vp = _mm256_blendv_ps(nanv, vp, _mm256_castsi256_ps(_mm256_cmpgt_epi32(lim, mag)));
+  __m256 up = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(vp, y)),
+                            _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(vm, y)), _CMP_LT_OQ);
+  up = _mm256_blendv_ps(up, _mm256_castsi256_ps(_mm256_setzero_si256()), _mm256_cmp_ps(vp, vp, _CMP_UNORD_Q));
+  up = _mm256_blendv_ps(up, _mm256_castsi256_ps(_mm256_set1_epi32(-1)), _mm256_cmp_ps(vm, vm, _CMP_UNORD_Q));
+  __m256i moved = _mm256_blendv_epi8(_mm256_sub_epi32(pb, one), _mm256_add_epi32(pb, one), _mm256_castps_si256(up));
+  __m256i keep = _mm256_cmpeq_epi32(_mm256_and_si256(pb, one), s);
+  __m256i r = _mm256_blendv_epi8(moved, pb, keep);
+  if (dt == ACTFIT_FP32)
+    _mm256_storeu_si256((__m256i *)((float *)p + i), r);
+  else
+    _mm_storeu_si128((__m128i *)((uint16_t *)p + i), pack16(_mm256_and_si256(r, _mm256_set1_epi32(0xffff))));
 }
 
 /* ---- FewBit backward ------------------------------------------------------------------ */
@@ -201,7 +248,7 @@ static int plan_build(plan *pl, const actfit_rt_invact *t)
 }
 
 /* rows r[0..7] become columns */
-static inline void transpose8(__m256 r[8])
+static inline __attribute__((always_inline)) void transpose8(__m256 r[8])
 {
   __m256 t[8], u[8];
   for (int i = 0; i < 4; i++) {
@@ -223,7 +270,7 @@ static inline void transpose8(__m256 r[8])
 static inline __m256i blendi(__m256i a, __m256i b, __m256i m) { return _mm256_blendv_epi8(a, b, m); }
 
 /* the slot and the polynomial's variable for eight y of one branch (actfit_elem_branch) */
-static inline void branch_slot(const plan_branch *b, __m256 y, __m256 t, __m256i *slot, __m256 *hv)
+static inline __attribute__((always_inline)) void branch_slot(const plan_branch *b, __m256 y, __m256 t, __m256i *slot, __m256 *hv)
 {
   __m256 v = b->var == ACTFIT_VAR_T ? t : y;
   __m256i k = _mm256_set1_epi32(b->base);
@@ -251,7 +298,7 @@ static inline void branch_slot(const plan_branch *b, __m256 y, __m256 t, __m256i
 }
 
 static inline __attribute__((always_inline)) void
-invact_bwd_groups(actfit_dtype dt, const plan *pl, const actfit_rt_invact *t, int bit_in_y,
+invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact *t, int bit_in_y,
                   const void *yp, const uint32_t *state, const void *go, void *gi, size_t g0,
                   size_t g1)
 {
@@ -259,9 +306,11 @@ invact_bwd_groups(actfit_dtype dt, const plan *pl, const actfit_rt_invact *t, in
   const __m256 ymh = _mm256_set1_ps(t->ymin_hi), yml = _mm256_set1_ps(t->ymin_lo);
   for (size_t g = g0; g < g1; g++) {
     __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
+    /* the group's four vectors side by side: independent chains for the Horner steps */
+    __m256 yq[4], u[4], acc[4], f[4][REC]; /* f[q][0] = c, [1] = s, [2 + k] = coef[k] */
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
-      __m256 y = load8(dt, yp, i0);
+      __m256 y = yq[q] = load8(dt, yp, i0);
       __m256i s; /* the branch bit, 0 or 1 per lane */
       if (!t->bit)
         s = _mm256_setzero_si256();
@@ -286,23 +335,26 @@ invact_bwd_groups(actfit_dtype dt, const plan *pl, const actfit_rt_invact *t, in
         hv = _mm256_blendv_ps(hv, hv1, _mm256_castsi256_ps(right));
       }
       int id[8];
-      __m256 f[REC]; /* f[0] = c, f[1] = s, f[2 + k] = coef[k] of each lane's slot */
       _mm256_storeu_si256((__m256i *)id, slot);
       for (int i = 0; i < 8; i++)
-        f[i] = _mm256_load_ps(pl->rec[id[i]]);
-      transpose8(f);
-      if (pl->D + 3 > 8) {
+        f[q][i] = _mm256_load_ps(pl->rec[id[i]]);
+      transpose8(f[q]);
+      if (D + 3 > 8) {
         for (int i = 0; i < 8; i++)
-          f[8 + i] = _mm256_load_ps(pl->rec[id[i]] + 8);
-        transpose8(f + 8);
+          f[q][8 + i] = _mm256_load_ps(pl->rec[id[i]] + 8);
+        transpose8(f[q] + 8);
       }
-      __m256 u = _mm256_mul_ps(_mm256_sub_ps(hv, f[0]), f[1]);
-      u = _mm256_and_ps(u, _mm256_cmp_ps(u, u, _CMP_ORD_Q)); /* constants: inf * 0 -> 0 */
-      __m256 acc = f[2];
-      for (int k = 1; k <= pl->D; k++)
-        acc = _mm256_fmadd_ps(acc, u, f[2 + k]);
-      acc = _mm256_blendv_ps(acc, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
-      store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), acc));
+      u[q] = _mm256_mul_ps(_mm256_sub_ps(hv, f[q][0]), f[q][1]);
+      u[q] = _mm256_and_ps(u[q], _mm256_cmp_ps(u[q], u[q], _CMP_ORD_Q)); /* constants: inf * 0 -> 0 */
+      acc[q] = f[q][2];
+    }
+    for (int k = 1; k <= D; k++)
+      for (int q = 0; q < 4; q++)
+        acc[q] = _mm256_fmadd_ps(acc[q], u[q], f[q][2 + k]);
+    for (int q = 0; q < 4; q++) {
+      size_t i0 = 32 * g + 8 * (size_t)q;
+      __m256 a = _mm256_blendv_ps(acc[q], yq[q], _mm256_cmp_ps(yq[q], yq[q], _CMP_UNORD_Q)); /* NaN y: y */
+      store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), a));
     }
   }
 }
@@ -315,12 +367,23 @@ int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flag
   if (!plan_build(&pl, t))
     return 0;
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
-  if (dt == ACTFIT_FP32)
-    invact_bwd_groups(ACTFIT_FP32, &pl, t, biy, y, state, go, gi, g0, g1);
-  else if (dt == ACTFIT_FP16)
-    invact_bwd_groups(ACTFIT_FP16, &pl, t, biy, y, state, go, gi, g0, g1);
-  else
-    invact_bwd_groups(ACTFIT_BF16, &pl, t, biy, y, state, go, gi, g0, g1);
+  /* the common degrees as constants: the Horner loop unrolls and unused columns of the
+   * transposes drop out */
+#define DT(D)                                                                               \
+  if (dt == ACTFIT_FP32)                                                                    \
+    invact_bwd_groups(ACTFIT_FP32, D, &pl, t, biy, y, state, go, gi, g0, g1);               \
+  else if (dt == ACTFIT_FP16)                                                               \
+    invact_bwd_groups(ACTFIT_FP16, D, &pl, t, biy, y, state, go, gi, g0, g1);               \
+  else                                                                                      \
+    invact_bwd_groups(ACTFIT_BF16, D, &pl, t, biy, y, state, go, gi, g0, g1);
+  switch (pl.D) {
+  case 4: DT(4) break;
+  case 5: DT(5) break;
+  case 6: DT(6) break;
+  case 7: DT(7) break;
+  default: DT(pl.D) break;
+  }
+#undef DT
   return 1;
 }
 
@@ -534,17 +597,9 @@ invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_i
         store8(dt, y, i0, yv);
         continue;
       }
-      float yf[8];
-      _mm256_storeu_ps(yf, yv);
-      for (int i = 0; i < 8; i++) {
-        int s = (int)((s8 >> i) & 1u);
-        if (dt == ACTFIT_FP32)
-          ((float *)y)[i0 + i] = actfit_elem_store_f32(yf[i], s);
-        else if (dt == ACTFIT_FP16)
-          ((uint16_t *)y)[i0 + i] = actfit_elem_store_f16(yf[i], s);
-        else
-          ((uint16_t *)y)[i0 + i] = actfit_elem_store_bf16(yf[i], s);
-      }
+      __m256i sv = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)s8), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+                                    _mm256_set1_epi32(1));
+      store8_bit(dt, y, i0, yv, sv);
     }
     if (t->bit && !bit_in_y)
       state[g] = w;

@@ -62,17 +62,27 @@ int main(int argc, char **argv)
   stream = gpu ? ACTFIT_CUDA_DEFAULT_STREAM : NULL;
   size_t n = (size_t)1 << lg;
   void *x = buf(n * 4), *y = buf(n * 4), *g = buf(n * 4), *gi = buf(n * 4), *st = buf(n + 64);
-  if (!gpu) { /* realistic inputs */
-    float *xf = x;
-    for (size_t i = 0; i < n; i++)
-      xf[i] = (float)((double)(i * 2654435761u % 1000003) / 1000003.0 * 16 - 8);
-  }
+  /* realistic inputs for each dtype: x spread over [-8, 8], grad_out = 1 (on the GPU, x = 0) */
+  void *xd[3] = {x, gpu ? x : buf(n * 2), gpu ? x : buf(n * 2)};
+  void *gd[3] = {g, gpu ? g : buf(n * 2), gpu ? g : buf(n * 2)};
+  if (!gpu)
+    for (size_t i = 0; i < n; i++) {
+      float v = (float)((double)(i * 2654435761u % 1000003) / 1000003.0 * 16 - 8);
+      ((float *)xd[0])[i] = v;
+      ((uint16_t *)xd[1])[i] = actfit_f32_to_f16(v);
+      ((uint16_t *)xd[2])[i] = actfit_f32_to_bf16(v);
+      ((float *)gd[0])[i] = 1.0f;
+      ((uint16_t *)gd[1])[i] = 0x3c00;
+      ((uint16_t *)gd[2])[i] = 0x3f80;
+    }
   const char *dn[3] = {"fp32", "fp16", "bf16"};
   printf("# %s, n = 2^%d, median of %d; GB/s of minimal traffic, ratio to %s of the same "
          "bytes in this run\n", gpu ? "GPU" : "CPU", lg, reps, gpu ? "a device copy" : "memcpy");
   printf("%-6s %-22s %10s %10s %8s\n", "dtype", "pass", "GB/s", "copy GB/s", "ratio");
   for (int d = 0; d < 3; d++) {
     size_t es = d == 0 ? 4 : 2;
+    x = xd[d];
+    g = gd[d];
     /* the copy baseline: read n*es, write n*es */
     double tc = TIME(gpu ? (void)actfit_rt_memcpy(y, x, n * es, 2) : (void)memcpy(y, x, n * es));
     double copy_gbs = 2.0 * n * es / tc / 1e9;
