@@ -246,6 +246,52 @@ ACTFIT_HD double actfit_elem_erfc(double a)
   return a < 0 ? 2.0 - e : e;
 }
 
+/* expm1(x) for x not NaN: x q(x) with Taylor q for |x| < ln2/2 (truncation 3e-19),
+ * exp(x) - 1 beyond (at most ~3.4 ulp of cancellation there).  Relative error below 1e-15. */
+ACTFIT_HD double actfit_elem_expm1(double x)
+{
+  const double c[14] = {ACTFIT_EXPM1_TAYLOR};
+  if (fabs(x) >= 0.34657359027997264) /* ln2 / 2 */
+    return actfit_elem_exp(x) - 1.0;
+  double q = c[0];
+  for (int i = 1; i < 14; i++)
+    q = q * x + c[i];
+  return x * q;
+}
+
+/* tanh(x) = -m / (2 + m) with m = expm1(-2|x|), the sign of x; +-1 beyond |x| = 20 */
+ACTFIT_HD double actfit_elem_tanh(double x)
+{
+  double a = fabs(x);
+  if (a > 20.0)
+    return x > 0 ? 1.0 : -1.0;
+  double m = actfit_elem_expm1(-2.0 * a), t = -m / (2.0 + m);
+  return x < 0 ? -t : t;
+}
+
+/* x - tanh(x): the series x^3 r(x^2) below |x| = 1/4 (no cancellation), else the
+ * difference (at most ~6 bits of cancellation at 1/4) */
+ACTFIT_HD double actfit_elem_tanhshrink(double x)
+{
+  const double c[] = {ACTFIT_TANHSHRINK_SERIES};
+  if (!(fabs(x) < ACTFIT_TANHSHRINK_SMALL))
+    return x - actfit_elem_tanh(x);
+  double x2 = x * x, r = c[0];
+  for (int i = 1; i < (int)(sizeof c / sizeof c[0]); i++)
+    r = r * x2 + c[i];
+  return x * x2 * r;
+}
+
+/* mish(x) = x tanh(log1p(e^x)) = x n / (n + 2), n = e^x (e^x + 2): no logarithm, no
+ * cancellation; x beyond 20 gives x (the factor is 1 - 2e-18) */
+ACTFIT_HD double actfit_elem_mish(double x)
+{
+  if (x > 20.0)
+    return x;
+  double e = actfit_elem_exp(x), n = e * (e + 2.0);
+  return x * (n / (n + 2.0));
+}
+
 /* Forward y = f(x) for the built-ins (PyTorch definitions), computed in double and rounded
  * once to float.  GELU, SiLU and sigmoid use the exp and erfc above, so every backend gets
  * the same bits; the rest use libm (the CPU's and CUDA's agree far below 1 ulp of float).
@@ -280,18 +326,18 @@ ACTFIT_HD float actfit_elem_f(int act, const float *pf, float xf)
                  : x * actfit_elem_sigmoid(2.0 * 0.79788456080286535588 * (x + 0.044715 * x * x * x));
     break;
   case ACTFIT_A_SILU: y = isinf(x) ? (x > 0 ? x : 0.0) : x * actfit_elem_sigmoid(x); break;
-  case ACTFIT_A_MISH: y = isinf(x) ? (x > 0 ? x : 0.0) : x * tanh(actfit_elem_softplus1(x)); break;
+  case ACTFIT_A_MISH: y = isinf(x) ? (x > 0 ? x : 0.0) : actfit_elem_mish(x); break;
   case ACTFIT_A_SOFTPLUS: y = p0 * x > p1 ? x : actfit_elem_softplus1(p0 * x) / p0; break;
-  case ACTFIT_A_ELU: y = x > 0 ? x : p0 * expm1(x); break;
-  case ACTFIT_A_CELU: y = x > 0 ? x : p0 * expm1(x / p0); break;
+  case ACTFIT_A_ELU: y = x > 0 ? x : p0 * actfit_elem_expm1(x); break;
+  case ACTFIT_A_CELU: y = x > 0 ? x : p0 * actfit_elem_expm1(x / p0); break;
   case ACTFIT_A_SELU:
-    y = 1.0507009873554804934 * (x > 0 ? x : 1.6732632423543772848 * expm1(x));
+    y = 1.0507009873554804934 * (x > 0 ? x : 1.6732632423543772848 * actfit_elem_expm1(x));
     break;
   case ACTFIT_A_SIGMOID: y = actfit_elem_sigmoid(x); break;
-  case ACTFIT_A_TANH: y = tanh(x); break;
+  case ACTFIT_A_TANH: y = actfit_elem_tanh(x); break;
   case ACTFIT_A_LOGSIGMOID: y = -actfit_elem_softplus1(-x); break;
   case ACTFIT_A_SOFTSIGN: y = isinf(x) ? (x > 0 ? 1.0 : -1.0) : x / (1.0 + fabs(x)); break;
-  case ACTFIT_A_TANHSHRINK: y = x - tanh(x); break;
+  case ACTFIT_A_TANHSHRINK: y = isinf(x) ? x : actfit_elem_tanhshrink(x); break;
   case ACTFIT_A_HARDSWISH: y = x < -3 ? 0.0 : x > 3 ? x : x * (x + 3) / 6; break;
   case ACTFIT_A_HARDSIGMOID: y = x <= -3 ? 0.0 : x >= 3 ? 1.0 : x / 6 + 0.5; break;
   case ACTFIT_A_HARDTANH: y = x < p0 ? p0 : x > p1 ? p1 : x; break;

@@ -19,6 +19,39 @@
   0x1p+0, \
   0x1p+0
 
+/* 1/(k+1)!, k = 13 down to 0: expm1(x) = x q(x) */
+#define ACTFIT_EXPM1_TAYLOR \
+  0x1.93974a8c07c9dp-37, \
+  0x1.6124613a86d09p-33, \
+  0x1.1eed8eff8d898p-29, \
+  0x1.ae64567f544e4p-26, \
+  0x1.27e4fb7789f5cp-22, \
+  0x1.71de3a556c734p-19, \
+  0x1.a01a01a01a01ap-16, \
+  0x1.a01a01a01a01ap-13, \
+  0x1.6c16c16c16c17p-10, \
+  0x1.1111111111111p-7, \
+  0x1.5555555555555p-5, \
+  0x1.5555555555555p-3, \
+  0x1p-1, \
+  0x1p+0
+
+/* x - tanh x = x^3 r(x^2): coefficients of r, x^22 down to x^0 (for |x| < 0.25) */
+#define ACTFIT_TANHSHRINK_SMALL 0x1p-2
+#define ACTFIT_TANHSHRINK_SERIES \
+  -0x1.0b132d39a605p-16, \
+  0x1.497d8eea25259p-15, \
+  -0x1.967e18afcafadp-14, \
+  0x1.f57d7734d1664p-13, \
+  -0x1.3558248036744p-11, \
+  0x1.7da36452b75e3p-10, \
+  -0x1.d6d3d0e157dep-9, \
+  0x1.226e355e6c23dp-7, \
+  -0x1.664f4882c10fap-6, \
+  0x1.ba1ba1ba1ba1cp-5, \
+  -0x1.1111111111111p-3, \
+  0x1.5555555555555p-2
+
 /* Chebyshev coefficients of P on t in [0.15625, 1], degree 22 down to 1, then c0/2 */
 #define ACTFIT_ERFC_TLO 0x1.4p-3
 #define ACTFIT_ERFC_AMAX 0x1.599999999999ap+3

@@ -360,12 +360,35 @@ START_TEST(own_exp_and_erfc_are_accurate_to_their_stated_bounds)
 }
 END_TEST
 
-static long double ref_f(int act, long double x)
+/* x - tanh x in long double: the Taylor series near 0, where the difference cancels */
+static long double tanhshrinkl(long double x)
+{
+  if (fabsl(x) > 0.5L)
+    return x - tanhl(x);
+  long double T[64] = {0}, sum = 0, xp = x * x * x;
+  for (int k = 0; k + 1 < 64; k++) { /* T' = 1 - T^2 */
+    long double acc = k == 0 ? 1.0L : 0.0L;
+    for (int i = 0; i <= k; i++)
+      acc -= T[i] * T[k - i];
+    T[k + 1] = acc / (k + 1);
+  }
+  for (int k = 3; k < 64; k += 2, xp *= x * x)
+    sum -= T[k] * xp;
+  return sum;
+}
+
+static long double ref_f(int act, long double x, long double a)
 {
   switch (act) {
   case ACTFIT_A_GELU: return 0.5L * x * erfcl(-x / sqrtl(2.0L));
   case ACTFIT_A_SILU: return x / (1.0L + expl(-x));
   case ACTFIT_A_SIGMOID: return 1.0L / (1.0L + expl(-x));
+  case ACTFIT_A_MISH: return x * tanhl(log1pl(expl(x)));
+  case ACTFIT_A_ELU: return x > 0 ? x : a * expm1l(x);
+  case ACTFIT_A_CELU: return x > 0 ? x : a * expm1l(x / a);
+  case ACTFIT_A_SELU: return 1.0507009873554804934L * (x > 0 ? x : 1.6732632423543772848L * expm1l(x));
+  case ACTFIT_A_TANH: return tanhl(x);
+  case ACTFIT_A_TANHSHRINK: return tanhshrinkl(x);
   default: {
     long double u = 2.0L * 0.79788456080286535588L * (x + 0.044715L * x * x * x);
     return x / (1.0L + expl(-u));
@@ -374,18 +397,20 @@ static long double ref_f(int act, long double x)
 }
 
 /* f(x) as float is the correctly rounded long double value (up to 1e-12 relative slack
- * for values next to a rounding midpoint) for the activations computed with the own exp
- * and erfc, across the whole float range */
-START_TEST(forward_is_correctly_rounded_for_gelu_silu_sigmoid_and_gelu_tanh)
+ * for values next to a rounding midpoint) for every activation computed with elem.h's own
+ * exp, expm1, tanh and erfc, across the whole float range */
+START_TEST(forward_is_correctly_rounded_for_the_transcendental_activations)
 {
-  const int acts[4] = {ACTFIT_A_GELU, ACTFIT_A_SILU, ACTFIT_A_SIGMOID, ACTFIT_A_GELU_TANH};
-  const float p[4] = {0};
-  for (int k = 0; k < 4; k++)
-    for (int i = 0; i < 300000; i++) {
+  const int acts[] = {ACTFIT_A_GELU, ACTFIT_A_SILU, ACTFIT_A_SIGMOID, ACTFIT_A_GELU_TANH,
+                      ACTFIT_A_MISH, ACTFIT_A_ELU, ACTFIT_A_CELU, ACTFIT_A_SELU,
+                      ACTFIT_A_TANH, ACTFIT_A_TANHSHRINK};
+  const float p[4] = {0.75f, 0, 0, 0};
+  for (size_t k = 0; k < sizeof acts / sizeof acts[0]; k++)
+    for (int i = 0; i < 150000; i++) {
       float x = i % 2 ? (float)(-30 + 60 * urand())
                       : (float)((urand() < 0.5 ? -1 : 1) * ldexp(1 + urand(), (int)(urand() * 140) - 100));
       float y = actfit_elem_f(acts[k], p, x);
-      long double r = ref_f(acts[k], x);
+      long double r = ref_f(acts[k], x, p[0]);
       float rf = (float)r;
       if (y == rf)
         continue;
@@ -401,16 +426,18 @@ END_TEST
 START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
 {
   const size_t n = 32 * 41 + 13;
-  const int acts[5] = {ACTFIT_A_GELU, ACTFIT_A_GELU_TANH, ACTFIT_A_SILU, ACTFIT_A_SIGMOID, ACTFIT_A_MISH};
+  const int nact = ACTFIT_A_COUNT; /* every built-in (softplus and logsigmoid: scalar loop) */
   void *x = malloc(n * 4), *y = malloc(n * 4);
   uint32_t *st = malloc(actfit_fewbit_state_bytes(8, n));
   uint8_t *codes = malloc(n);
-  for (int k = 0; k < 5; k++)
+  for (int act = 0; act < nact; act++)
     for (int q = 0; q < 3; q++) {
       actfit_dtype d = dts[q];
       uint32_t raw;
       for (size_t i = 0; i < n; i++) {
         float v = i % 3 ? (float)(-12 + 24 * urand()) : any_value(d, &raw);
+        if (i % 5 == 1) /* the kinks and branch points: -3, -1, 0, 1, 3, 6, 20 */
+          v = (float)((int[]){-3, -1, 0, 1, 3, 6, 20}[i % 7]) * (i % 2 ? 1.0f : -1.0f);
         put(d, x, i, v);
       }
       /* the edges of the bit-in-y store: largest finite, zeros, smallest subnormals, inf */
@@ -423,7 +450,9 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
       for (int b = 1; b <= 8; b += 1 + (b > 2) * 3) { /* 1, 2, 3, 7, 8 */
         actfit_rt_fewbit t;
         memset(&t, 0, sizeof t);
-        t.act = acts[k];
+        t.act = act;
+        t.params[0] = 0.75f; /* alpha, lambda, ... */
+        t.params[1] = act == ACTFIT_A_HARDTANH ? 1.5f : 20.0f;
         t.bits = b;
         t.parity_even = b == 2;
         for (int j = 0; j < (1 << b) - 1; j++)
@@ -433,13 +462,15 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
         for (size_t i = 0; i < n; i++) {
           float xv = get(d, x, i);
           ck_assert_msg(raw_at(d, y, i) == stored_bits(d, actfit_elem_f(t.act, t.params, xv)),
-                        "act %d dtype %d x=%a", acts[k], q, xv);
+                        "act %d dtype %d x=%a", act, q, xv);
           ck_assert_int_eq(codes[i], actfit_elem_code(&t, xv));
         }
       }
       actfit_rt_invact ia;
       memset(&ia, 0, sizeof ia);
-      ia.act = acts[k];
+      ia.act = act;
+      ia.params[0] = 0.75f;
+      ia.params[1] = 20.0f;
       ia.exact = ACTFIT_EXACT_SIGMOID; /* any valid table: only act, bit and T matter here */
       ia.bit = 1;
       ia.T = -0.75f;
@@ -452,7 +483,7 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
                           : d == ACTFIT_FP32 ? actfit_f32_bits(actfit_elem_store_f32(fy, s))
                           : d == ACTFIT_FP16 ? actfit_elem_store_f16(fy, s)
                                              : actfit_elem_store_bf16(fy, s);
-          ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d flags %d x=%a", acts[k], q, fl, xv);
+          ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d flags %d x=%a", act, q, fl, xv);
           if (!fl)
             ck_assert_uint_eq((st[i / 32] >> (i % 32)) & 1u, (unsigned)s);
         }
@@ -554,7 +585,7 @@ static Suite *suite(void)
   tcase_add_test(tc, large_inputs_split_across_threads_match_elementwise);
   tcase_add_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype);
   tcase_add_test(tc, own_exp_and_erfc_are_accurate_to_their_stated_bounds);
-  tcase_add_test(tc, forward_is_correctly_rounded_for_gelu_silu_sigmoid_and_gelu_tanh);
+  tcase_add_test(tc, forward_is_correctly_rounded_for_the_transcendental_activations);
   tcase_add_test(tc, forward_bits_equal_the_element_math_for_every_dtype);
   tcase_add_test(tc, invact_backward_bits_equal_the_element_math_for_every_table);
   suite_add_tcase(s, tc);

@@ -6,7 +6,8 @@
  *
  * P(t) = log(erfc(a) / t) + a^2 is smooth in t; its Chebyshev series on [5/32, 1]
  * (gsl_cheb_init, the function sampled in long double) is truncated at degree 22.
- * exp uses 1/k!, k = 0..13, rounded to double.  Usage: gen_elem [OUT] (default stdout). */
+ * exp uses 1/k!, k = 0..13, and expm1 1/k!, k = 1..14, rounded to double; x - tanh x
+ * uses the Taylor series of tanh (from T' = 1 - T^2 in long double) for |x| < 1/4.  Usage: gen_elem [OUT] (default stdout). */
 #include <gsl/gsl_chebyshev.h>
 #include <gsl/gsl_errno.h>
 #include <math.h>
@@ -14,6 +15,8 @@
 
 #define ORDER 22
 #define TLO 0.15625
+#define TANH_TERMS 12   /* x - tanh x for |x| < TANH_SMALL: the terms x^3 .. x^25 */
+#define TANH_SMALL 0.25
 
 static double p_of_t(double t, void *unused)
 {
@@ -49,6 +52,22 @@ int main(int argc, char **argv)
   }
   for (int k = 13; k >= 0; k--)
     fprintf(f, "%s \\\n  %a", k == 13 ? "" : ",", inv[k]);
+  fprintf(f, "\n\n/* 1/(k+1)!, k = 13 down to 0: expm1(x) = x q(x) */\n#define ACTFIT_EXPM1_TAYLOR");
+  for (int k = 13; k >= 0; k--)
+    fprintf(f, "%s \\\n  %a", k == 13 ? "" : ",", k + 1 <= 13 ? inv[k + 1] : (double)(1.0L / (fact * 14)));
+  /* tanh x = sum T_k x^k from T' = 1 - T^2: (k + 1) T_{k+1} = [k = 0] - sum_{i+j=k} T_i T_j */
+  long double T[2 * TANH_TERMS + 4] = {0};
+  for (int k = 0; k + 1 < 2 * TANH_TERMS + 4; k++) {
+    long double acc = k == 0 ? 1.0L : 0.0L;
+    for (int i = 0; i <= k; i++)
+      acc -= T[i] * T[k - i];
+    T[k + 1] = acc / (k + 1);
+  }
+  fprintf(f, "\n\n/* x - tanh x = x^3 r(x^2): coefficients of r, x^%d down to x^0 (for |x| < %g) */\n"
+             "#define ACTFIT_TANHSHRINK_SMALL %a\n#define ACTFIT_TANHSHRINK_SERIES",
+          2 * (TANH_TERMS - 1), TANH_SMALL, TANH_SMALL);
+  for (int n = TANH_TERMS; n >= 1; n--)
+    fprintf(f, "%s \\\n  %a", n == TANH_TERMS ? "" : ",", (double)-T[2 * n + 1]);
   fprintf(f, "\n\n/* Chebyshev coefficients of P on t in [%g, 1], degree %d down to 1, then c0/2 */\n"
              "#define ACTFIT_ERFC_TLO %a\n#define ACTFIT_ERFC_AMAX %a\n#define ACTFIT_ERFC_CHEB",
           TLO, ORDER, TLO, 2.0 / TLO - 2.0);

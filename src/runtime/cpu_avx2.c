@@ -359,14 +359,94 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
   }
 }
 
+/* g for the exact forms (actfit_elem_exact), s the branch bit (0 or 1 per lane) */
+static inline __attribute__((always_inline)) __m256 exact8(int ex, const float *p, __m256 y, __m256i s)
+{
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  const __m256 pos = _mm256_cmp_ps(y, zero, _CMP_GT_OQ);
+  switch (ex) {
+  case ACTFIT_EXACT_SIGMOID: return _mm256_mul_ps(y, _mm256_sub_ps(one, y));
+  case ACTFIT_EXACT_TANH: return _mm256_mul_ps(_mm256_sub_ps(one, y), _mm256_add_ps(one, y));
+  case ACTFIT_EXACT_ELU: return _mm256_blendv_ps(_mm256_add_ps(y, _mm256_set1_ps(p[0])), one, pos);
+  case ACTFIT_EXACT_CELU:
+    return _mm256_blendv_ps(_mm256_add_ps(_mm256_div_ps(y, _mm256_set1_ps(p[0])), one), one, pos);
+  case ACTFIT_EXACT_SELU:
+    return _mm256_blendv_ps(_mm256_add_ps(y, _mm256_set1_ps(1.0507009873554805f * 1.6732632423543772f)),
+                            _mm256_set1_ps(1.0507009873554805f), pos);
+  case ACTFIT_EXACT_SOFTSIGN: {
+    __m256 a = _mm256_sub_ps(one, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), y));
+    return _mm256_mul_ps(a, a);
+  }
+  case ACTFIT_EXACT_RELU: return _mm256_and_ps(one, pos);
+  case ACTFIT_EXACT_LEAKY_RELU: return _mm256_blendv_ps(_mm256_set1_ps(p[0]), one, pos);
+  case ACTFIT_EXACT_RELU6:
+    return _mm256_and_ps(one, _mm256_and_ps(pos, _mm256_cmp_ps(y, _mm256_set1_ps(6.0f), _CMP_LT_OQ)));
+  case ACTFIT_EXACT_HARDTANH:
+    return _mm256_and_ps(one, _mm256_and_ps(_mm256_cmp_ps(y, _mm256_set1_ps(p[0]), _CMP_GT_OQ),
+                                            _mm256_cmp_ps(y, _mm256_set1_ps(p[1]), _CMP_LT_OQ)));
+  case ACTFIT_EXACT_HARDSIGMOID:
+    return _mm256_and_ps(_mm256_set1_ps(1.0f / 6.0f),
+                         _mm256_and_ps(pos, _mm256_cmp_ps(y, one, _CMP_LT_OQ)));
+  case ACTFIT_EXACT_HARDSWISH: {
+    __m256 sm = _mm256_castsi256_ps(_mm256_cmpeq_epi32(s, _mm256_set1_epi32(1)));
+    __m256 r = _mm256_mul_ps(_mm256_sqrt_ps(_mm256_max_ps(_mm256_add_ps(_mm256_set1_ps(9.0f), _mm256_mul_ps(_mm256_set1_ps(24.0f), y)), zero)),
+                             _mm256_set1_ps(1.0f / 6.0f));
+    r = _mm256_blendv_ps(r, _mm256_xor_ps(r, _mm256_set1_ps(-0.0f)), sm);
+    r = _mm256_blendv_ps(r, zero, _mm256_and_ps(sm, _mm256_cmp_ps(y, zero, _CMP_GE_OQ)));
+    return _mm256_blendv_ps(r, one, _mm256_andnot_ps(sm, _mm256_cmp_ps(y, _mm256_set1_ps(3.0f), _CMP_GT_OQ)));
+  }
+  default: /* ACTFIT_EXACT_SHRINK */
+    return _mm256_and_ps(one, _mm256_cmp_ps(y, zero, _CMP_NEQ_OQ));
+  }
+}
+
+static inline __attribute__((always_inline)) void
+exact_bwd_groups(int ex, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const void *yp,
+                 const uint32_t *state, const void *go, void *gi, size_t g0, size_t g1)
+{
+  const __m256i one = _mm256_set1_epi32(1), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (size_t g = g0; g < g1; g++) {
+    __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
+    for (int q = 0; q < 4; q++) {
+      size_t i0 = 32 * g + 8 * (size_t)q;
+      __m256 y = load8(dt, yp, i0);
+      __m256i s = _mm256_setzero_si256();
+      if (t->bit && bit_in_y)
+        s = _mm256_and_si256(dt == ACTFIT_BF16 ? _mm256_srli_epi32(_mm256_castps_si256(y), 16)
+                             : dt == ACTFIT_FP16 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)yp + i0)))
+                                                 : _mm256_castps_si256(y),
+                             one);
+      else if (t->bit)
+        s = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_add_epi32(lane, _mm256_set1_epi32(8 * q))), one);
+      __m256 g8 = exact8(ex, t->params, y, s);
+      g8 = _mm256_blendv_ps(g8, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
+      store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), g8));
+    }
+  }
+}
+
+#define EXACTS(X)                                                                           \
+  X(ACTFIT_EXACT_SIGMOID) X(ACTFIT_EXACT_TANH) X(ACTFIT_EXACT_ELU) X(ACTFIT_EXACT_CELU)       \
+  X(ACTFIT_EXACT_SELU) X(ACTFIT_EXACT_SOFTSIGN) X(ACTFIT_EXACT_RELU)                         \
+  X(ACTFIT_EXACT_LEAKY_RELU) X(ACTFIT_EXACT_RELU6) X(ACTFIT_EXACT_HARDTANH)                  \
+  X(ACTFIT_EXACT_HARDSIGMOID) X(ACTFIT_EXACT_HARDSWISH) X(ACTFIT_EXACT_SHRINK)
+
 int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
                             const void *y, const uint32_t *state, const void *go, void *gi,
                             size_t g0, size_t g1)
 {
+  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
+  switch (t->exact) { /* softplus and logsigmoid (libm's expm1f) stay scalar */
+#define CASE(E)                                                                             \
+  case E: exact_bwd_groups(E, dt, t, biy, y, state, go, gi, g0, g1); return 1;
+    EXACTS(CASE)
+#undef CASE
+  case ACTFIT_EXACT_NONE: break;
+  default: return 0;
+  }
   plan pl;
   if (!plan_build(&pl, t))
     return 0;
-  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   /* the common degrees as constants: the Horner loop unrolls and unused columns of the
    * transposes drop out */
 #define DT(D)                                                                               \
@@ -481,25 +561,68 @@ static inline __attribute__((always_inline)) void xsig_n(vb x, vb u)
   }
 }
 
-/* x := f(x) */
-static inline __attribute__((always_inline)) void f_n(int act, vb x)
+/* x := expm1(x): x q(x) below ln2/2, exp(x) - 1 beyond */
+static inline __attribute__((always_inline)) void expm1_n(vb x)
+{
+  static const double c[14] = {ACTFIT_EXPM1_TAYLOR};
+  vb e, q;
+  EACH {
+    V(e) = V(x);
+    V(q) = _mm256_set1_pd(c[0]);
+  }
+  exp_n(e);
+  for (int i = 1; i < 14; i++)
+    EACH V(q) = _mm256_add_pd(_mm256_mul_pd(V(q), V(x)), _mm256_set1_pd(c[i]));
+  EACH {
+    __m256d big = _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(0.34657359027997264), _CMP_GE_OQ);
+    V(x) = _mm256_blendv_pd(_mm256_mul_pd(V(x), V(q)), _mm256_sub_pd(V(e), _mm256_set1_pd(1.0)), big);
+  }
+}
+
+/* x := tanh(x) */
+static inline __attribute__((always_inline)) void tanh_n(vb x)
+{
+  vb m;
+  EACH V(m) = _mm256_mul_pd(_mm256_set1_pd(-2.0), _mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)));
+  expm1_n(m);
+  EACH {
+    __m256d t = _mm256_div_pd(_mm256_xor_pd(V(m), _mm256_set1_pd(-0.0)), _mm256_add_pd(_mm256_set1_pd(2.0), V(m)));
+    __m256d neg = _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_LT_OQ);
+    t = _mm256_blendv_pd(t, _mm256_xor_pd(t, _mm256_set1_pd(-0.0)), neg);
+    __m256d one = _mm256_blendv_pd(_mm256_set1_pd(-1.0), _mm256_set1_pd(1.0), _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_GT_OQ));
+    V(x) = _mm256_blendv_pd(t, one, _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(20.0), _CMP_GT_OQ));
+  }
+}
+
+static inline __m256d sel(__m256d mask, __m256d a, __m256d b) { return _mm256_blendv_pd(b, a, mask); }
+static inline __m256d lt(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+static inline __m256d gt(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+static inline __m256d isinf4(__m256d x)
+{
+  return _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), x), _mm256_set1_pd(INFINITY), _CMP_EQ_OQ);
+}
+#define C(v) _mm256_set1_pd(v)
+
+/* x := f(x), every case the steps of actfit_elem_f */
+static inline __attribute__((always_inline)) void f_n(int act, const float *pf, vb x)
 {
   vb u;
+  const __m256d p0 = C(pf[0]), p1 = C(pf[1]), zero = _mm256_setzero_pd();
   switch (act) {
   case ACTFIT_A_GELU:
-    EACH V(u) = _mm256_mul_pd(_mm256_xor_pd(V(x), _mm256_set1_pd(-0.0)), _mm256_set1_pd(0.70710678118654752440));
+    EACH V(u) = _mm256_mul_pd(_mm256_xor_pd(V(x), C(-0.0)), C(0.70710678118654752440));
     erfc_n(u);
     EACH {
-      __m256d a = _mm256_mul_pd(_mm256_xor_pd(V(x), _mm256_set1_pd(-0.0)), _mm256_set1_pd(0.70710678118654752440));
-      __m256d y = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), V(x)), V(u));
-      y = _mm256_blendv_pd(y, V(x), _mm256_cmp_pd(a, _mm256_set1_pd(-ACTFIT_ERFC_AMAX), _CMP_LT_OQ));
-      V(x) = _mm256_blendv_pd(y, _mm256_set1_pd(-0.0), _mm256_cmp_pd(a, _mm256_set1_pd(ACTFIT_ERFC_AMAX), _CMP_GT_OQ));
+      __m256d a = _mm256_mul_pd(_mm256_xor_pd(V(x), C(-0.0)), C(0.70710678118654752440));
+      __m256d y = _mm256_mul_pd(_mm256_mul_pd(C(0.5), V(x)), V(u));
+      y = sel(lt(a, C(-ACTFIT_ERFC_AMAX)), V(x), y);
+      V(x) = sel(gt(a, C(ACTFIT_ERFC_AMAX)), C(-0.0), y);
     }
     break;
   case ACTFIT_A_GELU_TANH:
     EACH {
-      __m256d c3 = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.044715), V(x)), V(x)), V(x));
-      V(u) = _mm256_mul_pd(_mm256_set1_pd(2.0 * 0.79788456080286535588), _mm256_add_pd(V(x), c3));
+      __m256d c3 = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(C(0.044715), V(x)), V(x)), V(x));
+      V(u) = _mm256_mul_pd(C(2.0 * 0.79788456080286535588), _mm256_add_pd(V(x), c3));
     }
     xsig_n(x, u);
     break;
@@ -507,21 +630,96 @@ static inline __attribute__((always_inline)) void f_n(int act, vb x)
     EACH V(u) = V(x);
     xsig_n(x, u);
     break;
-  default: /* ACTFIT_A_SIGMOID */
-    sigmoid_n(x);
+  case ACTFIT_A_SIGMOID: sigmoid_n(x); break;
+  case ACTFIT_A_MISH:
+    EACH V(u) = V(x);
+    exp_n(u);
+    EACH {
+      __m256d n = _mm256_mul_pd(V(u), _mm256_add_pd(V(u), C(2.0)));
+      __m256d y = _mm256_mul_pd(V(x), _mm256_div_pd(n, _mm256_add_pd(n, C(2.0))));
+      y = sel(gt(V(x), C(20.0)), V(x), y);
+      V(x) = sel(isinf4(V(x)), sel(gt(V(x), zero), V(x), zero), y);
+    }
+    break;
+  case ACTFIT_A_ELU:
+  case ACTFIT_A_SELU:
+    EACH V(u) = V(x);
+    expm1_n(u);
+    EACH {
+      if (act == ACTFIT_A_ELU)
+        V(x) = sel(gt(V(x), zero), V(x), _mm256_mul_pd(p0, V(u)));
+      else
+        V(x) = _mm256_mul_pd(C(1.0507009873554804934),
+                             sel(gt(V(x), zero), V(x), _mm256_mul_pd(C(1.6732632423543772848), V(u))));
+    }
+    break;
+  case ACTFIT_A_CELU:
+    EACH V(u) = _mm256_div_pd(V(x), p0);
+    expm1_n(u);
+    EACH V(x) = sel(gt(V(x), zero), V(x), _mm256_mul_pd(p0, V(u)));
+    break;
+  case ACTFIT_A_TANH: tanh_n(x); break;
+  case ACTFIT_A_TANHSHRINK: {
+    static const double c[] = {ACTFIT_TANHSHRINK_SERIES};
+    vb r;
+    EACH {
+      V(u) = V(x);
+      V(r) = C(c[0]);
+    }
+    tanh_n(u);
+    for (int i = 1; i < (int)(sizeof c / sizeof c[0]); i++)
+      EACH V(r) = _mm256_add_pd(_mm256_mul_pd(V(r), _mm256_mul_pd(V(x), V(x))), C(c[i]));
+    EACH {
+      __m256d x2 = _mm256_mul_pd(V(x), V(x));
+      __m256d small = lt(_mm256_andnot_pd(C(-0.0), V(x)), C(ACTFIT_TANHSHRINK_SMALL));
+      __m256d y = sel(small, _mm256_mul_pd(_mm256_mul_pd(V(x), x2), V(r)), _mm256_sub_pd(V(x), V(u)));
+      V(x) = sel(isinf4(V(x)), V(x), y);
+    }
+    break;
+  }
+  default: /* the piecewise ones */
+    EACH {
+      __m256d v = V(x), y;
+      switch (act) {
+      case ACTFIT_A_SOFTSIGN:
+        y = _mm256_div_pd(v, _mm256_add_pd(C(1.0), _mm256_andnot_pd(C(-0.0), v)));
+        y = sel(isinf4(v), sel(gt(v, zero), C(1.0), C(-1.0)), y);
+        break;
+      case ACTFIT_A_HARDSWISH:
+        y = sel(lt(v, C(-3.0)), zero, sel(gt(v, C(3.0)), v, _mm256_div_pd(_mm256_mul_pd(v, _mm256_add_pd(v, C(3.0))), C(6.0))));
+        break;
+      case ACTFIT_A_HARDSIGMOID:
+        y = sel(_mm256_cmp_pd(v, C(-3.0), _CMP_LE_OQ), zero,
+                sel(_mm256_cmp_pd(v, C(3.0), _CMP_GE_OQ), C(1.0), _mm256_add_pd(_mm256_div_pd(v, C(6.0)), C(0.5))));
+        break;
+      case ACTFIT_A_HARDTANH: y = sel(lt(v, p0), p0, sel(gt(v, p1), p1, v)); break;
+      case ACTFIT_A_RELU: y = sel(gt(v, zero), v, zero); break;
+      case ACTFIT_A_RELU6: y = sel(lt(v, zero), zero, sel(gt(v, C(6.0)), C(6.0), v)); break;
+      case ACTFIT_A_LEAKY_RELU: y = sel(gt(v, zero), v, _mm256_mul_pd(p0, v)); break;
+      case ACTFIT_A_HARDSHRINK:
+        y = sel(_mm256_or_pd(gt(v, p0), lt(v, _mm256_xor_pd(p0, C(-0.0)))), v, zero);
+        break;
+      default: /* ACTFIT_A_SOFTSHRINK */
+        y = sel(gt(v, p0), _mm256_sub_pd(v, p0),
+                sel(lt(v, _mm256_xor_pd(p0, C(-0.0))), _mm256_add_pd(v, p0), zero));
+        break;
+      }
+      V(x) = y;
+    }
     break;
   }
 }
+#undef C
 
 /* y = f(x) for 4 * NB floats (NB / 2 vectors of eight); NaN x gives x */
-static inline __attribute__((always_inline)) void f8_n(int act, const __m256 *x, __m256 *y)
+static inline __attribute__((always_inline)) void f8_n(int act, const float *pf, const __m256 *x, __m256 *y)
 {
   vb d;
   for (int h = 0; h < NB / 2; h++) {
     d[2 * h] = _mm256_cvtps_pd(_mm256_castps256_ps128(x[h]));
     d[2 * h + 1] = _mm256_cvtps_pd(_mm256_extractf128_ps(x[h], 1));
   }
-  f_n(act, d);
+  f_n(act, pf, d);
   for (int h = 0; h < NB / 2; h++) {
     __m256 v = _mm256_set_m128(_mm256_cvtpd_ps(d[2 * h + 1]), _mm256_cvtpd_ps(d[2 * h]));
     y[h] = _mm256_blendv_ps(v, x[h], _mm256_cmp_ps(x[h], x[h], _CMP_UNORD_Q));
@@ -539,7 +737,7 @@ fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const voi
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
     for (int q = 0; q < 4; q += NB / 2)
-      f8_n(act, xs + q, ys + q);
+      f8_n(act, t->params, xs + q, ys + q);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q];
@@ -555,26 +753,26 @@ fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const voi
   }
 }
 
-#define FWD_DT(ACT)                                                                         \
-  if (dt == ACTFIT_FP32)                                                                    \
-    fewbit_fwd_groups(ACT, ACTFIT_FP32, t, x, y, state, g0, g1);                            \
-  else if (dt == ACTFIT_FP16)                                                               \
-    fewbit_fwd_groups(ACT, ACTFIT_FP16, t, x, y, state, g0, g1);                            \
-  else                                                                                      \
-    fewbit_fwd_groups(ACT, ACTFIT_BF16, t, x, y, state, g0, g1);
+/* one loop per activation (f inlined; the dtype is a run-time argument, the loop being
+ * compute-bound) */
+#define ACTS(X)                                                                             \
+  X(ACTFIT_A_GELU) X(ACTFIT_A_GELU_TANH) X(ACTFIT_A_SILU) X(ACTFIT_A_MISH) X(ACTFIT_A_ELU)  \
+  X(ACTFIT_A_CELU) X(ACTFIT_A_SELU) X(ACTFIT_A_SIGMOID) X(ACTFIT_A_TANH)                    \
+  X(ACTFIT_A_SOFTSIGN) X(ACTFIT_A_TANHSHRINK) X(ACTFIT_A_HARDSWISH) X(ACTFIT_A_HARDSIGMOID) \
+  X(ACTFIT_A_HARDTANH) X(ACTFIT_A_RELU) X(ACTFIT_A_RELU6) X(ACTFIT_A_LEAKY_RELU)            \
+  X(ACTFIT_A_HARDSHRINK) X(ACTFIT_A_SOFTSHRINK)
 
 int actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x, void *y,
                             uint32_t *state, size_t g0, size_t g1)
 {
   switch (t->act) {
-  case ACTFIT_A_GELU: FWD_DT(ACTFIT_A_GELU) return 1;
-  case ACTFIT_A_GELU_TANH: FWD_DT(ACTFIT_A_GELU_TANH) return 1;
-  case ACTFIT_A_SILU: FWD_DT(ACTFIT_A_SILU) return 1;
-  case ACTFIT_A_SIGMOID: FWD_DT(ACTFIT_A_SIGMOID) return 1;
+#define CASE(A)                                                                             \
+  case A: fewbit_fwd_groups(A, dt, t, x, y, state, g0, g1); return 1;
+    ACTS(CASE)
+#undef CASE
   default: return 0;
   }
 }
-#undef FWD_DT
 
 static inline __attribute__((always_inline)) void
 invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y,
@@ -587,7 +785,7 @@ invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_i
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
     for (int q = 0; q < 4; q += NB / 2)
-      f8_n(act, xs + q, ys + q);
+      f8_n(act, t->params, xs + q, ys + q);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q], yv = ys[q];
@@ -606,24 +804,15 @@ invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_i
   }
 }
 
-#define FWD_DT(ACT)                                                                         \
-  if (dt == ACTFIT_FP32)                                                                    \
-    invact_fwd_groups(ACT, ACTFIT_FP32, t, biy, x, y, state, g0, g1);                       \
-  else if (dt == ACTFIT_FP16)                                                               \
-    invact_fwd_groups(ACT, ACTFIT_FP16, t, biy, x, y, state, g0, g1);                       \
-  else                                                                                      \
-    invact_fwd_groups(ACT, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
-
 int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
                             const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   switch (t->act) {
-  case ACTFIT_A_GELU: FWD_DT(ACTFIT_A_GELU) return 1;
-  case ACTFIT_A_GELU_TANH: FWD_DT(ACTFIT_A_GELU_TANH) return 1;
-  case ACTFIT_A_SILU: FWD_DT(ACTFIT_A_SILU) return 1;
-  case ACTFIT_A_SIGMOID: FWD_DT(ACTFIT_A_SIGMOID) return 1;
+#define CASE(A)                                                                             \
+  case A: invact_fwd_groups(A, dt, t, biy, x, y, state, g0, g1); return 1;
+    ACTS(CASE)
+#undef CASE
   default: return 0;
   }
 }
-#undef FWD_DT

@@ -1,7 +1,7 @@
 /* Runtime benchmark (not a test): forward and backward throughput as bytes of minimal
  * traffic per second, for each dtype and b, against memcpy (CPU) or a device-to-device copy
  * (GPU) measured in the same run.  Medians of repeated runs.
- *   bench_runtime [cpu|gpu] [log2 n] [reps] */
+ *   bench_runtime [cpu|gpu] [log2 n] [reps] [activation (default gelu)] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +53,11 @@ int main(int argc, char **argv)
   gpu = argc > 1 && !strcmp(argv[1], "gpu");
   int lg = argc > 2 ? atoi(argv[2]) : (gpu ? 28 : 24);
   reps = argc > 3 ? atoi(argv[3]) : 7;
+  const char *act = argc > 4 ? argv[4] : "gelu";
+  if (!actfit_rt_fewbit_builtin(act, 1, NULL) || !actfit_rt_invact_builtin(act)) {
+    fprintf(stderr, "bench_runtime: no built-in FewBit and InvAct tables for '%s'\n", act);
+    return 2;
+  }
   if (reps < 1 || reps > 64)
     reps = 7;
   if (gpu && !actfit_rt_have_cuda()) {
@@ -87,25 +92,28 @@ int main(int argc, char **argv)
     double tc = TIME(gpu ? (void)actfit_rt_memcpy(y, x, n * es, 2) : (void)memcpy(y, x, n * es));
     double copy_gbs = 2.0 * n * es / tc / 1e9;
     for (int bits = 1; bits <= 4; bits++) {
-      const actfit_rt_fewbit *t = actfit_rt_fewbit_builtin("gelu", bits, NULL);
+      const actfit_rt_fewbit *t = actfit_rt_fewbit_builtin(act, bits, NULL);
       double sb = (double)actfit_fewbit_state_bytes(bits, n);
       double tf = TIME(actfit_fewbit_forward(t, (actfit_dtype)d, x, y, st, n, stream));
       double tb = TIME(actfit_fewbit_backward(t, (actfit_dtype)d, st, g, gi, n, stream));
       double bf = (2.0 * n * es + sb) / tf / 1e9, bb = (2.0 * n * es + sb) / tb / 1e9;
       char name[64];
-      snprintf(name, sizeof name, "fewbit gelu %db fwd", bits);
+      snprintf(name, sizeof name, "fewbit %s %db fwd", act, bits);
       printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], name, bf, copy_gbs, bf / copy_gbs);
-      snprintf(name, sizeof name, "fewbit gelu %db bwd", bits);
+      snprintf(name, sizeof name, "fewbit %s %db bwd", act, bits);
       printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], name, bb, copy_gbs, bb / copy_gbs);
     }
-    const actfit_rt_invact *ia = actfit_rt_invact_builtin("gelu");
+    const actfit_rt_invact *ia = actfit_rt_invact_builtin(act);
     for (int fl = 0; fl <= 1; fl++) {
       double sb = (double)actfit_invact_state_bytes(ia, fl, n);
       double tf = TIME(actfit_invact_forward(ia, (actfit_dtype)d, fl, x, y, st, n, stream));
       double tb = TIME(actfit_invact_backward(ia, (actfit_dtype)d, fl, y, st, g, gi, n, stream));
       double bf = (2.0 * n * es + sb) / tf / 1e9, bb = (3.0 * n * es + sb) / tb / 1e9;
-      printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], fl ? "invact gelu fwd bit-y" : "invact gelu fwd", bf, copy_gbs, bf / copy_gbs);
-      printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], fl ? "invact gelu bwd bit-y" : "invact gelu bwd", bb, copy_gbs, bb / copy_gbs);
+      char name[64];
+      snprintf(name, sizeof name, "invact %s fwd%s", act, fl ? " bit-y" : "");
+      printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], name, bf, copy_gbs, bf / copy_gbs);
+      snprintf(name, sizeof name, "invact %s bwd%s", act, fl ? " bit-y" : "");
+      printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], name, bb, copy_gbs, bb / copy_gbs);
     }
   }
   return 0;
