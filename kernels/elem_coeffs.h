@@ -52,6 +52,26 @@
   -0x1.1111111111111p-3, \
   0x1.5555555555555p-2
 
+/* log1p(u) = 2 atanh(s), s = u / (2 + u): 2 / (2k + 1), k = 16 down to 0 */
+#define ACTFIT_LOG1P_ATANH \
+  0x1.f07c1f07c1f08p-5, \
+  0x1.0842108421084p-4, \
+  0x1.1a7b9611a7b96p-4, \
+  0x1.2f684bda12f68p-4, \
+  0x1.47ae147ae147bp-4, \
+  0x1.642c8590b2164p-4, \
+  0x1.8618618618618p-4, \
+  0x1.af286bca1af28p-4, \
+  0x1.e1e1e1e1e1e1ep-4, \
+  0x1.1111111111111p-3, \
+  0x1.3b13b13b13b14p-3, \
+  0x1.745d1745d1746p-3, \
+  0x1.c71c71c71c71cp-3, \
+  0x1.2492492492492p-2, \
+  0x1.999999999999ap-2, \
+  0x1.5555555555555p-1, \
+  0x1p+1
+
 /* Chebyshev coefficients of P on t in [0.15625, 1], degree 22 down to 1, then c0/2 */
 #define ACTFIT_ERFC_TLO 0x1.4p-3
 #define ACTFIT_ERFC_AMAX 0x1.599999999999ap+3

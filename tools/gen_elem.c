@@ -7,7 +7,8 @@
  * P(t) = log(erfc(a) / t) + a^2 is smooth in t; its Chebyshev series on [5/32, 1]
  * (gsl_cheb_init, the function sampled in long double) is truncated at degree 22.
  * exp uses 1/k!, k = 0..13, and expm1 1/k!, k = 1..14, rounded to double; x - tanh x
- * uses the Taylor series of tanh (from T' = 1 - T^2 in long double) for |x| < 1/4.  Usage: gen_elem [OUT] (default stdout). */
+ * uses the Taylor series of tanh (from T' = 1 - T^2 in long double) for |x| < 1/4; log1p
+ * on [0, 1] the series of 2 atanh(s).  Usage: gen_elem [OUT] (default stdout). */
 #include <gsl/gsl_chebyshev.h>
 #include <gsl/gsl_errno.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #define TLO 0.15625
 #define TANH_TERMS 12   /* x - tanh x for |x| < TANH_SMALL: the terms x^3 .. x^25 */
 #define TANH_SMALL 0.25
+#define LOG1P_TERMS 17  /* s^1 .. s^33: truncation below 2e-18 for s <= 1/3 (u <= 1) */
 
 static double p_of_t(double t, void *unused)
 {
@@ -68,6 +70,10 @@ int main(int argc, char **argv)
           2 * (TANH_TERMS - 1), TANH_SMALL, TANH_SMALL);
   for (int n = TANH_TERMS; n >= 1; n--)
     fprintf(f, "%s \\\n  %a", n == TANH_TERMS ? "" : ",", (double)-T[2 * n + 1]);
+  fprintf(f, "\n\n/* log1p(u) = 2 atanh(s), s = u / (2 + u): 2 / (2k + 1), k = %d down to 0 */\n"
+             "#define ACTFIT_LOG1P_ATANH", LOG1P_TERMS - 1);
+  for (int k = LOG1P_TERMS - 1; k >= 0; k--)
+    fprintf(f, "%s \\\n  %a", k == LOG1P_TERMS - 1 ? "" : ",", (double)(2.0L / (2 * k + 1)));
   fprintf(f, "\n\n/* Chebyshev coefficients of P on t in [%g, 1], degree %d down to 1, then c0/2 */\n"
              "#define ACTFIT_ERFC_TLO %a\n#define ACTFIT_ERFC_AMAX %a\n#define ACTFIT_ERFC_CHEB",
           TLO, ORDER, TLO, 2.0 / TLO - 2.0);

@@ -359,113 +359,6 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
   }
 }
 
-/* g for the exact forms (actfit_elem_exact), s the branch bit (0 or 1 per lane) */
-static inline __attribute__((always_inline)) __m256 exact8(int ex, const float *p, __m256 y, __m256i s)
-{
-  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
-  const __m256 pos = _mm256_cmp_ps(y, zero, _CMP_GT_OQ);
-  switch (ex) {
-  case ACTFIT_EXACT_SIGMOID: return _mm256_mul_ps(y, _mm256_sub_ps(one, y));
-  case ACTFIT_EXACT_TANH: return _mm256_mul_ps(_mm256_sub_ps(one, y), _mm256_add_ps(one, y));
-  case ACTFIT_EXACT_ELU: return _mm256_blendv_ps(_mm256_add_ps(y, _mm256_set1_ps(p[0])), one, pos);
-  case ACTFIT_EXACT_CELU:
-    return _mm256_blendv_ps(_mm256_add_ps(_mm256_div_ps(y, _mm256_set1_ps(p[0])), one), one, pos);
-  case ACTFIT_EXACT_SELU:
-    return _mm256_blendv_ps(_mm256_add_ps(y, _mm256_set1_ps(1.0507009873554805f * 1.6732632423543772f)),
-                            _mm256_set1_ps(1.0507009873554805f), pos);
-  case ACTFIT_EXACT_SOFTSIGN: {
-    __m256 a = _mm256_sub_ps(one, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), y));
-    return _mm256_mul_ps(a, a);
-  }
-  case ACTFIT_EXACT_RELU: return _mm256_and_ps(one, pos);
-  case ACTFIT_EXACT_LEAKY_RELU: return _mm256_blendv_ps(_mm256_set1_ps(p[0]), one, pos);
-  case ACTFIT_EXACT_RELU6:
-    return _mm256_and_ps(one, _mm256_and_ps(pos, _mm256_cmp_ps(y, _mm256_set1_ps(6.0f), _CMP_LT_OQ)));
-  case ACTFIT_EXACT_HARDTANH:
-    return _mm256_and_ps(one, _mm256_and_ps(_mm256_cmp_ps(y, _mm256_set1_ps(p[0]), _CMP_GT_OQ),
-                                            _mm256_cmp_ps(y, _mm256_set1_ps(p[1]), _CMP_LT_OQ)));
-  case ACTFIT_EXACT_HARDSIGMOID:
-    return _mm256_and_ps(_mm256_set1_ps(1.0f / 6.0f),
-                         _mm256_and_ps(pos, _mm256_cmp_ps(y, one, _CMP_LT_OQ)));
-  case ACTFIT_EXACT_HARDSWISH: {
-    __m256 sm = _mm256_castsi256_ps(_mm256_cmpeq_epi32(s, _mm256_set1_epi32(1)));
-    __m256 r = _mm256_mul_ps(_mm256_sqrt_ps(_mm256_max_ps(_mm256_add_ps(_mm256_set1_ps(9.0f), _mm256_mul_ps(_mm256_set1_ps(24.0f), y)), zero)),
-                             _mm256_set1_ps(1.0f / 6.0f));
-    r = _mm256_blendv_ps(r, _mm256_xor_ps(r, _mm256_set1_ps(-0.0f)), sm);
-    r = _mm256_blendv_ps(r, zero, _mm256_and_ps(sm, _mm256_cmp_ps(y, zero, _CMP_GE_OQ)));
-    return _mm256_blendv_ps(r, one, _mm256_andnot_ps(sm, _mm256_cmp_ps(y, _mm256_set1_ps(3.0f), _CMP_GT_OQ)));
-  }
-  default: /* ACTFIT_EXACT_SHRINK */
-    return _mm256_and_ps(one, _mm256_cmp_ps(y, zero, _CMP_NEQ_OQ));
-  }
-}
-
-static inline __attribute__((always_inline)) void
-exact_bwd_groups(int ex, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const void *yp,
-                 const uint32_t *state, const void *go, void *gi, size_t g0, size_t g1)
-{
-  const __m256i one = _mm256_set1_epi32(1), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  for (size_t g = g0; g < g1; g++) {
-    __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
-    for (int q = 0; q < 4; q++) {
-      size_t i0 = 32 * g + 8 * (size_t)q;
-      __m256 y = load8(dt, yp, i0);
-      __m256i s = _mm256_setzero_si256();
-      if (t->bit && bit_in_y)
-        s = _mm256_and_si256(dt == ACTFIT_BF16 ? _mm256_srli_epi32(_mm256_castps_si256(y), 16)
-                             : dt == ACTFIT_FP16 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)yp + i0)))
-                                                 : _mm256_castps_si256(y),
-                             one);
-      else if (t->bit)
-        s = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_add_epi32(lane, _mm256_set1_epi32(8 * q))), one);
-      __m256 g8 = exact8(ex, t->params, y, s);
-      g8 = _mm256_blendv_ps(g8, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
-      store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), g8));
-    }
-  }
-}
-
-#define EXACTS(X)                                                                           \
-  X(ACTFIT_EXACT_SIGMOID) X(ACTFIT_EXACT_TANH) X(ACTFIT_EXACT_ELU) X(ACTFIT_EXACT_CELU)       \
-  X(ACTFIT_EXACT_SELU) X(ACTFIT_EXACT_SOFTSIGN) X(ACTFIT_EXACT_RELU)                         \
-  X(ACTFIT_EXACT_LEAKY_RELU) X(ACTFIT_EXACT_RELU6) X(ACTFIT_EXACT_HARDTANH)                  \
-  X(ACTFIT_EXACT_HARDSIGMOID) X(ACTFIT_EXACT_HARDSWISH) X(ACTFIT_EXACT_SHRINK)
-
-int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                            const void *y, const uint32_t *state, const void *go, void *gi,
-                            size_t g0, size_t g1)
-{
-  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
-  switch (t->exact) { /* softplus and logsigmoid (libm's expm1f) stay scalar */
-#define CASE(E)                                                                             \
-  case E: exact_bwd_groups(E, dt, t, biy, y, state, go, gi, g0, g1); return 1;
-    EXACTS(CASE)
-#undef CASE
-  case ACTFIT_EXACT_NONE: break;
-  default: return 0;
-  }
-  plan pl;
-  if (!plan_build(&pl, t))
-    return 0;
-  /* the common degrees as constants: the Horner loop unrolls and unused columns of the
-   * transposes drop out */
-#define DT(D)                                                                               \
-  if (dt == ACTFIT_FP32)                                                                    \
-    invact_bwd_groups(ACTFIT_FP32, D, &pl, t, biy, y, state, go, gi, g0, g1);               \
-  else if (dt == ACTFIT_FP16)                                                               \
-    invact_bwd_groups(ACTFIT_FP16, D, &pl, t, biy, y, state, go, gi, g0, g1);               \
-  else                                                                                      \
-    invact_bwd_groups(ACTFIT_BF16, D, &pl, t, biy, y, state, go, gi, g0, g1);
-  switch (pl.D) {
-  case 4: DT(4) break;
-  case 5: DT(5) break;
-  case 6: DT(6) break;
-  case 7: DT(7) break;
-  default: DT(pl.D) break;
-  }
-#undef DT
-  return 1;
-}
 
 /* ---- forward: f in double, in batches of NB vectors of four lanes (independent chains, so
  * the long Clenshaw and Horner recurrences overlap), the steps of elem.h's actfit_elem_exp,
@@ -594,6 +487,26 @@ static inline __attribute__((always_inline)) void tanh_n(vb x)
   }
 }
 
+/* x := softplus1(x) = x > 0 ? x + log1p(e^-x) : log1p(e^x), log1p as 2 atanh(u / (2 + u)) */
+static inline __attribute__((always_inline)) void softplus1_n(vb x)
+{
+  static const double c[] = {ACTFIT_LOG1P_ATANH};
+  vb u, sv, s2, r;
+  EACH V(u) = _mm256_xor_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(-0.0));
+  exp_n(u);
+  EACH {
+    V(sv) = _mm256_div_pd(V(u), _mm256_add_pd(_mm256_set1_pd(2.0), V(u)));
+    V(s2) = _mm256_mul_pd(V(sv), V(sv));
+    V(r) = _mm256_set1_pd(c[0]);
+  }
+  for (int i = 1; i < (int)(sizeof c / sizeof c[0]); i++)
+    EACH V(r) = _mm256_add_pd(_mm256_mul_pd(V(r), V(s2)), _mm256_set1_pd(c[i]));
+  EACH {
+    __m256d l = _mm256_mul_pd(V(sv), V(r));
+    V(x) = _mm256_blendv_pd(l, _mm256_add_pd(V(x), l), _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_GT_OQ));
+  }
+}
+
 static inline __m256d sel(__m256d mask, __m256d a, __m256d b) { return _mm256_blendv_pd(b, a, mask); }
 static inline __m256d lt(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
 static inline __m256d gt(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
@@ -603,7 +516,7 @@ static inline __m256d isinf4(__m256d x)
 }
 #define C(v) _mm256_set1_pd(v)
 
-/* x := f(x), every case the steps of actfit_elem_f */
+/* x := f(x), every case the steps of actfit_elem_f (all 21 built-ins) */
 static inline __attribute__((always_inline)) void f_n(int act, const float *pf, vb x)
 {
   vb u;
@@ -659,6 +572,16 @@ static inline __attribute__((always_inline)) void f_n(int act, const float *pf, 
     EACH V(x) = sel(gt(V(x), zero), V(x), _mm256_mul_pd(p0, V(u)));
     break;
   case ACTFIT_A_TANH: tanh_n(x); break;
+  case ACTFIT_A_SOFTPLUS:
+    EACH V(u) = _mm256_mul_pd(p0, V(x));
+    softplus1_n(u);
+    EACH V(x) = sel(gt(_mm256_mul_pd(p0, V(x)), p1), V(x), _mm256_div_pd(V(u), p0));
+    break;
+  case ACTFIT_A_LOGSIGMOID:
+    EACH V(u) = _mm256_xor_pd(V(x), C(-0.0));
+    softplus1_n(u);
+    EACH V(x) = _mm256_xor_pd(V(u), C(-0.0));
+    break;
   case ACTFIT_A_TANHSHRINK: {
     static const double c[] = {ACTFIT_TANHSHRINK_SERIES};
     vb r;
@@ -760,7 +683,7 @@ fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const voi
   X(ACTFIT_A_CELU) X(ACTFIT_A_SELU) X(ACTFIT_A_SIGMOID) X(ACTFIT_A_TANH)                    \
   X(ACTFIT_A_SOFTSIGN) X(ACTFIT_A_TANHSHRINK) X(ACTFIT_A_HARDSWISH) X(ACTFIT_A_HARDSIGMOID) \
   X(ACTFIT_A_HARDTANH) X(ACTFIT_A_RELU) X(ACTFIT_A_RELU6) X(ACTFIT_A_LEAKY_RELU)            \
-  X(ACTFIT_A_HARDSHRINK) X(ACTFIT_A_SOFTSHRINK)
+  X(ACTFIT_A_HARDSHRINK) X(ACTFIT_A_SOFTSHRINK) X(ACTFIT_A_SOFTPLUS) X(ACTFIT_A_LOGSIGMOID)
 
 int actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x, void *y,
                             uint32_t *state, size_t g0, size_t g1)
@@ -815,4 +738,133 @@ int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flag
 #undef CASE
   default: return 0;
   }
+}
+
+/* g for softplus and logsigmoid, 1 - e^(-beta y) and 1 - e^y, in double (actfit_elem_exact) */
+static inline __attribute__((always_inline)) __m256 exp_exact8(int ex, const float *p, __m256 y)
+{
+  vb a;
+  a[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(y));
+  a[1] = _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1));
+  a[2] = a[3] = _mm256_setzero_pd();
+  if (ex == ACTFIT_EXACT_SOFTPLUS)
+    for (int h = 0; h < 2; h++)
+      a[h] = _mm256_mul_pd(_mm256_set1_pd(-(double)p[0]), a[h]);
+  expm1_n(a);
+  __m256 g = _mm256_xor_ps(_mm256_set_m128(_mm256_cvtpd_ps(a[1]), _mm256_cvtpd_ps(a[0])), _mm256_set1_ps(-0.0f));
+  if (ex == ACTFIT_EXACT_SOFTPLUS)
+    g = _mm256_blendv_ps(g, _mm256_set1_ps(1.0f),
+                         _mm256_cmp_ps(_mm256_mul_ps(_mm256_set1_ps(p[0]), y), _mm256_set1_ps(p[1]), _CMP_GT_OQ));
+  return g;
+}
+
+/* g for the exact forms (actfit_elem_exact), s the branch bit (0 or 1 per lane) */
+static inline __attribute__((always_inline)) __m256 exact8(int ex, const float *p, __m256 y, __m256i s)
+{
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  const __m256 pos = _mm256_cmp_ps(y, zero, _CMP_GT_OQ);
+  switch (ex) {
+  case ACTFIT_EXACT_SIGMOID: return _mm256_mul_ps(y, _mm256_sub_ps(one, y));
+  case ACTFIT_EXACT_TANH: return _mm256_mul_ps(_mm256_sub_ps(one, y), _mm256_add_ps(one, y));
+  case ACTFIT_EXACT_ELU: return _mm256_blendv_ps(_mm256_add_ps(y, _mm256_set1_ps(p[0])), one, pos);
+  case ACTFIT_EXACT_CELU:
+    return _mm256_blendv_ps(_mm256_add_ps(_mm256_div_ps(y, _mm256_set1_ps(p[0])), one), one, pos);
+  case ACTFIT_EXACT_SELU:
+    return _mm256_blendv_ps(_mm256_add_ps(y, _mm256_set1_ps(1.0507009873554805f * 1.6732632423543772f)),
+                            _mm256_set1_ps(1.0507009873554805f), pos);
+  case ACTFIT_EXACT_SOFTSIGN: {
+    __m256 a = _mm256_sub_ps(one, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), y));
+    return _mm256_mul_ps(a, a);
+  }
+  case ACTFIT_EXACT_RELU: return _mm256_and_ps(one, pos);
+  case ACTFIT_EXACT_LEAKY_RELU: return _mm256_blendv_ps(_mm256_set1_ps(p[0]), one, pos);
+  case ACTFIT_EXACT_RELU6:
+    return _mm256_and_ps(one, _mm256_and_ps(pos, _mm256_cmp_ps(y, _mm256_set1_ps(6.0f), _CMP_LT_OQ)));
+  case ACTFIT_EXACT_HARDTANH:
+    return _mm256_and_ps(one, _mm256_and_ps(_mm256_cmp_ps(y, _mm256_set1_ps(p[0]), _CMP_GT_OQ),
+                                            _mm256_cmp_ps(y, _mm256_set1_ps(p[1]), _CMP_LT_OQ)));
+  case ACTFIT_EXACT_HARDSIGMOID:
+    return _mm256_and_ps(_mm256_set1_ps(1.0f / 6.0f),
+                         _mm256_and_ps(pos, _mm256_cmp_ps(y, one, _CMP_LT_OQ)));
+  case ACTFIT_EXACT_HARDSWISH: {
+    __m256 sm = _mm256_castsi256_ps(_mm256_cmpeq_epi32(s, _mm256_set1_epi32(1)));
+    __m256 r = _mm256_mul_ps(_mm256_sqrt_ps(_mm256_max_ps(_mm256_add_ps(_mm256_set1_ps(9.0f), _mm256_mul_ps(_mm256_set1_ps(24.0f), y)), zero)),
+                             _mm256_set1_ps(1.0f / 6.0f));
+    r = _mm256_blendv_ps(r, _mm256_xor_ps(r, _mm256_set1_ps(-0.0f)), sm);
+    r = _mm256_blendv_ps(r, zero, _mm256_and_ps(sm, _mm256_cmp_ps(y, zero, _CMP_GE_OQ)));
+    return _mm256_blendv_ps(r, one, _mm256_andnot_ps(sm, _mm256_cmp_ps(y, _mm256_set1_ps(3.0f), _CMP_GT_OQ)));
+  }
+  case ACTFIT_EXACT_SHRINK: return _mm256_and_ps(one, _mm256_cmp_ps(y, zero, _CMP_NEQ_OQ));
+  default: return zero; /* softplus and logsigmoid: exp_exact8 */
+  }
+}
+
+static inline __attribute__((always_inline)) void
+exact_bwd_groups(int ex, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const void *yp,
+                 const uint32_t *state, const void *go, void *gi, size_t g0, size_t g1)
+{
+  const __m256i one = _mm256_set1_epi32(1), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (size_t g = g0; g < g1; g++) {
+    __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
+    for (int q = 0; q < 4; q++) {
+      size_t i0 = 32 * g + 8 * (size_t)q;
+      __m256 y = load8(dt, yp, i0);
+      __m256i s = _mm256_setzero_si256();
+      if (t->bit && bit_in_y)
+        s = _mm256_and_si256(dt == ACTFIT_BF16 ? _mm256_srli_epi32(_mm256_castps_si256(y), 16)
+                             : dt == ACTFIT_FP16 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)yp + i0)))
+                                                 : _mm256_castps_si256(y),
+                             one);
+      else if (t->bit)
+        s = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_add_epi32(lane, _mm256_set1_epi32(8 * q))), one);
+      __m256 g8 = exact8(ex, t->params, y, s);
+      if (ex == ACTFIT_EXACT_SOFTPLUS || ex == ACTFIT_EXACT_LOGSIGMOID)
+        g8 = exp_exact8(ex, t->params, y);
+      g8 = _mm256_blendv_ps(g8, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
+      store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), g8));
+    }
+  }
+}
+
+#define EXACTS(X)                                                                           \
+  X(ACTFIT_EXACT_SIGMOID) X(ACTFIT_EXACT_TANH) X(ACTFIT_EXACT_ELU) X(ACTFIT_EXACT_CELU)       \
+  X(ACTFIT_EXACT_SELU) X(ACTFIT_EXACT_SOFTSIGN) X(ACTFIT_EXACT_RELU)                         \
+  X(ACTFIT_EXACT_LEAKY_RELU) X(ACTFIT_EXACT_RELU6) X(ACTFIT_EXACT_HARDTANH)                  \
+  X(ACTFIT_EXACT_HARDSIGMOID) X(ACTFIT_EXACT_HARDSWISH) X(ACTFIT_EXACT_SHRINK)              \
+  X(ACTFIT_EXACT_SOFTPLUS) X(ACTFIT_EXACT_LOGSIGMOID)
+
+int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                            const void *y, const uint32_t *state, const void *go, void *gi,
+                            size_t g0, size_t g1)
+{
+  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
+  switch (t->exact) {
+#define CASE(E)                                                                             \
+  case E: exact_bwd_groups(E, dt, t, biy, y, state, go, gi, g0, g1); return 1;
+    EXACTS(CASE)
+#undef CASE
+  case ACTFIT_EXACT_NONE: break;
+  default: return 0;
+  }
+  plan pl;
+  if (!plan_build(&pl, t))
+    return 0;
+  /* the common degrees as constants: the Horner loop unrolls and unused columns of the
+   * transposes drop out */
+#define DT(D)                                                                               \
+  if (dt == ACTFIT_FP32)                                                                    \
+    invact_bwd_groups(ACTFIT_FP32, D, &pl, t, biy, y, state, go, gi, g0, g1);               \
+  else if (dt == ACTFIT_FP16)                                                               \
+    invact_bwd_groups(ACTFIT_FP16, D, &pl, t, biy, y, state, go, gi, g0, g1);               \
+  else                                                                                      \
+    invact_bwd_groups(ACTFIT_BF16, D, &pl, t, biy, y, state, go, gi, g0, g1);
+  switch (pl.D) {
+  case 4: DT(4) break;
+  case 5: DT(5) break;
+  case 6: DT(6) break;
+  case 7: DT(7) break;
+  default: DT(pl.D) break;
+  }
+#undef DT
+  return 1;
 }
