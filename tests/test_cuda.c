@@ -58,7 +58,9 @@ static void fill(actfit_dtype dt, void *p, size_t n, double lo, double hi)
   }
 }
 
-/* y may differ in rare double-rounding cases of the two libms: count them, <= 1 ulp */
+/* y: every forward computes f in double from elem.h's own exp, expm1, log1p, tanh and erfc
+ * (basic operations only, -fmad=false on the GPU), so the bits must agree; the count and
+ * whether any differs by more than one unit in the last place say how badly they do not */
 static size_t y_mismatch(actfit_dtype dt, const void *a, const void *b, size_t n, int *far)
 {
   size_t m = 0;
@@ -95,8 +97,14 @@ int main(void)
   for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
     if (k >= 3)
       sizes[k] += (size_t)(urand() * 64);
-  const char *fb_acts[] = {"gelu", "silu", "tanh", "hardswish"};
-  const char *ia_acts[] = {"gelu", "silu", "mish", "sigmoid", "hardswish", "softplus"};
+  const char *fb_acts[] = {"gelu", "gelu_tanh", "silu", "mish", "tanh", "tanhshrink", "sigmoid",
+                           "softplus", "logsigmoid", "elu", "celu", "selu", "softsign",
+                           "hardswish"};
+  const char *ia_acts[] = {"gelu", "gelu_tanh", "silu", "mish", "sigmoid", "tanh", "softplus",
+                           "logsigmoid", "elu", "celu", "selu", "softsign", "hardswish",
+                           "hardsigmoid", "hardtanh", "relu", "relu6", "leaky_relu",
+                           "hardshrink", "softshrink"};
+  const int nfb = (int)(sizeof fb_acts / sizeof *fb_acts), nia = (int)(sizeof ia_acts / sizeof *ia_acts);
   size_t nmax = (1u << 20) + 200;
   void *hx = malloc(nmax * 4), *hy = malloc(nmax * 4), *hy2 = malloc(nmax * 4);
   void *hg = malloc(nmax * 4), *hgi = malloc(nmax * 4), *hgi2 = malloc(nmax * 4);
@@ -112,7 +120,7 @@ int main(void)
       fill(dt, hg, n, -3, 3);
       up(dx, hx, n * es);
       up(dg, hg, n * es);
-      for (int a = 0; a < 4; a++)
+      for (int a = 0; a < nfb; a++)
         for (int bits = 1; bits <= 4; bits++) {
           const actfit_rt_fewbit *t = actfit_rt_fewbit_builtin(fb_acts[a], bits, NULL);
           if (!t)
@@ -128,7 +136,7 @@ int main(void)
                 fb_acts[a], bits, dti, n);
           int far;
           size_t m = y_mismatch(dt, hy, hy2, n, &far);
-          CHECK(!far && m * 100000 <= n + 100000, "fewbit %s y: %zu mismatches", fb_acts[a], m);
+          CHECK(m == 0, "fewbit %s y: %zu mismatches%s", fb_acts[a], m, far ? " (some > 1 ulp)" : "");
           /* backward from the same state: bit-identical */
           CHECK(actfit_fewbit_backward(t, dt, hs, hg, hgi, n, NULL) == ACTFIT_OK, "cpu bwd");
           CHECK(actfit_fewbit_backward(t, dt, ds, dg, dgi, n, ACTFIT_CUDA_DEFAULT_STREAM) ==
@@ -138,7 +146,7 @@ int main(void)
           CHECK(memcmp(hgi, hgi2, n * es) == 0, "fewbit %s %d bits dt %d n %zu: grad differs",
                 fb_acts[a], bits, dti, n);
         }
-      for (int a = 0; a < 6; a++)
+      for (int a = 0; a < nia; a++)
         for (int fl = 0; fl <= ACTFIT_BIT_IN_Y; fl++) {
           const actfit_rt_invact *t = actfit_rt_invact_builtin(ia_acts[a]);
           if (!t)
@@ -153,7 +161,7 @@ int main(void)
           CHECK(sb == 0 || memcmp(hs, hs2, sb) == 0, "invact %s state differs", ia_acts[a]);
           int far;
           size_t m = y_mismatch(dt, hy, hy2, n, &far);
-          CHECK(!far && m * 100000 <= n + 100000, "invact %s y: %zu mismatches", ia_acts[a], m);
+          CHECK(m == 0, "invact %s y: %zu mismatches%s", ia_acts[a], m, far ? " (some > 1 ulp)" : "");
           /* backward from the CPU's y and state: bit-identical */
           up(dy, hy, n * es);
           up(ds, hs, sb);
