@@ -123,6 +123,7 @@ int main(void)
       for (int a = 0; a < nfb; a++)
         for (int bits = 1; bits <= 4; bits++) {
           const actfit_rt_fewbit *t = actfit_rt_fewbit_builtin(fb_acts[a], bits, NULL);
+          CHECK(t != NULL, "no built-in FewBit table %s %d bits", fb_acts[a], bits);
           if (!t)
             continue;
           size_t sb = actfit_fewbit_state_bytes(bits, n);
@@ -149,6 +150,7 @@ int main(void)
       for (int a = 0; a < nia; a++)
         for (int fl = 0; fl <= ACTFIT_BIT_IN_Y; fl++) {
           const actfit_rt_invact *t = actfit_rt_invact_builtin(ia_acts[a]);
+          CHECK(t != NULL, "no built-in InvAct table %s", ia_acts[a]);
           if (!t)
             continue;
           size_t sb = actfit_invact_state_bytes(t, fl, n);
