@@ -215,11 +215,11 @@ ACTFIT_HD double actfit_bits_f64(uint64_t u)
  * below 4e-16; exp(x < -746) = 0, exp(x > 710) = inf. */
 ACTFIT_HD double actfit_elem_exp(double x)
 {
-  const double c[14] = {ACTFIT_EXP_TAYLOR};
+  const double c[15] = {ACTFIT_INV_FACTORIAL}; /* 1/14! .. 1/0! */
   x = x < -746.0 ? -746.0 : x > 710.0 ? 710.0 : x;
   double kb = x * ACTFIT_LOG2E + ACTFIT_ROUND_MAGIC, kd = kb - ACTFIT_ROUND_MAGIC;
-  double r = (x - kd * ACTFIT_LN2_HI) - kd * ACTFIT_LN2_LO, p = c[0];
-  for (int i = 1; i < 14; i++)
+  double r = (x - kd * ACTFIT_LN2_HI) - kd * ACTFIT_LN2_LO, p = c[1];
+  for (int i = 2; i < 15; i++)
     p = p * r + c[i];
   /* k from the low word of kb; k1 = floor(k / 2) and k2 = k - k1 are both normal exponents */
   int32_t k = (int32_t)(uint32_t)actfit_f64_bits(kb), k1 = (k + 2048) / 2 - 1024, k2 = k - k1;
@@ -250,7 +250,7 @@ ACTFIT_HD double actfit_elem_erfc(double a)
  * exp(x) - 1 beyond (at most ~3.4 ulp of cancellation there).  Relative error below 1e-15. */
 ACTFIT_HD double actfit_elem_expm1(double x)
 {
-  const double c[14] = {ACTFIT_EXPM1_TAYLOR};
+  const double c[15] = {ACTFIT_INV_FACTORIAL}; /* 1/14! .. 1/0! */
   if (fabs(x) >= 0.34657359027997264) /* ln2 / 2 */
     return actfit_elem_exp(x) - 1.0;
   double q = c[0];

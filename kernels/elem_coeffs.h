@@ -2,25 +2,8 @@
 #ifndef ACTFIT_ELEM_COEFFS_H
 #define ACTFIT_ELEM_COEFFS_H
 
-/* 1/k!, k = 13 down to 0 (Horner order) */
-#define ACTFIT_EXP_TAYLOR \
-  0x1.6124613a86d09p-33, \
-  0x1.1eed8eff8d898p-29, \
-  0x1.ae64567f544e4p-26, \
-  0x1.27e4fb7789f5cp-22, \
-  0x1.71de3a556c734p-19, \
-  0x1.a01a01a01a01ap-16, \
-  0x1.a01a01a01a01ap-13, \
-  0x1.6c16c16c16c17p-10, \
-  0x1.1111111111111p-7, \
-  0x1.5555555555555p-5, \
-  0x1.5555555555555p-3, \
-  0x1p-1, \
-  0x1p+0, \
-  0x1p+0
-
-/* 1/(k+1)!, k = 13 down to 0: expm1(x) = x q(x) */
-#define ACTFIT_EXPM1_TAYLOR \
+/* 1/k!, k = 14 down to 0 (Horner order): exp uses k <= 13, expm1 k >= 1 */
+#define ACTFIT_INV_FACTORIAL \
   0x1.93974a8c07c9dp-37, \
   0x1.6124613a86d09p-33, \
   0x1.1eed8eff8d898p-29, \
@@ -34,6 +17,7 @@
   0x1.5555555555555p-5, \
   0x1.5555555555555p-3, \
   0x1p-1, \
+  0x1p+0, \
   0x1p+0
 
 /* x - tanh x = x^3 r(x^2): coefficients of r, x^22 down to x^0 (for |x| < 0.25) */

@@ -10,7 +10,13 @@
  *
  * NaN and infinities: f(+-inf) is its limit; NaN x gives NaN y.  FewBit codes compare x with
  * the borders, so NaN gets code 0 and +-inf the outermost codes.  InvAct's backward turns a
- * NaN y into a NaN gradient. */
+ * NaN y into a NaN gradient (when grad_out is a NaN as well, which of the two NaNs comes
+ * out is not specified).
+ *
+ * Arithmetic: the forward computes f(x) in double with elem.h's own exp, expm1, log1p, tanh
+ * and erfc (basic IEEE operations only) and rounds once to float, then to the dtype; the
+ * backward works in float.  The CPU's scalar loops, its AVX2 loops (used when the CPU has
+ * AVX2, FMA and F16C) and the CUDA kernels therefore store the same bits. */
 #ifndef ACTFIT_RUNTIME_H
 #define ACTFIT_RUNTIME_H
 

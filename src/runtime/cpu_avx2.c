@@ -370,7 +370,7 @@ typedef __m256d vb[NB];
 
 static inline __attribute__((always_inline)) void exp_n(vb x)
 {
-  static const double c[14] = {ACTFIT_EXP_TAYLOR};
+  static const double c[15] = {ACTFIT_INV_FACTORIAL}; /* 1/14! .. 1/0! */
   const __m256d magic = _mm256_set1_pd(ACTFIT_ROUND_MAGIC);
   const __m256i low = _mm256_set1_epi64x(0xffffffffll);
   vb kb, r, p;
@@ -380,9 +380,9 @@ static inline __attribute__((always_inline)) void exp_n(vb x)
     __m256d kd = _mm256_sub_pd(V(kb), magic);
     V(r) = _mm256_sub_pd(_mm256_sub_pd(V(x), _mm256_mul_pd(kd, _mm256_set1_pd(ACTFIT_LN2_HI))),
                          _mm256_mul_pd(kd, _mm256_set1_pd(ACTFIT_LN2_LO)));
-    V(p) = _mm256_set1_pd(c[0]);
+    V(p) = _mm256_set1_pd(c[1]);
   }
-  for (int i = 1; i < 14; i++)
+  for (int i = 2; i < 15; i++)
     EACH V(p) = _mm256_add_pd(_mm256_mul_pd(V(p), V(r)), _mm256_set1_pd(c[i]));
   EACH { /* k in the low dword of each lane; k1 = floor(k / 2), k2 = k - k1 */
     __m256i k = _mm256_castpd_si256(V(kb));
@@ -457,7 +457,7 @@ static inline __attribute__((always_inline)) void xsig_n(vb x, vb u)
 /* x := expm1(x): x q(x) below ln2/2, exp(x) - 1 beyond */
 static inline __attribute__((always_inline)) void expm1_n(vb x)
 {
-  static const double c[14] = {ACTFIT_EXPM1_TAYLOR};
+  static const double c[15] = {ACTFIT_INV_FACTORIAL}; /* 1/14! .. 1/0! */
   vb e, q;
   EACH {
     V(e) = V(x);
