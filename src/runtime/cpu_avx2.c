@@ -1,9 +1,12 @@
-/* AVX2 (+FMA, F16C) loops for the CPU backend's backward passes, eight elements per
- * instruction.  Compiled with -mavx2 -mfma -mf16c and entered only when the CPU has them
- * (actfit__avx2_usable).  Every result is bit-identical to the scalar element math of
- * kernels/elem.h, NaN encodings included: the same float operations in the same order, one
- * lane at a time.  tests/test_runtime.c checks this against elem.h for every width, dtype
- * and built-in table. */
+/* AVX2 (+FMA, F16C) loops for all four passes of the CPU backend: eight floats (or four
+ * doubles, for f in the forward) per instruction.  Compiled with -mavx2 -mfma -mf16c and
+ * entered only when the CPU has them (actfit__avx2_usable).  Every stored bit equals what
+ * the scalar element math of kernels/elem.h stores, NaN encodings included: the same
+ * operations in the same order, lane by lane.  tests/test_runtime.c checks this for every
+ * activation, width, dtype, bit placement and committed InvAct table.
+ *
+ * Layout: load/store helpers; FewBit backward; InvAct backward (fitted pieces); the double
+ * math of the forward and the forward passes; InvAct backward (exact forms) and its entry. */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
