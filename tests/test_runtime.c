@@ -295,10 +295,22 @@ static void put_raw(actfit_dtype d, void *p, size_t i, uint32_t u)
   else ((uint16_t *)p)[i] = (uint16_t)u;
 }
 
+/* The bit-identity tests below run three times: with the best vector loops this CPU has,
+ * capped at AVX2, and scalar only (ACTFIT_SIMD), so every path is checked on one machine. */
+static const char *simd_caps[3] = {NULL, "avx2", "scalar"};
+static void simd_cap(int i)
+{
+  if (simd_caps[i])
+    setenv("ACTFIT_SIMD", simd_caps[i], 1);
+  else
+    unsetenv("ACTFIT_SIMD");
+}
+
 /* The CPU backend's vector loops (when the CPU has them) against elem.h's scalar math, which
  * is also the CUDA kernels' math: every stored bit must agree, NaN encodings included. */
 START_TEST(fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype)
 {
+  simd_cap(_i);
   const size_t n = 32 * 41 + 13; /* full groups and a partial one */
   uint8_t *codes = malloc(n);
   uint32_t *st = malloc(actfit_fewbit_state_bytes(8, n));
@@ -427,6 +439,7 @@ END_TEST
  * sigmoid; scalar otherwise) store exactly elem.h's y, codes and branch bits */
 START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
 {
+  simd_cap(_i);
   const size_t n = 32 * 41 + 13;
   const int nact = ACTFIT_A_COUNT; /* every built-in */
   void *x = malloc(n * 4), *y = malloc(n * 4);
@@ -499,6 +512,7 @@ END_TEST
  * y (from the forward), y of every class and y around y_min, against elem.h bit for bit */
 START_TEST(invact_backward_bits_equal_the_element_math_for_every_table)
 {
+  simd_cap(_i);
   DIR *dir = opendir(ACTFIT_SOURCE_DIR "/tables/invact");
   ck_assert_ptr_nonnull(dir);
   const size_t n = 32 * 37 + 19;
@@ -585,11 +599,11 @@ static Suite *suite(void)
   tcase_add_test(tc, nan_and_infinities_behave_as_documented);
   tcase_add_test(tc, bad_arguments_return_status_codes);
   tcase_add_test(tc, large_inputs_split_across_threads_match_elementwise);
-  tcase_add_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype);
+  tcase_add_loop_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype, 0, 3);
   tcase_add_test(tc, own_exp_and_erfc_are_accurate_to_their_stated_bounds);
   tcase_add_test(tc, forward_is_correctly_rounded_for_the_transcendental_activations);
-  tcase_add_test(tc, forward_bits_equal_the_element_math_for_every_dtype);
-  tcase_add_test(tc, invact_backward_bits_equal_the_element_math_for_every_table);
+  tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
+  tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -4,6 +4,7 @@
  * split). */
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,16 +142,27 @@ typedef struct pass {
 
 /* AVX2 loops when this CPU has them (decided once; the answer never changes) */
 #if defined(ACTFIT_HAVE_AVX2)
-static int avx2(void)
+/* 1 with AVX2 (+FMA, F16C), 3 with AVX-512 (F, BW, VL) as well.  The environment variable
+ * ACTFIT_SIMD=scalar or =avx2 caps this (read at every call), so that tests and benchmarks
+ * run every path on one machine. */
+static int simd(void)
 {
   static int known = -1;
   int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
   if (v < 0) {
-    v = actfit__avx2_usable();
+    v = actfit__avx2_usable() ? 1 + 2 * actfit__avx512_usable() : 0;
     __atomic_store_n(&known, v, __ATOMIC_RELAXED);
   }
+  const char *cap = getenv("ACTFIT_SIMD");
+  if (cap && !strcmp(cap, "scalar"))
+    return 0;
+  if (cap && !strcmp(cap, "avx2"))
+    return v & 1;
   return v;
 }
+
+static int avx2(void) { return simd() & 1; }
+static int avx512(void) { return (simd() & 2) != 0; }
 
 /* the full groups of [g0, g1) go to the AVX2 loop; the rest (a partial last group, or
  * everything without AVX2) to the scalar loop */
@@ -328,7 +340,11 @@ static void invact_bwd(const pass *p)
 {
   pass rest = *p;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (avx2() && full_end(p) > p->g0 &&
+  if (avx512() && full_end(p) > p->g0 &&
+      actfit__avx512_invact_bwd(p->ia, p->dt, p->flags, p->y, p->cstate, p->go, p->gi, p->g0,
+                                full_end(p)))
+    rest.g0 = full_end(p);
+  else if (avx2() && full_end(p) > p->g0 &&
       actfit__avx2_invact_bwd(p->ia, p->dt, p->flags, p->y, p->cstate, p->go, p->gi, p->g0,
                               full_end(p)))
     rest.g0 = full_end(p);

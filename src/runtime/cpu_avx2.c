@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "runtime/cpu_impl.h"
+#include "runtime/cpu_plan.h"
 
 int actfit__avx2_usable(void)
 {
@@ -170,85 +171,6 @@ void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const u
 #undef BWD
 
 /* ---- InvAct backward ------------------------------------------------------------------ */
-
-/* Every polynomial of the table in one numbered list ("slots"), so that eight lanes on eight
- * different pieces load their coefficients: each slot is one 64-byte record {c, s, coef...},
- * and eight records (one per lane) are transposed into eight vectors of one field each.
- * Per branch: its pieces, its binades, then the constants asym_lo, asym_hi and asym_zero.
- * Coefficients are right-aligned to the highest degree D with zeros in front: Horner over
- * the zeros gives +0 exactly, and then the piece's own steps, so the value is the scalar
- * Horner's.  (Not so for a leading coefficient of -0.0, whose sign the zeros would lose, or
- * for D > 13, which does not fit a record: such tables take the scalar loop.)  Constants use
- * u = 0. */
-#define SLOTS (2 * (ACTFIT_RT_MAX_TPIECES + ACTFIT_RT_MAX_BINADES + 3))
-#define REC 16 /* floats per record: c, s, coef[0..D] with D <= 13 */
-
-typedef struct plan_branch {
-  int var, np, nb, top, base;
-  float lo0, hi[ACTFIT_RT_MAX_TPIECES];
-} plan_branch;
-
-typedef struct plan {
-  _Alignas(64) float rec[SLOTS][REC];
-  int D, nbranch;
-  plan_branch br[2];
-} plan;
-
-static int neg_zero(float v) { return v == 0.0f && (actfit_f32_bits(v) >> 31); }
-
-static int plan_piece(plan *pl, int slot, const actfit_rt_piece *p)
-{
-  if (neg_zero(p->coef[0]))
-    return 0;
-  pl->rec[slot][0] = p->c;
-  pl->rec[slot][1] = p->s;
-  for (int k = 0; k <= p->deg; k++)
-    pl->rec[slot][2 + pl->D - p->deg + k] = p->coef[k];
-  return 1;
-}
-
-static int plan_const(plan *pl, int slot, float v)
-{
-  pl->rec[slot][2 + pl->D] = v;
-  return !neg_zero(v);
-}
-
-static int plan_build(plan *pl, const actfit_rt_invact *t)
-{
-  if (t->exact != ACTFIT_EXACT_NONE || t->nbranch < 1 || t->nbranch > 2)
-    return 0;
-  memset(pl, 0, sizeof *pl);
-  pl->nbranch = t->nbranch;
-  for (int b = 0; b < t->nbranch; b++)
-    for (int i = 0; i < t->br[b].np + t->br[b].nb; i++) {
-      const actfit_rt_piece *p = i < t->br[b].np ? &t->br[b].p[i] : &t->br[b].b[i - t->br[b].np];
-      if (p->deg > pl->D)
-        pl->D = p->deg;
-    }
-  if (pl->D + 3 > REC)
-    return 0;
-  int slot = 0;
-  for (int b = 0; b < t->nbranch; b++) {
-    const actfit_rt_branch *br = &t->br[b];
-    plan_branch *q = &pl->br[b];
-    *q = (plan_branch){br->var, br->np, br->nb, br->binade_top, slot, br->p[0].lo, {0}};
-    for (int i = 0; i < br->np; i++) {
-      /* a count of the his below v finds the first piece with v <= hi only if they rise */
-      if (i > 0 && !(br->p[i].hi >= br->p[i - 1].hi))
-        return 0;
-      q->hi[i] = br->p[i].hi;
-      if (!plan_piece(pl, slot++, &br->p[i]))
-        return 0;
-    }
-    for (int i = 0; i < br->nb; i++)
-      if (!plan_piece(pl, slot++, &br->b[i]))
-        return 0;
-    if (!plan_const(pl, slot++, br->asym_lo) || !plan_const(pl, slot++, br->asym_hi) ||
-        !plan_const(pl, slot++, br->asym_zero))
-      return 0;
-  }
-  return 1;
-}
 
 /* rows r[0..7] become columns */
 static inline __attribute__((always_inline)) void transpose8(__m256 r[8])

@@ -1,6 +1,7 @@
-/* Private to the CPU backend: the AVX2 loops (src/runtime/cpu_avx2.c), present when the
- * build defines ACTFIT_HAVE_AVX2 (x86-64 with a compiler that takes -mavx2 -mfma -mf16c)
- * and used only when the CPU running the code has those extensions. */
+/* Private to the CPU backend: the AVX2 loops (src/runtime/cpu_avx2.c) and the AVX-512 one
+ * (cpu_avx512.c), present when the build defines ACTFIT_HAVE_AVX2 (x86-64 with a compiler
+ * that takes -mavx2 -mfma -mf16c and -mavx512f -mavx512bw -mavx512vl) and used only when
+ * the CPU running the code has those extensions. */
 #ifndef ACTFIT_CPU_IMPL_H
 #define ACTFIT_CPU_IMPL_H
 #include "actfit/runtime.h"
@@ -24,4 +25,11 @@ int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flag
 int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
                             const void *y, const uint32_t *state, const void *go, void *gi,
                             size_t g0, size_t g1);
+
+/* AVX-512 (F, BW, VL): 1 when this CPU has them; the InvAct backward on fitted tables over
+ * the full groups [g0, g1), 0 when the table has no plan (then nothing was written) */
+int actfit__avx512_usable(void);
+int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                              const void *y, const uint32_t *state, const void *go, void *gi,
+                              size_t g0, size_t g1);
 #endif

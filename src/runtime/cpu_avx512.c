@@ -1,0 +1,203 @@
+/* AVX-512 loop for the CPU backend's InvAct backward on fitted tables (the one pass that is
+ * compute-bound and gains most from sixteen lanes): the coefficients of each Horner step
+ * come from two-table permutes (vpermt2ps, 32 slots each) instead of the record transposes
+ * of cpu_avx2.c.  Compiled with -mavx512f -mavx512bw -mavx512vl and entered only when the
+ * CPU has them.  Every stored bit equals elem.h's scalar result (tests/test_runtime.c). */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "runtime/cpu_impl.h"
+#include "runtime/cpu_plan.h"
+
+int actfit__avx512_usable(void)
+{
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl");
+}
+
+#define CHUNKS ((SLOTS + 31) / 32)
+
+/* the plan's records by field: lev[f][slot] = rec[slot][f], zero beyond the last slot */
+typedef struct levels {
+  _Alignas(64) float lev[REC][CHUNKS * 32];
+  int chunks;
+} levels;
+
+static inline __attribute__((always_inline)) __m512 load16(actfit_dtype dt, const void *p, size_t i)
+{
+  if (dt == ACTFIT_FP32)
+    return _mm512_loadu_ps((const float *)p + i);
+  __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)p + i));
+  if (dt == ACTFIT_FP16)
+    return _mm512_cvtph_ps(h);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* rounded to the dtype as actfit_f32_to_f16 / actfit_f32_to_bf16 do, NaNs included */
+static inline __attribute__((always_inline)) void store16(actfit_dtype dt, void *p, size_t i, __m512 v)
+{
+  if (dt == ACTFIT_FP32) {
+    _mm512_storeu_ps((float *)p + i, v);
+    return;
+  }
+  __m512i x = _mm512_castps_si512(v), r;
+  __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  if (dt == ACTFIT_FP16) {
+    __m512i h = _mm512_cvtepu16_epi32(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    __m512i qn = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(0x8000)),
+                                 _mm512_set1_epi32(0x7e00));
+    r = _mm512_mask_mov_epi32(h, nan, qn);
+  } else {
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
+    __m512i rn = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)), odd), 16);
+    __m512i qn = _mm512_or_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(0x40));
+    r = _mm512_mask_mov_epi32(rn, nan, qn);
+  }
+  _mm256_storeu_si256((__m256i *)((uint16_t *)p + i), _mm512_cvtepi32_epi16(r));
+}
+
+/* sixteen slots, with the lanes of each 32-slot chunk beyond the first */
+typedef struct slots16 {
+  __m512i id;
+  __mmask16 in[CHUNKS];
+} slots16;
+
+static inline __attribute__((always_inline)) slots16 slots_of(const levels *L, __m512i id)
+{
+  slots16 r = {id, {0}};
+  for (int c = 1; c < L->chunks; c++)
+    r.in[c] = _mm512_cmpeq_epi32_mask(_mm512_srli_epi32(id, 5), _mm512_set1_epi32(c));
+  return r;
+}
+
+/* field f of sixteen slots: 32 slots per two-table permute, chunk by chunk */
+static inline __attribute__((always_inline)) __m512 field(const levels *L, int f, const slots16 *s)
+{
+  const float *t = L->lev[f];
+  __m512 r = _mm512_permutex2var_ps(_mm512_load_ps(t), s->id, _mm512_load_ps(t + 16));
+  for (int c = 1; c < L->chunks; c++)
+    r = _mm512_mask_mov_ps(r, s->in[c], _mm512_permutex2var_ps(_mm512_load_ps(t + 32 * c), s->id,
+                                                               _mm512_load_ps(t + 32 * c + 16)));
+  return r;
+}
+
+/* the slot and the polynomial's variable for sixteen y of one branch (actfit_elem_branch) */
+static inline __attribute__((always_inline)) void branch_slot16(const plan_branch *b, __m512 y, __m512 t,
+                                                                __m512i *slot, __m512 *hv)
+{
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512 v = b->var == ACTFIT_VAR_T ? t : y;
+  __m512i k = _mm512_set1_epi32(b->base);
+  for (int i = 0; i < b->np; i++) /* k += (hi_i < v) */
+    k = _mm512_mask_add_epi32(k, _mm512_cmp_ps_mask(_mm512_set1_ps(b->hi[i]), v, _CMP_LT_OQ), k, one);
+  const int s_lo = b->base + b->np + b->nb, s_hi = s_lo + 1, s_zero = s_lo + 2;
+  k = _mm512_mask_mov_epi32(k, _mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(b->base + b->np)), _mm512_set1_epi32(s_hi));
+  k = _mm512_mask_mov_epi32(k, _mm512_cmp_ps_mask(v, _mm512_set1_ps(b->lo0), _CMP_LT_OQ), _mm512_set1_epi32(s_lo));
+  if (b->nb > 0) {
+    __m512 ay = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(y), _mm512_set1_epi32(0x7fffffff)));
+    __m512i eb = _mm512_srli_epi32(_mm512_castps_si512(ay), 23);
+    __m512i e = _mm512_mask_mov_epi32(_mm512_sub_epi32(eb, _mm512_set1_epi32(126)),
+                                      _mm512_cmpeq_epi32_mask(eb, _mm512_setzero_si512()), _mm512_set1_epi32(-1000));
+    __m512i i = _mm512_sub_epi32(_mm512_set1_epi32(b->top), e);
+    __mmask16 inb = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ) &
+                    _mm512_cmpgt_epi32_mask(i, _mm512_set1_epi32(-1));
+    __m512i bs = _mm512_mask_mov_epi32(_mm512_add_epi32(i, _mm512_set1_epi32(b->base + b->np)),
+                                       _mm512_cmpgt_epi32_mask(i, _mm512_set1_epi32(b->nb - 1)), _mm512_set1_epi32(s_zero));
+    k = _mm512_mask_mov_epi32(k, inb, bs);
+    v = _mm512_mask_mov_ps(v, inb, ay);
+    k = _mm512_mask_mov_epi32(k, _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GE_OQ), _mm512_set1_epi32(s_zero));
+  }
+  *slot = k;
+  *hv = v;
+}
+
+static inline __attribute__((always_inline)) void
+groups16(actfit_dtype dt, int D, const plan *pl, const levels *L, const actfit_rt_invact *t,
+         int bit_in_y, const void *yp, const uint32_t *state, const void *go, void *gi,
+         size_t g0, size_t g1)
+{
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 ymh = _mm512_set1_ps(t->ymin_hi), yml = _mm512_set1_ps(t->ymin_lo);
+  for (size_t g = g0; g < g1; g++) {
+    __m512i w = _mm512_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
+    __m512 y[2], u[2], acc[2];
+    __m512i slot[2];
+    slots16 sl[2];
+    for (int h = 0; h < 2; h++) {
+      size_t i0 = 32 * g + 16 * (size_t)h;
+      y[h] = load16(dt, yp, i0);
+      __m512i s; /* the branch bit, 0 or 1 per lane */
+      if (!t->bit)
+        s = _mm512_setzero_si512();
+      else if (bit_in_y)
+        s = _mm512_and_si512(dt == ACTFIT_BF16 ? _mm512_srli_epi32(_mm512_castps_si512(y[h]), 16)
+                             : dt == ACTFIT_FP16 ? _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)yp + i0)))
+                                                 : _mm512_castps_si512(y[h]),
+                             one);
+      else
+        s = _mm512_and_si512(_mm512_srlv_epi32(w, _mm512_add_epi32(lane, _mm512_set1_epi32(16 * h))), one);
+      __m512 d = _mm512_sub_ps(_mm512_sub_ps(y[h], ymh), yml);
+      __m512 tt = _mm512_sqrt_ps(_mm512_max_ps(d, _mm512_setzero_ps()));
+      __m512 hv;
+      branch_slot16(&pl->br[0], y[h], tt, &slot[h], &hv);
+      if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
+        __m512i slot1;
+        __m512 hv1;
+        branch_slot16(&pl->br[1], y[h], tt, &slot1, &hv1);
+        __mmask16 right = _mm512_cmpeq_epi32_mask(s, _mm512_setzero_si512());
+        slot[h] = _mm512_mask_mov_epi32(slot[h], right, slot1);
+        hv = _mm512_mask_mov_ps(hv, right, hv1);
+      }
+      sl[h] = slots_of(L, slot[h]);
+      u[h] = _mm512_mul_ps(_mm512_sub_ps(hv, field(L, 0, &sl[h])), field(L, 1, &sl[h]));
+      u[h] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(u[h], u[h], _CMP_ORD_Q), u[h]); /* inf * 0 -> 0 */
+      acc[h] = field(L, 2, &sl[h]);
+    }
+    for (int k = 1; k <= D; k++)
+      for (int h = 0; h < 2; h++)
+        acc[h] = _mm512_fmadd_ps(acc[h], u[h], field(L, 2 + k, &sl[h]));
+    for (int h = 0; h < 2; h++) {
+      size_t i0 = 32 * g + 16 * (size_t)h;
+      __m512 a = _mm512_mask_mov_ps(acc[h], _mm512_cmp_ps_mask(y[h], y[h], _CMP_UNORD_Q), y[h]);
+      store16(dt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
+    }
+  }
+}
+
+int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                              const void *y, const uint32_t *state, const void *go, void *gi,
+                              size_t g0, size_t g1)
+{
+  plan pl;
+  levels L;
+  if (!plan_build(&pl, t))
+    return 0;
+  int nslots = 0;
+  for (int b = 0; b < pl.nbranch; b++)
+    nslots = pl.br[b].base + pl.br[b].np + pl.br[b].nb + 3;
+  memset(L.lev, 0, sizeof L.lev);
+  for (int f = 0; f < REC; f++)
+    for (int i = 0; i < nslots; i++)
+      L.lev[f][i] = pl.rec[i][f];
+  L.chunks = (nslots + 31) / 32;
+  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
+#define DT(D)                                                                               \
+  if (dt == ACTFIT_FP32)                                                                    \
+    groups16(ACTFIT_FP32, D, &pl, &L, t, biy, y, state, go, gi, g0, g1);                    \
+  else if (dt == ACTFIT_FP16)                                                               \
+    groups16(ACTFIT_FP16, D, &pl, &L, t, biy, y, state, go, gi, g0, g1);                    \
+  else                                                                                      \
+    groups16(ACTFIT_BF16, D, &pl, &L, t, biy, y, state, go, gi, g0, g1);
+  switch (pl.D) {
+  case 4: DT(4) break;
+  case 5: DT(5) break;
+  case 6: DT(6) break;
+  case 7: DT(7) break;
+  default: DT(pl.D) break;
+  }
+#undef DT
+  return 1;
+}
