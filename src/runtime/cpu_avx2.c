@@ -774,22 +774,8 @@ int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flag
   plan pl;
   if (!plan_build(&pl, t))
     return 0;
-  /* the common degrees as constants: the Horner loop unrolls and unused columns of the
-   * transposes drop out */
-#define DT(D)                                                                               \
-  if (dt == ACTFIT_FP32)                                                                    \
-    invact_bwd_groups(ACTFIT_FP32, D, &pl, t, biy, y, state, go, gi, g0, g1);               \
-  else if (dt == ACTFIT_FP16)                                                               \
-    invact_bwd_groups(ACTFIT_FP16, D, &pl, t, biy, y, state, go, gi, g0, g1);               \
-  else                                                                                      \
-    invact_bwd_groups(ACTFIT_BF16, D, &pl, t, biy, y, state, go, gi, g0, g1);
-  switch (pl.D) {
-  case 4: DT(4) break;
-  case 5: DT(5) break;
-  case 6: DT(6) break;
-  case 7: DT(7) break;
-  default: DT(pl.D) break;
-  }
-#undef DT
+#define CALL(T, D) invact_bwd_groups(T, D, &pl, t, biy, y, state, go, gi, g0, g1);
+  PLAN_DISPATCH(CALL, dt, pl.D)
+#undef CALL
   return 1;
 }

@@ -184,20 +184,8 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
       L.lev[f][i] = pl.rec[i][f];
   L.chunks = (nslots + 31) / 32;
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
-#define DT(D)                                                                               \
-  if (dt == ACTFIT_FP32)                                                                    \
-    groups16(ACTFIT_FP32, D, &pl, &L, t, biy, y, state, go, gi, g0, g1);                    \
-  else if (dt == ACTFIT_FP16)                                                               \
-    groups16(ACTFIT_FP16, D, &pl, &L, t, biy, y, state, go, gi, g0, g1);                    \
-  else                                                                                      \
-    groups16(ACTFIT_BF16, D, &pl, &L, t, biy, y, state, go, gi, g0, g1);
-  switch (pl.D) {
-  case 4: DT(4) break;
-  case 5: DT(5) break;
-  case 6: DT(6) break;
-  case 7: DT(7) break;
-  default: DT(pl.D) break;
-  }
-#undef DT
+#define CALL(T, D) groups16(T, D, &pl, &L, t, biy, y, state, go, gi, g0, g1);
+  PLAN_DISPATCH(CALL, dt, pl.D)
+#undef CALL
   return 1;
 }

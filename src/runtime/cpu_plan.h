@@ -85,4 +85,21 @@ static inline int plan_build(plan *pl, const actfit_rt_invact *t)
   return 1;
 }
 
+/* CALL(T, D) with the dtype T and the degree D as constants for the common degrees 4..7
+ * (the Horner loop unrolls and unused fields drop out), D as a variable otherwise */
+#define PLAN_DT(CALL, dt, D)                                                                \
+  if ((dt) == ACTFIT_FP32)                                                                  \
+    CALL(ACTFIT_FP32, D)                                                                    \
+  else if ((dt) == ACTFIT_FP16)                                                             \
+    CALL(ACTFIT_FP16, D)                                                                    \
+  else                                                                                      \
+    CALL(ACTFIT_BF16, D)
+#define PLAN_DISPATCH(CALL, dt, D)                                                          \
+  switch (D) {                                                                              \
+  case 4: PLAN_DT(CALL, dt, 4) break;                                                       \
+  case 5: PLAN_DT(CALL, dt, 5) break;                                                       \
+  case 6: PLAN_DT(CALL, dt, 6) break;                                                       \
+  case 7: PLAN_DT(CALL, dt, 7) break;                                                       \
+  default: PLAN_DT(CALL, dt, D) break;                                                      \
+  }
 #endif
