@@ -140,7 +140,6 @@ typedef struct pass {
   size_t n, g0, g1;
 } pass;
 
-/* AVX2 loops when this CPU has them (decided once; the answer never changes) */
 #if defined(ACTFIT_HAVE_AVX2)
 /* 1 with AVX2 (+FMA, F16C), 3 with AVX-512 (F, BW, VL) as well.  The environment variable
  * ACTFIT_SIMD=scalar or =avx2 caps this (read at every call), so that tests and benchmarks
@@ -164,7 +163,7 @@ static int simd(void)
 static int avx2(void) { return simd() & 1; }
 static int avx512(void) { return (simd() & 2) != 0; }
 
-/* the full groups of [g0, g1) go to the AVX2 loop; the rest (a partial last group, or
+/* the full groups of [g0, g1) go to a vector loop; the rest (a partial last group, or
  * everything without AVX2) to the scalar loop */
 static size_t full_end(const pass *p) { return p->g1 < p->n / 32 ? p->g1 : p->n / 32; }
 #endif
@@ -265,7 +264,6 @@ typedef void (*pass_fn)(const pass *);
 static const pass_fn fewbit_bwd_table[ACTFIT_RT_MAX_BITS][3] = {
   ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7), ROW(8)};
 #undef ROW
-
 
 /* one loop per (bits, dtype): the plane count is a constant the compiler unrolls */
 static void fewbit_bwd(const pass *p)
