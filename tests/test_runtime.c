@@ -568,6 +568,41 @@ START_TEST(invact_backward_bits_equal_the_element_math_for_every_table)
 }
 END_TEST
 
+/* A table the vector loops cannot flatten (a piece of degree 15: records hold 13) takes the
+ * scalar loop and still gives elem.h's bits, which equal the unpadded table's: leading zero
+ * coefficients change nothing in Horner */
+START_TEST(invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math)
+{
+  simd_cap(_i);
+  actfit_rt_invact ia = *actfit_rt_invact_builtin("gelu");
+  actfit_rt_piece *pc = &ia.br[1].p[0];
+  int pad = 15 - pc->deg;
+  memmove(pc->coef + pad, pc->coef, sizeof(float) * (size_t)(pc->deg + 1));
+  for (int k = 0; k < pad; k++)
+    pc->coef[k] = 0.0f;
+  pc->deg = 15;
+  ck_assert_int_eq(actfit_rt_invact_check(&ia), ACTFIT_OK);
+  const actfit_rt_invact *orig = actfit_rt_invact_builtin("gelu");
+  const size_t n = 32 * 64 + 5;
+  float *x = malloc(n * 4), *y = malloc(n * 4), *g = malloc(n * 4), *gi = malloc(n * 4),
+        *gi0 = malloc(n * 4);
+  uint32_t *st = malloc(n / 8 + 8);
+  for (size_t i = 0; i < n; i++) {
+    x[i] = (float)(-8 + 16 * urand());
+    g[i] = (float)(-2 + 4 * urand());
+  }
+  ck_assert_int_eq(actfit_invact_forward(&ia, ACTFIT_FP32, 0, x, y, st, n, NULL), ACTFIT_OK);
+  ck_assert_int_eq(actfit_invact_backward(&ia, ACTFIT_FP32, 0, y, st, g, gi, n, NULL), ACTFIT_OK);
+  ck_assert_int_eq(actfit_invact_backward(orig, ACTFIT_FP32, 0, y, st, g, gi0, n, NULL), ACTFIT_OK);
+  for (size_t i = 0; i < n; i++) {
+    int s = (int)((st[i / 32] >> (i % 32)) & 1u);
+    ck_assert_uint_eq(actfit_f32_bits(gi[i]), actfit_f32_bits(g[i] * actfit_elem_invact(&ia, y[i], s)));
+    ck_assert_uint_eq(actfit_f32_bits(gi[i]), actfit_f32_bits(gi0[i]));
+  }
+  free(x); free(y); free(g); free(gi); free(gi0); free(st);
+}
+END_TEST
+
 START_TEST(large_inputs_split_across_threads_match_elementwise)
 {
   const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 4, NULL);
@@ -604,6 +639,7 @@ static Suite *suite(void)
   tcase_add_test(tc, forward_is_correctly_rounded_for_the_transcendental_activations);
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
+  tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   suite_add_tcase(s, tc);
   return s;
 }

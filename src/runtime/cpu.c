@@ -217,8 +217,8 @@ static void fewbit_fwd(const pass *p)
 
 static inline float id_f(float v) { return v; }
 
-/* fp16 through the compiler's _Float16 (IEEE round-to-nearest-even, F16C instructions in the
- * x86-64-v3 clones), the same values as elem.h's conversions; NaN keeps elem.h's encoding */
+/* fp16 through the compiler's _Float16 (IEEE round-to-nearest-even), the same values as
+ * elem.h's conversions; NaN keeps elem.h's encoding */
 #if defined(__FLT16_MAX__)
 static inline float h2f(uint16_t h)
 {
@@ -240,15 +240,9 @@ static inline uint16_t f2h(float f)
 #define f2h actfit_f32_to_f16
 #endif
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
-
 #define FEWBIT_BWD_ALL(P)                                                                   \
   FEWBIT_BWD(fewbit_bwd_f32_##P, float, id_f, id_f, P)                                      \
-  HOT FEWBIT_BWD(fewbit_bwd_f16_##P, uint16_t, h2f, f2h, P)                                 \
+  FEWBIT_BWD(fewbit_bwd_f16_##P, uint16_t, h2f, f2h, P)                                 \
   FEWBIT_BWD(fewbit_bwd_bf16_##P, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16, P)
 FEWBIT_BWD_ALL(1)
 FEWBIT_BWD_ALL(2)
@@ -328,11 +322,11 @@ static void invact_fwd(const pass *p)
 
 static inline uint32_t last_f32(float v) { return actfit_f32_bits(v) & 1u; }
 static inline uint32_t last_u16(uint16_t v) { return v & 1u; }
-/* fmaf is a library call on baseline x86-64: the x86-64-v3 clones inline it (the results
- * are the same: fma is correctly rounded either way) */
-HOT INVACT_BWD(invact_bwd_f32, float, id_f, id_f, last_f32)
-HOT INVACT_BWD(invact_bwd_f16, uint16_t, h2f, f2h, last_u16)
-HOT INVACT_BWD(invact_bwd_bf16, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16, last_u16)
+/* (on x86-64 CPUs with AVX2 these scalar loops see only partial last groups: cpu_avx2.c
+ * takes the rest) */
+INVACT_BWD(invact_bwd_f32, float, id_f, id_f, last_f32)
+INVACT_BWD(invact_bwd_f16, uint16_t, h2f, f2h, last_u16)
+INVACT_BWD(invact_bwd_bf16, uint16_t, actfit_bf16_to_f32, actfit_f32_to_bf16, last_u16)
 
 static void invact_bwd(const pass *p)
 {

@@ -222,12 +222,29 @@ static inline __attribute__((always_inline)) void branch_slot(const plan_branch 
   *hv = v;
 }
 
+/* the branch bit s (0 or 1 per lane) of elements i0..i0+7: the last bit of the stored y
+ * (y8 is it as float), or bits 8q.. of the group's state word w; 0 without a bit */
+static inline __attribute__((always_inline)) __m256i
+branch_bit8(actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const void *yp, size_t i0,
+            __m256 y8, __m256i w, int q)
+{
+  const __m256i one = _mm256_set1_epi32(1);
+  if (!t->bit)
+    return _mm256_setzero_si256();
+  if (bit_in_y)
+    return _mm256_and_si256(dt == ACTFIT_BF16 ? _mm256_srli_epi32(_mm256_castps_si256(y8), 16)
+                            : dt == ACTFIT_FP16 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)yp + i0)))
+                                                : _mm256_castps_si256(y8),
+                            one);
+  __m256i sh = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * q));
+  return _mm256_and_si256(_mm256_srlv_epi32(w, sh), one);
+}
+
 static inline __attribute__((always_inline)) void
 invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact *t, int bit_in_y,
                   const void *yp, const uint32_t *state, const void *go, void *gi, size_t g0,
                   size_t g1)
 {
-  const __m256i one = _mm256_set1_epi32(1), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256 ymh = _mm256_set1_ps(t->ymin_hi), yml = _mm256_set1_ps(t->ymin_lo);
   for (size_t g = g0; g < g1; g++) {
     __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
@@ -236,16 +253,7 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 y = yq[q] = load8(dt, yp, i0);
-      __m256i s; /* the branch bit, 0 or 1 per lane */
-      if (!t->bit)
-        s = _mm256_setzero_si256();
-      else if (bit_in_y)
-        s = _mm256_and_si256(dt == ACTFIT_BF16 ? _mm256_srli_epi32(_mm256_castps_si256(y), 16)
-                             : dt == ACTFIT_FP16 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)yp + i0)))
-                                                 : _mm256_castps_si256(y),
-                             one);
-      else
-        s = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_add_epi32(lane, _mm256_set1_epi32(8 * q))), one);
+      __m256i s = branch_bit8(dt, t, bit_in_y, yp, i0, y, w, q);
       __m256 d = _mm256_sub_ps(_mm256_sub_ps(y, ymh), yml);
       __m256 tt = _mm256_sqrt_ps(_mm256_max_ps(d, _mm256_setzero_ps()));
       __m256i slot;
@@ -728,23 +736,14 @@ static inline __attribute__((always_inline)) void
 exact_bwd_groups(int ex, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const void *yp,
                  const uint32_t *state, const void *go, void *gi, size_t g0, size_t g1)
 {
-  const __m256i one = _mm256_set1_epi32(1), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   for (size_t g = g0; g < g1; g++) {
     __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 y = load8(dt, yp, i0);
-      __m256i s = _mm256_setzero_si256();
-      if (t->bit && bit_in_y)
-        s = _mm256_and_si256(dt == ACTFIT_BF16 ? _mm256_srli_epi32(_mm256_castps_si256(y), 16)
-                             : dt == ACTFIT_FP16 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)yp + i0)))
-                                                 : _mm256_castps_si256(y),
-                             one);
-      else if (t->bit)
-        s = _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_add_epi32(lane, _mm256_set1_epi32(8 * q))), one);
-      __m256 g8 = exact8(ex, t->params, y, s);
-      if (ex == ACTFIT_EXACT_SOFTPLUS || ex == ACTFIT_EXACT_LOGSIGMOID)
-        g8 = exp_exact8(ex, t->params, y);
+      __m256 g8 = ex == ACTFIT_EXACT_SOFTPLUS || ex == ACTFIT_EXACT_LOGSIGMOID
+                      ? exp_exact8(ex, t->params, y)
+                      : exact8(ex, t->params, y, branch_bit8(dt, t, bit_in_y, yp, i0, y, w, q));
       g8 = _mm256_blendv_ps(g8, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
       store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), g8));
     }
