@@ -149,6 +149,43 @@ __global__ void invact_bwd(const __grid_constant__ actfit_rt_invact t, int flags
   }
 }
 
+/* Encoders (the framework computed y): FewBit codes of x; InvAct s = (x < T) as a state
+ * word, or y re-stored in place with s in its last bit. */
+template <int DT>
+__global__ void fewbit_enc(const __grid_constant__ actfit_rt_fewbit t, const void *x,
+                           uint32_t *state, size_t n)
+{
+  warp_pos w = warp_start();
+  size_t groups = (n + 31) / 32;
+  for (size_t g = w.group; g < groups; g += w.stride) {
+    size_t i = 32 * g + w.lane;
+    unsigned c = i < n ? (unsigned)actfit_elem_code(&t, ld<DT>(x, i)) : 0u;
+    for (int j = 0; j < t.bits; j++) {
+      unsigned word = __ballot_sync(0xffffffffu, (c >> j) & 1u);
+      if (w.lane == (unsigned)j)
+        state[g * (size_t)t.bits + j] = word;
+    }
+  }
+}
+
+template <int DT>
+__global__ void invact_enc(const __grid_constant__ actfit_rt_invact t, int flags, const void *x,
+                           void *y, uint32_t *state, size_t n)
+{
+  warp_pos w = warp_start();
+  size_t groups = (n + 31) / 32;
+  int bit_in_y = flags & ACTFIT_BIT_IN_Y;
+  for (size_t g = w.group; g < groups; g += w.stride) {
+    size_t i = 32 * g + w.lane;
+    int s = i < n && ld<DT>(x, i) < t.T;
+    if (i < n && bit_in_y)
+      st_bit<DT>(y, i, ld<DT>(y, i), s);
+    unsigned word = __ballot_sync(0xffffffffu, s);
+    if (!bit_in_y && w.lane == 0)
+      state[g] = word;
+  }
+}
+
 /* ---- 16-byte vector versions of the backward passes: each thread takes 16 bytes of every
  * array (4 fp32 or 8 fp16/bf16 elements), all in one group of 32, whose plane words it reads
  * with one broadcast load each.  Used when the arrays are 16-byte aligned; the last n % VEC
@@ -481,6 +518,22 @@ extern "C" actfit_status actfit__cuda_invact_backward(const actfit_rt_invact *t,
   } else {
     ACTFIT__DISPATCH(dt, invact_bwd, *t, flags, y, state, go, gi, n);
   }
+  return launched();
+}
+
+extern "C" actfit_status actfit__cuda_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                                    const void *x, uint32_t *state, size_t n,
+                                                    void *stream)
+{
+  ACTFIT__DISPATCH(dt, fewbit_enc, *t, x, state, n);
+  return launched();
+}
+
+extern "C" actfit_status actfit__cuda_invact_encode(const actfit_rt_invact *t, actfit_dtype dt,
+                                                    int flags, const void *x, void *y,
+                                                    uint32_t *state, size_t n, void *stream)
+{
+  ACTFIT__DISPATCH(dt, invact_enc, *t, flags, x, y, state, n);
   return launched();
 }
 

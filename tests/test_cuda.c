@@ -146,6 +146,13 @@ int main(void)
           down(hgi2, dgi, n * es);
           CHECK(memcmp(hgi, hgi2, n * es) == 0, "fewbit %s %d bits dt %d n %zu: grad differs",
                 fb_acts[a], bits, dti, n);
+          /* the encoder (state from x alone) writes the forward's state */
+          CHECK(actfit_fewbit_encode(t, dt, dx, ds, n, ACTFIT_CUDA_DEFAULT_STREAM) == ACTFIT_OK,
+                "cuda encode");
+          actfit_rt_synchronize();
+          down(hs2, ds, sb);
+          CHECK(memcmp(hs, hs2, sb) == 0, "fewbit %s %d bits dt %d n %zu: encoded state differs",
+                fb_acts[a], bits, dti, n);
         }
       for (int a = 0; a < nia; a++)
         for (int fl = 0; fl <= ACTFIT_BIT_IN_Y; fl++) {
@@ -174,6 +181,17 @@ int main(void)
           down(hgi2, dgi, n * es);
           CHECK(memcmp(hgi, hgi2, n * es) == 0, "invact %s flags %d dt %d n %zu: grad differs",
                 ia_acts[a], fl, dti, n);
+          /* the encoder from x and the CPU's y: the CPU encoder's state and y */
+          memcpy(hy2, hy, n * es);
+          CHECK(actfit_invact_encode(t, dt, fl, hx, hy2, hs2, n, NULL) == ACTFIT_OK, "encode");
+          up(dy, hy, n * es);
+          CHECK(actfit_invact_encode(t, dt, fl, dx, dy, ds, n, ACTFIT_CUDA_DEFAULT_STREAM) ==
+                    ACTFIT_OK, "cuda encode");
+          actfit_rt_synchronize();
+          down(hy, dy, n * es);
+          down(hs, ds, sb);
+          CHECK(memcmp(hy, hy2, n * es) == 0 && (sb == 0 || memcmp(hs, hs2, sb) == 0),
+                "invact %s flags %d dt %d n %zu: encoders differ", ia_acts[a], fl, dti, n);
         }
     }
   }

@@ -603,6 +603,67 @@ START_TEST(invact_backward_of_a_table_without_a_vector_plan_matches_the_element_
 }
 END_TEST
 
+/* The encoders write, from x and the framework's y, what the forward passes write from x:
+ * the same FewBit codes, the same InvAct bit words, and (bit in y) a y within one unit of
+ * the given one whose last bit is s; backward from either state agrees. */
+START_TEST(encoders_write_the_state_the_forward_writes)
+{
+  actfit_dtype d = dts[_i];
+  const size_t n = 10007;
+  void *x = malloc(n * 4), *y = malloc(n * 4), *y2 = malloc(n * 4);
+  uint32_t *s1 = malloc(actfit_fewbit_state_bytes(8, n)), *s2 = malloc(actfit_fewbit_state_bytes(8, n));
+  for (size_t i = 0; i < n; i++)
+    put(d, x, i, (float)(12.0 * urand() - 6.0));
+  put(d, x, 0, NAN);
+  put(d, x, 1, INFINITY);
+  put(d, x, 2, -INFINITY);
+  for (int b = 1; b <= 4; b++) {
+    const actfit_rt_fewbit *t = actfit_rt_fewbit_builtin("gelu", b, NULL);
+    ck_assert_ptr_nonnull(t);
+    size_t sb = actfit_fewbit_state_bytes(b, n);
+    ck_assert_int_eq(actfit_fewbit_forward(t, d, x, y, s1, n, NULL), ACTFIT_OK);
+    memset(s2, 0xa5, sb);
+    ck_assert_int_eq(actfit_fewbit_encode(t, d, x, s2, n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(memcmp(s1, s2, sb), 0);
+  }
+  const char *acts[] = {"gelu", "silu", "hardswish", "sigmoid"};
+  size_t es = d == ACTFIT_FP32 ? 4 : 2;
+  for (int a = 0; a < 4; a++) {
+    const actfit_rt_invact *t = actfit_rt_invact_builtin(acts[a]);
+    ck_assert_ptr_nonnull(t);
+    size_t sb = actfit_invact_state_bytes(t, 0, n);
+    ck_assert_int_eq(actfit_invact_forward(t, d, 0, x, y, s1, n, NULL), ACTFIT_OK);
+    memset(s2, 0xa5, sb);
+    ck_assert_int_eq(actfit_invact_encode(t, d, 0, x, y, s2, n, NULL), ACTFIT_OK);
+    ck_assert(sb == 0 || memcmp(s1, s2, sb) == 0);
+    if (!t->bit)
+      continue;
+    /* bit in y: the given y moves by at most one unit, and its last bit is s */
+    memcpy(y2, y, n * es);
+    ck_assert_int_eq(actfit_invact_encode(t, d, ACTFIT_BIT_IN_Y, x, y2, NULL, n, NULL), ACTFIT_OK);
+    for (size_t i = 0; i < n; i++) {
+      uint32_t u1 = d == ACTFIT_FP32 ? ((uint32_t *)y)[i] : ((uint16_t *)y)[i];
+      uint32_t u2 = d == ACTFIT_FP32 ? ((uint32_t *)y2)[i] : ((uint16_t *)y2)[i];
+      int s = get(d, x, i) < t->T;
+      if (get(d, y, i) != get(d, y, i))
+        continue;
+      ck_assert_msg((int)(u2 & 1u) == s, "%s element %zu: last bit %u, s %d", acts[a], i, u2 & 1u, s);
+      ck_assert_msg(u1 == u2 || u1 + 1 == u2 || u1 == u2 + 1, "%s element %zu moved more than a unit", acts[a], i);
+    }
+  }
+  /* an expression's table (act = -1): the forward refuses it, the encoder takes it */
+  actfit_rt_fewbit e = *actfit_rt_fewbit_builtin("gelu", 2, NULL);
+  e.act = -1;
+  ck_assert_int_eq(actfit_fewbit_forward(&e, d, x, y, s1, n, NULL), ACTFIT_EUNKNOWN);
+  ck_assert_int_eq(actfit_fewbit_encode(&e, d, x, s2, n, NULL), ACTFIT_OK);
+  ck_assert_int_eq(actfit_fewbit_encode(&e, d, NULL, s2, n, NULL), ACTFIT_EINVAL);
+  ck_assert_int_eq(actfit_fewbit_encode(&e, (actfit_dtype)7, x, s2, n, NULL), ACTFIT_EDTYPE);
+  ck_assert_int_eq(actfit_invact_encode(actfit_rt_invact_builtin("gelu"), d, 0, x, y, NULL, n, NULL),
+                   ACTFIT_EINVAL);
+  free(x); free(y); free(y2); free(s1); free(s2);
+}
+END_TEST
+
 START_TEST(large_inputs_split_across_threads_match_elementwise)
 {
   const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 4, NULL);
@@ -634,6 +695,7 @@ static Suite *suite(void)
   tcase_add_test(tc, nan_and_infinities_behave_as_documented);
   tcase_add_test(tc, bad_arguments_return_status_codes);
   tcase_add_test(tc, large_inputs_split_across_threads_match_elementwise);
+  tcase_add_loop_test(tc, encoders_write_the_state_the_forward_writes, 0, 3);
   tcase_add_loop_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype, 0, 3);
   tcase_add_test(tc, own_exp_and_erfc_are_accurate_to_their_stated_bounds);
   tcase_add_test(tc, forward_is_correctly_rounded_for_the_transcendental_activations);

@@ -16,7 +16,9 @@ static void help(void)
          "                    [--bit-in-y] < x.f32 > dydx.f32\n\n"
          "Reads little-endian float32 x, casts it to the dtype, runs the runtime's forward\n"
          "and backward (grad_out = 1) and writes the reconstructed f'(x) as float32.\n"
-         "--bit-in-y keeps InvAct's branch bit in the last mantissa bit of y.\n");
+         "--bit-in-y keeps InvAct's branch bit in the last mantissa bit of y.\n"
+         "For a table fitted from an expression, y = f(x) comes from the fitting library\n"
+         "(in double, rounded once to float) and the runtime's encoder writes the state.\n");
 }
 
 static size_t dt_size(actfit_dtype d) { return d == ACTFIT_FP32 ? 4 : 2; }
@@ -93,14 +95,16 @@ int cmd_apply(int argc, char **argv)
   }
   actfit_rt_fewbit fb;
   actfit_rt_invact ia;
+  actfit_act *expr = NULL; /* an expression's f, which the runtime does not have */
   int fewbit = t.method == ACTFIT_METHOD_FEWBIT;
   st = fewbit ? actfit_table_to_rt_fewbit(&t, &fb) : actfit_table_to_rt_invact(&t, &ia);
-  if (st == ACTFIT_OK && !fewbit && ia.act < 0)
-    st = ACTFIT_EUNKNOWN;
+  int need_expr = st == ACTFIT_OK && (fewbit ? fb.act : ia.act) < 0;
+  if (need_expr)
+    st = actfit_table_act(&t, &expr, err, sizeof err);
   actfit_table_destroy(&t);
   if (st != ACTFIT_OK) {
     cli_err("apply", "%s: the runtime cannot use this table (%s)", argv[optind],
-            st == ACTFIT_EUNKNOWN ? "expressions have no runtime forward" : actfit_strerror(st));
+            need_expr ? err : actfit_strerror(st));
     return CLI_USAGE;
   }
   /* read all of stdin */
@@ -118,11 +122,13 @@ int cmd_apply(int argc, char **argv)
   }
   if (!in) {
     cli_err("apply", "out of memory");
+    actfit_act_free(expr);
     return CLI_FAIL;
   }
   if (len % 4) {
     cli_err("apply", "stdin holds %zu bytes, not a whole number of float32", len);
     free(in);
+    actfit_act_free(expr);
     return CLI_USAGE;
   }
   size_t n = len / 4, es = dt_size(dt);
@@ -137,6 +143,12 @@ int cmd_apply(int argc, char **argv)
     goto done;
   }
   to_dtype(dt, x, hx, n);
+  if (expr) { /* y = f(x) of the dtype's x, in double, rounded once to float, then to dt */
+    from_dtype(dt, hx, out, n);
+    for (size_t i = 0; i < n; i++)
+      out[i] = (float)actfit_act_f(expr, out[i]);
+    to_dtype(dt, out, hy, n);
+  }
   float one = 1.0f;
   for (size_t i = 0; i < n; i++)
     to_dtype(dt, &one, (char *)hg + i * es, 1);
@@ -146,14 +158,18 @@ int cmd_apply(int argc, char **argv)
     if (actfit_rt_device_alloc(n * es, &dx) || actfit_rt_device_alloc(n * es, &dy) ||
         actfit_rt_device_alloc(sb, &ds) || actfit_rt_device_alloc(n * es, &dg) ||
         actfit_rt_device_alloc(n * es, &dgi) || actfit_rt_memcpy(dx, hx, n * es, 0) ||
-        actfit_rt_memcpy(dg, hg, n * es, 0)) {
+        actfit_rt_memcpy(dg, hg, n * es, 0) || (expr && actfit_rt_memcpy(dy, hy, n * es, 0))) {
       cli_err("apply", "device memory: %s", actfit_strerror(ACTFIT_EDEVICE));
       rc = CLI_FAIL;
       goto done;
     }
   }
-  st = fewbit ? actfit_fewbit_forward(&fb, dt, dx, dy, ds, n, stream)
-              : actfit_invact_forward(&ia, dt, flags, dx, dy, ds, n, stream);
+  if (expr)
+    st = fewbit ? actfit_fewbit_encode(&fb, dt, dx, ds, n, stream)
+                : actfit_invact_encode(&ia, dt, flags, dx, dy, ds, n, stream);
+  else
+    st = fewbit ? actfit_fewbit_forward(&fb, dt, dx, dy, ds, n, stream)
+                : actfit_invact_forward(&ia, dt, flags, dx, dy, ds, n, stream);
   if (st == ACTFIT_OK)
     st = fewbit ? actfit_fewbit_backward(&fb, dt, ds, dg, dgi, n, stream)
                 : actfit_invact_backward(&ia, dt, flags, dy, ds, dg, dgi, n, stream);
@@ -177,6 +193,7 @@ done:
     actfit_rt_device_free(dg == hg ? NULL : dg);
     actfit_rt_device_free(dgi == hgi ? NULL : dgi);
   }
+  actfit_act_free(expr);
   free(in); free(out); free(hx); free(hy); free(hg); free(hs); free(hgi);
   return rc;
 }

@@ -68,6 +68,24 @@ ACTFIT_API actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfi
                                                 const void *grad_out, void *grad_in, size_t n,
                                                 void *stream);
 
+/* Encoders for a forward the framework computed itself (an activation the runtime has no f
+ * for, such as a table fitted from an expression, or a module the user wrote).  They write
+ * the same state as the forward passes.
+ * FewBit: state = codes of x (y is not needed).
+ * InvAct: s = (x < T); state = s, or with ACTFIT_BIT_IN_Y y (in the dtype, read and written
+ * in place) is re-stored with s in its last bit as the forward would store it.  Tables of
+ * expressions (act = -1) are accepted here, and refused (EUNKNOWN) by the forward passes. */
+ACTFIT_API actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                              const void *x, void *state, size_t n,
+                                              void *stream);
+ACTFIT_API actfit_status actfit_invact_encode(const actfit_rt_invact *t, actfit_dtype dt,
+                                              int flags, const void *x, void *y, void *state,
+                                              size_t n, void *stream);
+
+/* sizeof the table structs, for bindings that allocate them (Python's ctypes) */
+ACTFIT_API size_t actfit_rt_fewbit_sizeof(void);
+ACTFIT_API size_t actfit_rt_invact_sizeof(void);
+
 /* Tables compiled in from kernels/generated/ (made by `actfit gen` from tables/).
  * weight: "uniform" or "gauss:0,1" (FewBit); NULL means "uniform".  NULL if absent. */
 ACTFIT_API const actfit_rt_fewbit *actfit_rt_fewbit_builtin(const char *act, int bits,

@@ -131,7 +131,9 @@ ACTFIT_API actfit_status actfit_table_save(const actfit_table *t, const char *pa
 ACTFIT_API int actfit_table_code(const actfit_table *t, double x);
 
 /* Tables -> the runtime's float structs (kernels/elem.h).  FewBit borders round up to
- * float so that float codes equal the double table's; EUNKNOWN for expressions (FewBit). */
+ * float so that float codes equal the double table's.  An expression's table gets act = -1:
+ * the runtime's forward refuses it, and its encoders (state from x and a given y) and
+ * backward passes take it. */
 struct actfit_rt_fewbit;
 struct actfit_rt_invact;
 ACTFIT_API actfit_status actfit_table_to_rt_fewbit(const actfit_table *t,

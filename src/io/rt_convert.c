@@ -18,9 +18,7 @@ actfit_status actfit_table_to_rt_fewbit(const actfit_table *t, actfit_rt_fewbit 
   memset(rt, 0, sizeof *rt);
   if (t->method != ACTFIT_METHOD_FEWBIT || t->bits < 1 || t->bits > ACTFIT_RT_MAX_BITS)
     return ACTFIT_EINVAL;
-  rt->act = act_id(t);
-  if (rt->act < 0)
-    return ACTFIT_EUNKNOWN;
+  rt->act = act_id(t); /* -1 for an expression: the runtime encodes, the framework computes y */
   for (int i = 0; i < t->nparams && i < 4; i++)
     rt->params[i] = (float)t->params[i];
   rt->bits = t->bits;

@@ -34,7 +34,8 @@ actfit_status actfit_rt_fewbit_check(const actfit_rt_fewbit *t)
 {
   if (!t)
     return ACTFIT_EINVAL;
-  if (t->bits < 1 || t->bits > ACTFIT_RT_MAX_BITS || t->act < 0 || t->act >= ACTFIT_A_COUNT)
+  /* act = -1: an expression (encode and backward only) */
+  if (t->bits < 1 || t->bits > ACTFIT_RT_MAX_BITS || t->act < -1 || t->act >= ACTFIT_A_COUNT)
     return ACTFIT_EINVAL;
   int nb = (1 << t->bits) - 1;
   for (int i = 0; i < nb; i++)
@@ -138,6 +139,7 @@ typedef struct pass {
   uint32_t *state;
   const uint32_t *cstate;
   size_t n, g0, g1;
+  int given_y; /* kinds 0 and 2: encode (y is the framework's, not computed) */
 } pass;
 
 #if defined(ACTFIT_HAVE_AVX2)
@@ -174,7 +176,7 @@ static void fewbit_fwd(const pass *p)
   int planes = t->bits;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (avx2() && full_end(p) > g0 &&
+  if (!p->given_y && avx2() && full_end(p) > g0 &&
       actfit__avx2_fewbit_fwd(t, p->dt, p->x, p->y, p->state, g0, full_end(p)))
     g0 = full_end(p);
 #endif
@@ -183,7 +185,8 @@ static void fewbit_fwd(const pass *p)
     size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
     for (size_t i = 0; i < m; i++) {
       float x = load(p->dt, p->x, base + i);
-      store(p->dt, p->y, base + i, actfit_elem_f(t->act, t->params, x));
+      if (!p->given_y)
+        store(p->dt, p->y, base + i, actfit_elem_f(t->act, t->params, x));
       unsigned c = (unsigned)actfit_elem_code(t, x);
       for (int j = 0; j < planes; j++)
         w[j] |= ((c >> j) & 1u) << i;
@@ -280,7 +283,7 @@ static void invact_fwd(const pass *p)
   int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (avx2() && full_end(p) > g0 &&
+  if (!p->given_y && avx2() && full_end(p) > g0 &&
       actfit__avx2_invact_fwd(t, p->dt, p->flags, p->x, p->y, p->state, g0, full_end(p)))
     g0 = full_end(p);
 #endif
@@ -289,11 +292,11 @@ static void invact_fwd(const pass *p)
     size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
     for (size_t i = 0; i < m; i++) {
       float x = load(p->dt, p->x, base + i);
-      float y = actfit_elem_f(t->act, t->params, x);
+      float y = p->given_y ? load(p->dt, p->y, base + i) : actfit_elem_f(t->act, t->params, x);
       int s = t->bit && x < t->T;
       if (bit_in_y && t->bit)
         store_bit(p->dt, p->y, base + i, y, s);
-      else
+      else if (!p->given_y)
         store(p->dt, p->y, base + i, y);
       w |= (uint32_t)s << i;
     }
@@ -417,9 +420,25 @@ actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, 
   actfit_status st = precheck(dt, actfit_rt_fewbit_check(t), n, x && y && state, &done);
   if (done)
     return st;
+  if (t->act < 0)
+    return ACTFIT_EUNKNOWN; /* an expression: the framework computes y, then encodes */
   if (stream)
     return actfit__cuda_fewbit_forward(t, dt, x, y, (uint32_t *)state, n, stream);
-  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0};
+  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0};
+  run_parallel(&p);
+  return ACTFIT_OK;
+}
+
+actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x,
+                                   void *state, size_t n, void *stream)
+{
+  int done;
+  actfit_status st = precheck(dt, actfit_rt_fewbit_check(t), n, x && state, &done);
+  if (done)
+    return st;
+  if (stream)
+    return actfit__cuda_fewbit_encode(t, dt, x, (uint32_t *)state, n, stream);
+  pass p = {0, t, NULL, dt, 0, x, NULL, NULL, NULL, (uint32_t *)state, NULL, n, 0, 0, 1};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -437,7 +456,7 @@ actfit_status actfit_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
     return actfit__cuda_fewbit_backward(t, dt, (const uint32_t *)state, grad_out, grad_in, n,
                                         stream);
   pass p = {1, t, NULL, dt, 0, NULL, grad_out, NULL, grad_in, NULL, (const uint32_t *)state,
-            n, 0, 0};
+            n, 0, 0, 0};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -457,7 +476,23 @@ actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, 
     return st;
   if (stream)
     return actfit__cuda_invact_forward(t, dt, flags, x, y, (uint32_t *)state, n, stream);
-  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0};
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0};
+  run_parallel(&p);
+  return ACTFIT_OK;
+}
+
+actfit_status actfit_invact_encode(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                   const void *x, void *y, void *state, size_t n, void *stream)
+{
+  int done, need_state = actfit_invact_state_bytes(t, flags, n) != 0;
+  int need_y = t && t->bit && (flags & ACTFIT_BIT_IN_Y);
+  actfit_status st = precheck(dt, invact_table(t, flags), n,
+                              x && (y || !need_y) && (state || !need_state), &done);
+  if (done || !t->bit) /* without the bit there is nothing to keep but y */
+    return st;
+  if (stream)
+    return actfit__cuda_invact_encode(t, dt, flags, x, y, (uint32_t *)state, n, stream);
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 1};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -475,9 +510,12 @@ actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
     return actfit__cuda_invact_backward(t, dt, flags, y, (const uint32_t *)state, grad_out,
                                         grad_in, n, stream);
   pass p = {3, NULL, t, dt, flags, NULL, grad_out, (void *)y, grad_in, NULL,
-            (const uint32_t *)state, n, 0, 0};
+            (const uint32_t *)state, n, 0, 0, 0};
   run_parallel(&p);
   return ACTFIT_OK;
 }
 
 int actfit_rt_have_cuda(void) { return actfit__cuda_available(); }
+
+size_t actfit_rt_fewbit_sizeof(void) { return sizeof(actfit_rt_fewbit); }
+size_t actfit_rt_invact_sizeof(void) { return sizeof(actfit_rt_invact); }

@@ -36,6 +36,21 @@ actfit_status actfit__cuda_invact_backward(const actfit_rt_invact *t, actfit_dty
   return ACTFIT_ENODEV;
 }
 
+actfit_status actfit__cuda_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                         const void *x, uint32_t *state, size_t n, void *stream)
+{
+  (void)t; (void)dt; (void)x; (void)state; (void)n; (void)stream;
+  return ACTFIT_ENODEV;
+}
+
+actfit_status actfit__cuda_invact_encode(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                         const void *x, void *y, uint32_t *state, size_t n,
+                                         void *stream)
+{
+  (void)t; (void)dt; (void)flags; (void)x; (void)y; (void)state; (void)n; (void)stream;
+  return ACTFIT_ENODEV;
+}
+
 actfit_status actfit_rt_device_alloc(size_t bytes, void **ptr)
 {
   (void)bytes;

@@ -19,6 +19,12 @@ actfit_status actfit__cuda_invact_forward(const actfit_rt_invact *t, actfit_dtyp
 actfit_status actfit__cuda_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
                                            int flags, const void *y, const uint32_t *state,
                                            const void *go, void *gi, size_t n, void *stream);
+/* the encoders: state from x (and, InvAct with the bit in y, y re-stored in place) */
+actfit_status actfit__cuda_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt,
+                                         const void *x, uint32_t *state, size_t n, void *stream);
+actfit_status actfit__cuda_invact_encode(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                         const void *x, void *y, uint32_t *state, size_t n,
+                                         void *stream);
 #ifdef __cplusplus
 }
 #endif
