@@ -141,6 +141,24 @@ ACTFIT_API actfit_status actfit_table_to_rt_fewbit(const actfit_table *t,
 ACTFIT_API actfit_status actfit_table_to_rt_invact(const actfit_table *t,
                                                    struct actfit_rt_invact *rt);
 
+/* ---- heap tables and one-call fits, for bindings (src/fit/table_fit.c) ---------------- */
+/* A table on the heap, initialised; free with actfit_table_free (NULL is a no-op). */
+ACTFIT_API actfit_status actfit_table_alloc(actfit_table **out);
+ACTFIT_API void actfit_table_free(actfit_table *t);
+/* ACTFIT_METHOD_FEWBIT or ACTFIT_METHOD_INVACT (0 for NULL). */
+ACTFIT_API int actfit_table_method(const actfit_table *t);
+/* Fits a new heap table, as `actfit fewbit SPEC --bits B --weight W` or `actfit invact SPEC`
+ * would with their defaults (InvAct without the per-dtype analysis).  spec: a built-in with
+ * parameters ("elu:alpha=0.5") or "expr:FORMULA"; method "fewbit" or "invact"; weight NULL
+ * means "uniform".  On failure *out is NULL and err names the problem. */
+ACTFIT_API actfit_status actfit_table_fit(const char *spec, const char *method, int bits,
+                                          const char *weight, actfit_table **out, char *err,
+                                          size_t errlen);
+/* E of a FewBit table under another weight (NULL: its own) on that weight's default domain,
+ * by actfit_fewbit_eval's adaptive quadrature. */
+ACTFIT_API actfit_status actfit_table_fewbit_error(const actfit_table *t, const char *weight,
+                                                   double *E, char *err, size_t errlen);
+
 /* Name of an InvAct exact form ("sigmoid", ...); "" for 0. */
 ACTFIT_API const char *actfit_table_exact_name(int exact);
 
