@@ -10,7 +10,11 @@ mode=${1:-main}
 sanitize=0
 [ "${2:-}" = "--sanitize" ] && sanitize=1
 
-pkgs=(build-essential cmake pkg-config libgsl-dev libcjson-dev check libmatheval-dev gnuplot-nox)
+# python3-torch: the PyTorch binding's tests and the training runs; libopenblas0-pthread: without
+# it Debian's torch multiplies matrices with the reference BLAS (57x slower); fortunes: the
+# English text tools/train/ trains on
+pkgs=(build-essential cmake pkg-config libgsl-dev libcjson-dev check libmatheval-dev gnuplot-nox
+  python3-torch libopenblas0-pthread fortunes)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
