@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Benchmark (not a test) of actfit's torch modules against the stock activation.
+
+Memory: the bytes autograd saves for backward (torch.autograd.graph.saved_tensors_hooks;
+unique storages, parameters excluded) for a Transformer MLP block (Linear d->4d, GELU,
+Linear 4d->d) and a small GPT, stock and every method, fp32 and bf16, next to what each
+method should keep.
+Time: forward+backward of the activation alone and of the block, stock and actfit taking
+turns in the same process; medians.
+
+  tools/bench/bench_torch.py [--device cpu|cuda] [--rows N] [--d D] [--reps R] [--md]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
+
+import torch  # noqa: E402
+
+import actfit.nn as an  # noqa: E402
+
+METHODS = [("stock", None), ("invact", dict(method="invact")),
+           ("invact bit-in-y", dict(method="invact", bit_in_y=True))] + \
+          [(f"fewbit {b}", dict(method="fewbit", bits=b)) for b in (1, 2, 3, 4)]
+
+
+def act(kw):
+    return torch.nn.GELU() if kw is None else an.GELU(**kw)
+
+
+def saved(model, *args):
+    params = {p.storage().data_ptr() for p in model.parameters()}
+    seen = {}
+
+    def pack(t):
+        s = t.storage()
+        if s.data_ptr() not in params:
+            seen[s.data_ptr()] = s.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(*args)
+    return sum(seen.values()), out
+
+
+def expected(kw, n_act, es, stock):
+    """what the method should keep: stock less the activation's copy of x (n_act elements),
+    plus the state (bits, or nothing with the bit in y)"""
+    if kw is None:
+        return stock
+    bits = kw.get("bits", 0 if kw.get("bit_in_y") else 1)
+    return stock - n_act * es + (n_act + 31) // 32 * 4 * bits
+
+
+def sync(dev):
+    if dev == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, dev, reps):
+    fn()
+    sync(dev)
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        sync(dev)
+        ts.append(time.perf_counter() - t0)
+    return ts
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--rows", type=int, default=4096, help="tokens per batch for the block")
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dev = args.device
+    print(f"# bench_torch: device {dev}, torch {torch.__version__}, {torch.get_num_threads()} "
+          f"thread(s), block {args.rows} x {args.d} -> {4 * args.d}")
+
+    # ---- memory: the block and a small GPT
+    from train import build
+    print("\n## Saved for backward (bytes; unique storages, parameters excluded)\n")
+    print("| model | dtype | method | saved | expected | vs stock |")
+    print("|---|---|---|---|---|---|")
+    for dtype in (torch.float32, torch.bfloat16):
+        es = 4 if dtype == torch.float32 else 2
+        torch.manual_seed(0)
+        x = torch.randn(args.rows, args.d, dtype=dtype, device=dev)
+        stock = None
+        for name, kw in METHODS:
+            torch.manual_seed(0)
+            blk = torch.nn.Sequential(torch.nn.Linear(args.d, 4 * args.d), act(kw),
+                                      torch.nn.Linear(4 * args.d, args.d)).to(dev, dtype)
+            got, _ = saved(blk, x)
+            stock = got if kw is None else stock
+            want = expected(kw, args.rows * 4 * args.d, es, stock)
+            print(f"| MLP block | {str(dtype)[6:]} | {name} | {got} | {want} | {got / stock:.3f} |")
+        Ga = build(None, torch)
+        B, T, d, L = 16, 64, 64, 4
+        idx = torch.randint(0, 96, (B, T), device=dev)
+        for name, kw in METHODS:
+            torch.manual_seed(0)
+            g = Ga(96, d, L, 4, T, "gelu").to(dev, dtype)
+            if kw is not None:
+                an.replace(g, **kw)
+            got, _ = saved(g, idx)
+            if kw is None:
+                gstock = got
+            want = expected(kw, L * B * T * 4 * d, es, gstock)
+            print(f"| GPT {L}x{d} | {str(dtype)[6:]} | {name} | {got} | {want} | {got / gstock:.3f} |")
+
+    # ---- time: fwd+bwd, stock and actfit taking turns
+    print(f"\n## Forward + backward time (median of {args.reps}, ms; ratio actfit / stock)\n")
+    print("| what | dtype | method | stock ms | actfit ms | ratio |")
+    print("|---|---|---|---|---|---|")
+    for dtype in (torch.float32, torch.bfloat16):
+        n = args.rows * 4 * args.d
+        x = torch.randn(n, dtype=dtype, device=dev)
+        go = torch.randn(n, dtype=dtype, device=dev)
+        xb = torch.randn(args.rows, args.d, dtype=dtype, device=dev)
+        for name, kw in METHODS[1:]:
+            mods = {"stock": torch.nn.GELU(), "actfit": act(kw)}
+
+            def alone(m):
+                xr = x.detach().requires_grad_()
+                return lambda: torch.autograd.grad(m(xr), xr, go)
+
+            torch.manual_seed(0)
+            blocks = {k: torch.nn.Sequential(torch.nn.Linear(args.d, 4 * args.d), m,
+                                             torch.nn.Linear(4 * args.d, args.d)).to(dev, dtype)
+                      for k, m in mods.items()}
+
+            def block(b):
+                return lambda: b(xb).sum().backward()
+
+            for what, make in (("activation alone", lambda k: alone(mods[k])),
+                               ("MLP block", lambda k: block(blocks[k]))):
+                fs = {k: make(k) for k in mods}
+                ts = {k: [] for k in mods}
+                for _ in range(args.reps):  # interleaved, so drift hits both
+                    for k in mods:
+                        ts[k] += timed(fs[k], dev, 1)
+                s, a = statistics.median(ts["stock"]), statistics.median(ts["actfit"])
+                print(f"| {what} ({n} elements) | {str(dtype)[6:]} | {name} | {1e3 * s:.2f} | "
+                      f"{1e3 * a:.2f} | {a / s:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
