@@ -1,4 +1,5 @@
 /* The actfit command line as a user runs it: output, exit codes, one-line errors. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,6 +121,51 @@ START_TEST(help_and_version_everywhere)
 }
 END_TEST
 
+/* sh -c CMD in dir; returns the exit code */
+static int sh(const char *dir, const char *cmd)
+{
+  char full[8192];
+  snprintf(full, sizeof full, "cd '%s' && A='%s' && %s", dir, ACTFIT_CLI, cmd);
+  int st = system(full);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(output_paths_keep_modes_follow_links_and_never_replace_special_files)
+{
+  char dir[] = "/tmp/actfit-test-out-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  /* a read-only regular file is replaced atomically and keeps its mode */
+  ck_assert_int_eq(sh(dir, "echo old > ro.json && chmod 444 ro.json && "
+                          "$A fewbit gelu --bits 1 --quiet -o ro.json >/dev/null && "
+                          "test \"$(stat -c %a ro.json)\" = 444 && grep -q actfit-table ro.json"), 0);
+  /* a symlink is followed: the link stays, its target gets the table (dangling too) */
+  ck_assert_int_eq(sh(dir, "ln -s ro.json link.json && ln -s new.json dangling.json && "
+                          "$A fewbit gelu --bits 2 --quiet -o link.json >/dev/null && "
+                          "$A fewbit gelu --bits 2 --quiet -o dangling.json >/dev/null && "
+                          "test -L link.json && test -L dangling.json && "
+                          "grep -q '\"bits\":.2' ro.json && grep -q '\"bits\":.2' new.json"), 0);
+  /* a FIFO is written into, never replaced */
+  ck_assert_int_eq(sh(dir, "mkfifo ff && (cat ff > got.json &) && "
+                          "$A fewbit gelu --bits 1 --quiet -o ff >/dev/null && sleep 0.2 && "
+                          "test -p ff && grep -q actfit-table got.json"), 0);
+  /* -o - : standard output holds the table alone, the report goes to stderr */
+  ck_assert_int_eq(sh(dir, "$A fewbit gelu --bits 1 -o - 2>report.txt >t.json && "
+                          "head -c 1 t.json | grep -q '{' && grep -q 'E = ' report.txt && "
+                          "! grep -q 'E = ' t.json && ! test -e ./-"), 0);
+  ck_assert_int_eq(sh(dir, "$A invact sigmoid --quiet -o - 2>/dev/null | grep -q '\"exact\"'"), 0);
+  /* a missing directory or a directory is refused before any fitting, in one line */
+  static char out[4096];
+  ck_assert_int_eq(run("invact gelu -o /nonexistent-dir/g.json", out, sizeof out, 0), 1);
+  ck_assert_int_eq(lines(out), 1);
+  ck_assert_msg(strstr(out, "directory '/nonexistent-dir' does not exist"), "%s", out);
+  ck_assert_int_eq(run("fewbit gelu --bits 2 -o /tmp", out, sizeof out, 0), 1);
+  ck_assert_msg(strstr(out, "is a directory") && lines(out) == 1, "%s", out);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(fewbit_writes_a_table_that_eval_confirms)
 {
   char dir[] = "/tmp/actfit-cli-XXXXXX";
@@ -156,6 +202,7 @@ static Suite *suite(void)
   tcase_add_test(tc, bad_input_gives_one_line_and_exit_2);
   tcase_add_test(tc, help_and_version_everywhere);
   tcase_add_test(tc, fewbit_writes_a_table_that_eval_confirms);
+  tcase_add_test(tc, output_paths_keep_modes_follow_links_and_never_replace_special_files);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "actfit/table.h"
 
 #include "cli.h"
 #include "core/util.h"
@@ -36,6 +39,36 @@ actfit_act *cli_act(const char *sub, const char *spec, const char *expr)
     return NULL;
   }
   return a;
+}
+
+static int saved_stdout = -1;
+
+int cli_output(const char *sub, const char *path)
+{
+  char err[ACTFIT_ERRLEN] = "";
+  if (!path)
+    return 0;
+  if (actfit_check_writable(path, err, sizeof err) != ACTFIT_OK) {
+    cli_err(sub, "%s", *err ? err : "cannot write the output");
+    return CLI_FAIL;
+  }
+  if (!strcmp(path, "-") && saved_stdout < 0) {
+    fflush(stdout);
+    saved_stdout = dup(STDOUT_FILENO);
+    if (saved_stdout >= 0)
+      dup2(STDERR_FILENO, STDOUT_FILENO);
+  }
+  return 0;
+}
+
+void cli_stdout_restore(void)
+{
+  if (saved_stdout < 0)
+    return;
+  fflush(stdout);
+  dup2(saved_stdout, STDOUT_FILENO);
+  close(saved_stdout);
+  saved_stdout = -1;
 }
 
 int cli_parse_pair(const char *s, double *a, double *b)

@@ -28,6 +28,12 @@ int cli_parse_pair(const char *s, double *a, double *b);
  * this prints the "see --help" hint. */
 int cli_usage_hint(const char *sub);
 
+/* -o PATH: checks it can be written before the work starts (one error line, 0 or exit
+ * code); with "-" (standard output) the human report goes to stderr until
+ * cli_stdout_restore, so standard output carries only the data. */
+int cli_output(const char *sub, const char *path);
+void cli_stdout_restore(void);
+
 struct actfit_table;
 /* Prints an InvAct table's pieces, operation counts and error table. */
 void cli_print_invact(const struct actfit_table *t);

@@ -120,6 +120,9 @@ int cmd_fewbit(int argc, char **argv)
     cli_err("fewbit", "--bits B is required (1..8)");
     return CLI_USAGE;
   }
+  int orc = cli_output("fewbit", out);
+  if (orc)
+    return orc;
   actfit_act *act = cli_act("fewbit", spec, expr);
   if (!act)
     return CLI_USAGE;
@@ -167,11 +170,12 @@ int cmd_fewbit(int argc, char **argv)
     printf("measured: %s\n", t.measured);
   int rc = CLI_OK;
   if (out) {
+    cli_stdout_restore();
     st = actfit_table_save(&t, out, err, sizeof err);
     if (st != ACTFIT_OK) {
       cli_err("fewbit", "%s", err);
       rc = CLI_FAIL;
-    } else if (!quiet) {
+    } else if (!quiet && strcmp(out, "-")) {
       printf("wrote %s\n", out);
     }
   }

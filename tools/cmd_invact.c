@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "actfit/invact.h"
 #include "cli.h"
@@ -126,6 +127,9 @@ int cmd_invact(int argc, char **argv)
     cli_err("invact", "unexpected argument '%s'", argv[optind]);
     return CLI_USAGE;
   }
+  int orc = cli_output("invact", out);
+  if (orc)
+    return orc;
   actfit_act *act = cli_act("invact", spec, expr);
   if (!act)
     return CLI_USAGE;
@@ -147,11 +151,12 @@ int cmd_invact(int argc, char **argv)
            t.ops_sqrt);
   int rc = CLI_OK;
   if (out) {
+    cli_stdout_restore();
     st = actfit_table_save(&t, out, err, sizeof err);
     if (st != ACTFIT_OK) {
       cli_err("invact", "%s", err);
       rc = CLI_FAIL;
-    } else if (!quiet) {
+    } else if (!quiet && strcmp(out, "-")) {
       printf("wrote %s\n", out);
     }
   }

@@ -106,7 +106,11 @@ int cmd_plot(int argc, char **argv)
     cli_err("plot", "need TABLE.json... and -o FILE");
     return CLI_USAGE;
   }
-  const char *ext = strrchr(out, '.');
+  int orc = cli_output("plot", out);
+  if (orc)
+    return orc;
+  cli_stdout_restore(); /* plot prints nothing but the figure */
+  const char *ext = !strcmp(out, "-") ? ".png" : strrchr(out, '.');
   char term[256];
   if (ext && !strcmp(ext, ".png"))
     snprintf(term, sizeof term, "pngcairo size %d,%d font \",11\"", (int)W, (int)H);

@@ -162,9 +162,14 @@ ACTFIT_API actfit_status actfit_table_fewbit_error(const actfit_table *t, const 
 /* Name of an InvAct exact form ("sigmoid", ...); "" for 0. */
 ACTFIT_API const char *actfit_table_exact_name(int exact);
 
-/* Atomic write of any buffer (temp file + rename). */
+/* Writes a buffer to path.  "-" is standard output.  A regular file (or a new path) is
+ * replaced atomically through a temporary file beside it and keeps its mode; a symlink is
+ * followed to its target; a device, FIFO or socket is written directly, never replaced. */
 ACTFIT_API actfit_status actfit_write_file(const char *path, const void *data, size_t len,
                                            char *err, size_t errlen);
+/* Whether actfit_write_file(path) can succeed (directory exists and is writable, path is
+ * not a directory), so that a long fit can refuse an output path before it starts. */
+ACTFIT_API actfit_status actfit_check_writable(const char *path, char *err, size_t errlen);
 /* Reads a whole file; *out is malloc'ed, NUL-terminated; *len may be NULL. */
 ACTFIT_API actfit_status actfit_read_file(const char *path, char **out, size_t *len, char *err,
                                           size_t errlen);

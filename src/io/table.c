@@ -1,11 +1,13 @@
 /* JSON tables with cJSON.  cJSON prints doubles with %1.15g when that round-trips within
  * DBL_EPSILON, which is not bit-exact, so every double is emitted as a raw %.17g token;
  * cJSON reads numbers with strtod, which rounds correctly, so values return bit-exactly. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -776,39 +778,155 @@ actfit_status actfit_read_file(const char *path, char **out, size_t *len, char *
   return ACTFIT_OK;
 }
 
+static actfit_status write_all(int fd, const void *data, size_t len)
+{
+  const char *p = data;
+  while (len > 0) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return ACTFIT_EIO;
+    p += w;
+    len -= (size_t)w;
+  }
+  return ACTFIT_OK;
+}
+
+/* The file a write to path lands in: the target of a symlink (followed, as an editor
+ * would), else path itself.  *st is filled when it exists (*exists = 1). */
+static char *write_target(const char *path, struct stat *st, int *exists)
+{
+  char *real = NULL;
+  struct stat l;
+  if (lstat(path, &l) == 0 && S_ISLNK(l.st_mode)) {
+    real = realpath(path, NULL);
+    if (!real) { /* a dangling link: its target, next to the link when relative */
+      char to[4096];
+      ssize_t n = readlink(path, to, sizeof to - 1);
+      const char *slash = strrchr(path, '/');
+      size_t dl = to[0] == '/' || !slash ? 0 : (size_t)(slash - path) + 1;
+      if (n > 0 && (real = malloc(dl + (size_t)n + 1))) {
+        to[n] = 0;
+        if (to[0] == '/')
+          dl = 0;
+        memcpy(real, path, dl);
+        memcpy(real + dl, to, (size_t)n + 1);
+      }
+    }
+  }
+  *exists = stat(real ? real : path, st) == 0;
+  return real ? real : strdup(path);
+}
+
+actfit_status actfit_check_writable(const char *path, char *err, size_t errlen)
+{
+  if (!path || !*path) {
+    actfit__seterr(err, errlen, "empty output path");
+    return ACTFIT_EINVAL;
+  }
+  if (!strcmp(path, "-"))
+    return ACTFIT_OK;
+  struct stat st;
+  int exists;
+  char *target = write_target(path, &st, &exists);
+  if (!target)
+    return ACTFIT_ENOMEM;
+  actfit_status rc = ACTFIT_OK;
+  if (exists && S_ISDIR(st.st_mode)) {
+    actfit__seterr(err, errlen, "cannot write '%s': it is a directory", path);
+    rc = ACTFIT_EIO;
+  } else if (exists && !S_ISREG(st.st_mode)) {
+    if (access(target, W_OK) != 0) {
+      actfit__seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+      rc = ACTFIT_EIO;
+    }
+  } else {
+    /* a regular or new file is replaced through a temporary file beside it */
+    char *dir = strdup(target), *slash = dir ? strrchr(dir, '/') : NULL;
+    const char *d = !dir ? NULL : !slash ? "." : slash == dir ? "/" : (*slash = 0, dir);
+    struct stat ds;
+    if (!d)
+      rc = ACTFIT_ENOMEM;
+    else if (stat(d, &ds) != 0 || !S_ISDIR(ds.st_mode)) {
+      actfit__seterr(err, errlen, "cannot write '%s': directory '%s' %s", path, d,
+                     errno == ENOENT || stat(d, &ds) != 0 ? "does not exist" : "is not a directory");
+      rc = ACTFIT_EIO;
+    } else if (access(d, W_OK | X_OK) != 0) {
+      actfit__seterr(err, errlen, "cannot write '%s': directory '%s': %s", path, d,
+                     strerror(errno));
+      rc = ACTFIT_EIO;
+    }
+    free(dir);
+  }
+  free(target);
+  return rc;
+}
+
 actfit_status actfit_write_file(const char *path, const void *data, size_t len, char *err,
                                 size_t errlen)
 {
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
-  if (!tmp)
+  if (path && !strcmp(path, "-")) { /* standard output */
+    if (write_all(STDOUT_FILENO, data, len) != ACTFIT_OK) {
+      actfit__seterr(err, errlen, "cannot write to standard output: %s", strerror(errno));
+      return ACTFIT_EIO;
+    }
+    return ACTFIT_OK;
+  }
+  actfit_status rc = actfit_check_writable(path, err, errlen);
+  if (rc != ACTFIT_OK)
+    return rc;
+  struct stat st;
+  int exists;
+  char *target = write_target(path, &st, &exists);
+  if (!target)
     return ACTFIT_ENOMEM;
-  snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
+  if (exists && !S_ISREG(st.st_mode)) {
+    /* a device, FIFO or socket is written directly, never replaced */
+    int fd = open(target, O_WRONLY | O_NOCTTY);
+    rc = fd >= 0 ? write_all(fd, data, len) : ACTFIT_EIO;
+    if (fd >= 0 && close(fd) != 0)
+      rc = ACTFIT_EIO;
+    if (rc != ACTFIT_OK)
+      actfit__seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+    free(target);
+    return rc;
+  }
+  /* a regular or new file: a temporary file beside it, renamed over it (the old mode kept) */
+  size_t plen = strlen(target);
+  char *tmp = malloc(plen + 16);
+  if (!tmp) {
+    free(target);
+    return ACTFIT_ENOMEM;
+  }
+  snprintf(tmp, plen + 16, "%s.tmpXXXXXX", target);
   int fd = mkstemp(tmp);
   if (fd < 0) {
     actfit__seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
     free(tmp);
+    free(target);
     return ACTFIT_EIO;
   }
-  FILE *f = fdopen(fd, "wb");
-  int ok = f && fwrite(data, 1, len, f) == len;
-  if (f)
-    ok = (fclose(f) == 0) && ok;
-  else
-    close(fd);
-  if (ok) {
-    /* mkstemp makes 0600; tables are ordinary files */
-    chmod(tmp, 0644);
-    ok = rename(tmp, path) == 0;
+  mode_t mode;
+  if (exists)
+    mode = st.st_mode & 07777;
+  else {
+    mode_t um = umask(0);
+    umask(um);
+    mode = 0666 & ~um;
   }
+  int ok = write_all(fd, data, len) == ACTFIT_OK && fchmod(fd, mode) == 0;
+  ok = (close(fd) == 0) && ok;
+  if (ok)
+    ok = rename(tmp, target) == 0;
   if (!ok) {
     actfit__seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
     unlink(tmp);
-    free(tmp);
-    return ACTFIT_EIO;
+    rc = ACTFIT_EIO;
   }
   free(tmp);
-  return ACTFIT_OK;
+  free(target);
+  return rc;
 }
 
 actfit_status actfit_table_load(const char *path, actfit_table *t, char *err, size_t errlen)

@@ -7,6 +7,7 @@
  *
  * Layout: load/store helpers; FewBit backward; InvAct backward (fitted pieces); the double
  * math of the forward and the forward passes; InvAct backward (exact forms) and its entry. */
+#include <cpuid.h>
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,11 +15,14 @@
 #include "runtime/cpu_impl.h"
 #include "runtime/cpu_plan.h"
 
+/* F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports has no "f16c" */
 int actfit__avx2_usable(void)
 {
+  unsigned a, b, c, d;
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_F16C))
+    return 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
 /* ---- eight elements of a dtype in and out, as elem.h converts them -------------------- */
