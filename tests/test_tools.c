@@ -65,6 +65,36 @@ START_TEST(gen_reproduces_the_committed_headers)
 }
 END_TEST
 
+START_TEST(gen_keeps_the_builtin_set_whole_and_writes_all_or_nothing)
+{
+  /* into the committed directory with two tables: refused, nothing touched */
+  ck_assert_int_eq(sh("cd " ACTFIT_SOURCE_DIR " && sha256sum kernels/generated/* > %s/before && "
+                      "%s gen tables/fewbit/gelu-3bit.json tables/invact/gelu.json "
+                      "-o kernels/generated 2> %s/err; test $? -eq 2 && "
+                      "sha256sum kernels/generated/* | cmp -s - %s/before",
+                      tmp, ACTFIT_CLI, tmp, tmp), 0);
+  ck_assert_int_eq(sh("grep -q \"run 'actfit tables'\" %s/err && test $(wc -l < %s/err) -eq 1",
+                      tmp, tmp), 0);
+  /* one bad table: no header at all, and the directory is not even made */
+  ck_assert_int_eq(sh("%s gen " ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-3bit.json "
+                      ACTFIT_TEST_DATA "/bad/nan-level.json -o %s/bad 2>/dev/null; "
+                      "test $? -eq 2 && ! test -e %s/bad", ACTFIT_CLI, tmp, tmp), 0);
+  /* a new nested directory is created; an expression's table gets a header that compiles
+   * against the runtime (act = -1, for the encoders) and no index entry */
+  ck_assert_int_eq(sh("cd %s && %s fewbit --expr 'x/(1+exp(-x))' --bits 2 --quiet -o expr.json "
+                      ">/dev/null && %s gen expr.json " ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-3bit.json "
+                      "-o new/deeper >/dev/null && test -f new/deeper/index.h && "
+                      "grep -q '  -1, {' new/deeper/expr.h && "
+                      "! grep -q '\"\"' new/deeper/index.h && "
+                      "printf '#include \"index.h\"\\n#include \"actfit/runtime.h\"\\n"
+                      "int main(void){float x[32]={0};unsigned s[2];"
+                      "return actfit_fewbit_encode(&actfit_gen_expr,ACTFIT_FP32,x,s,32,0);}\\n' "
+                      "> use.c && cc -fsyntax-only -Wall -Werror -I new/deeper "
+                      "-I " ACTFIT_SOURCE_DIR "/include -I " ACTFIT_SOURCE_DIR "/kernels use.c",
+                      tmp, ACTFIT_CLI, ACTFIT_CLI), 0);
+}
+END_TEST
+
 static uint32_t be32(const unsigned char *p)
 {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -204,6 +234,7 @@ static Suite *suite(void)
   tcase_set_timeout(tc, 900);
   tcase_add_test(tc, tables_regeneration_is_byte_identical_for_1_and_2_jobs);
   tcase_add_test(tc, gen_reproduces_the_committed_headers);
+  tcase_add_test(tc, gen_keeps_the_builtin_set_whole_and_writes_all_or_nothing);
   tcase_add_test(tc, plot_writes_a_png_of_the_requested_size);
   tcase_add_test(tc, plot_without_gnuplot_names_the_package_and_writes_nothing);
   tcase_add_test(tc, report_lists_every_committed_table_with_its_values);

@@ -57,6 +57,13 @@ static int binit(buf *b)
   return b->s != NULL;
 }
 
+/* what a table is of, for comments: the built-in's name, or the expression (an expression
+ * table has act = -1: the framework computes y and the runtime's encoders the state) */
+static const char *label(const actfit_table *t)
+{
+  return t->expr ? "expression (y from the framework; state with actfit_*_encode)" : t->act_name;
+}
+
 /* a float constant: hex literal + decimal comment */
 static void fl(buf *b, float v)
 {
@@ -139,12 +146,12 @@ actfit_status actfit_gen_header(const actfit_table *t, const char *text, size_t 
     actfit_rt_fewbit rt;
     if (actfit_table_to_rt_fewbit(t, &rt) != ACTFIT_OK) {
       free(b.s);
-      actfit__seterr(err, errlen, "%s: only built-in activations have kernels", path);
+      actfit__seterr(err, errlen, "%s: the runtime cannot use this table", path);
       return ACTFIT_EINVAL;
     }
     int k = 1 << rt.bits;
     bprintf(&b, "/* %s, %d bits, norm %s, weight %s, domain [%.17g, %.17g]: E = %.17g */\n",
-            t->act_name, t->bits, t->norm, t->weight, t->domain[0], t->domain[1], t->E);
+            label(t), t->bits, t->norm, t->weight, t->domain[0], t->domain[1], t->E);
     bprintf(&b, "static const actfit_rt_fewbit actfit_gen_%s = {\n  %d, {", stem, rt.act);
     for (int i = 0; i < 4; i++) {
       bprintf(&b, i ? ", " : "");
@@ -163,12 +170,12 @@ actfit_status actfit_gen_header(const actfit_table *t, const char *text, size_t 
     bprintf(&b, "}};\n");
   } else {
     actfit_rt_invact rt;
-    if (actfit_table_to_rt_invact(t, &rt) != ACTFIT_OK || rt.act < 0) {
+    if (actfit_table_to_rt_invact(t, &rt) != ACTFIT_OK) {
       free(b.s);
-      actfit__seterr(err, errlen, "%s: only built-in activations have kernels", path);
+      actfit__seterr(err, errlen, "%s: the runtime cannot use this table", path);
       return ACTFIT_EINVAL;
     }
-    bprintf(&b, "/* %s: InvAct, %s, max error for exact y %.3g */\n", t->act_name,
+    bprintf(&b, "/* %s: InvAct, %s, max error for exact y %.3g */\n", label(t),
             t->exact ? "exact form" : "fitted", t->err_exact_y);
     bprintf(&b, "static const actfit_rt_invact actfit_gen_%s = {\n  %d, {", stem, rt.act);
     for (int i = 0; i < 4; i++) {
@@ -232,13 +239,13 @@ actfit_status actfit_gen_index(const actfit_table *const *tables, const char *co
               "  const actfit_rt_invact *table;\n} actfit_gen_invact_entry;\n\n");
   bprintf(&b, "static const actfit_gen_fewbit_entry actfit_gen_fewbit_tables[] = {\n");
   for (int i = 0; i < n; i++)
-    if (tables[i]->method == ACTFIT_METHOD_FEWBIT)
+    if (tables[i]->method == ACTFIT_METHOD_FEWBIT && !tables[i]->expr)
       bprintf(&b, "  {\"%s\", %d, \"%s\", &actfit_gen_%s},\n", tables[i]->act_name,
               tables[i]->bits, tables[i]->weight, stems[i]);
   bprintf(&b, "  {0, 0, 0, 0}};\n\nstatic const actfit_gen_invact_entry "
               "actfit_gen_invact_tables[] = {\n");
   for (int i = 0; i < n; i++)
-    if (tables[i]->method == ACTFIT_METHOD_INVACT)
+    if (tables[i]->method == ACTFIT_METHOD_INVACT && !tables[i]->expr)
       bprintf(&b, "  {\"%s\", &actfit_gen_%s},\n", tables[i]->act_name, stems[i]);
   bprintf(&b, "  {0, 0}};\n\n#endif\n");
   if (b.oom) {
