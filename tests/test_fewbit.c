@@ -377,8 +377,9 @@ START_TEST(histogram_weights_from_float32_and_text)
   write_file(empty, "", 0);
   char spec[300];
   actfit_table t1, t2;
-  snprintf(spec, sizeof spec, "hist:%s", raw);
+  snprintf(spec, sizeof spec, "hist:f32:%s", raw);
   fit("gelu", spec, 3, NAN, NAN, &t1, "l2", -1, 0);
+  ck_assert_str_eq(t1.weight, spec); /* the absolute path, as given here */
   check_eval(&t1, spec, 1e-8);
   snprintf(spec, sizeof spec, "hist:%s", txt);
   fit("gelu", spec, 3, NAN, NAN, &t2, "l2", -1, 0);
@@ -397,6 +398,30 @@ START_TEST(histogram_weights_from_float32_and_text)
   ck_assert_int_eq(actfit_weight_alloc(spec, &w, err, sizeof err), ACTFIT_EINVAL);
   ck_assert(strstr(err, "at least 2 samples"));
   ck_assert_int_eq(actfit_weight_alloc("hist:/nonexistent", &w, err, sizeof err), ACTFIT_EIO);
+  /* the format is named, never guessed: raw float32 read as text, and a text file whose
+   * header line happens to be a multiple of 4 bytes, are errors naming the line */
+  snprintf(spec, sizeof spec, "hist:%s", raw);
+  ck_assert_int_eq(actfit_weight_alloc(spec, &w, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_msg(strstr(err, "hist:f32:FILE"), "%s", err);
+  write_file(nan_, "x_v\n1.0\n2.0\n", 12);
+  snprintf(spec, sizeof spec, "hist:%s", nan_);
+  ck_assert_int_eq(actfit_weight_alloc(spec, &w, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_msg(strstr(err, "line 1 is not a number"), "%s", err);
+  snprintf(spec, sizeof spec, "hist:f32:%s", nan_); /* 12 bytes of text as float32: 3 values */
+  ck_assert_int_eq(actfit_weight_alloc(spec, &w, err, sizeof err), ACTFIT_OK);
+  actfit_weight_free(w);
+  w = NULL;
+  /* a relative path is recorded absolute */
+  char cwd[1024];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  ck_assert_int_eq(chdir(dir), 0);
+  snprintf(spec, sizeof spec, "hist:%s", strrchr(txt, '/') + 1);
+  ck_assert_int_eq(actfit_weight_alloc(spec, &w, err, sizeof err), ACTFIT_OK);
+  ck_assert_int_eq(chdir(cwd), 0);
+  ck_assert_msg(actfit_weight_spec(w)[5] == '/' && strstr(actfit_weight_spec(w), strrchr(txt, '/')),
+                "%s", actfit_weight_spec(w));
+  actfit_weight_free(w);
+  w = NULL;
   ck_assert_ptr_null(w);
   unlink(raw); unlink(txt); unlink(nan_); unlink(empty);
   rmdir(dir);

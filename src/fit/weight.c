@@ -1,5 +1,8 @@
 /* Weights for the FewBit objective: uniform, normal density, and histograms of real
- * pre-activation samples (raw little-endian float32 or text, one value per line). */
+ * pre-activation samples: hist:FILE (text, one value per line) or hist:f32:FILE (raw
+ * little-endian float32).  The format is named, never guessed; the spec a table records
+ * holds the file's absolute path, so the table evaluates from any directory. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -14,20 +17,11 @@
 
 #define INV_SQRT_2PI 0.39894228040143267794
 
-static int looks_text(const char *buf, size_t n)
-{
-  size_t m = n < 4096 ? n : 4096;
-  for (size_t i = 0; i < m; i++) {
-    unsigned char c = (unsigned char)buf[i];
-    if (!(isdigit(c) || isspace(c) || c == '.' || c == '-' || c == '+' || c == 'e' ||
-          c == 'E' || c == 'n' || c == 'a' || c == 'i' || c == 'f' || c == 'N' || c == 'I' ||
-          c == 'A' || c == 'F'))
-      return 0;
-  }
-  return 1;
-}
+/* a NUL byte, which no text sample file holds */
+static int has_nul(const char *buf, size_t n) { return memchr(buf, 0, n) != NULL; }
 
-static actfit_status load_hist(actfit_weight *w, const char *path, char *err, size_t errlen)
+static actfit_status load_hist(actfit_weight *w, const char *path, int raw, char *err,
+                               size_t errlen)
 {
   char *buf;
   size_t n;
@@ -40,7 +34,11 @@ static actfit_status load_hist(actfit_weight *w, const char *path, char *err, si
     free(buf);
     return ACTFIT_ENOMEM;
   }
-  if (n > 0 && looks_text(buf, n)) {
+  if (!raw && has_nul(buf, n)) {
+    actfit__seterr(err, errlen, "hist '%s': binary data in a text sample file (use hist:f32:FILE "
+                   "for raw float32)", path);
+    st = ACTFIT_EPARSE;
+  } else if (!raw) {
     char *p = buf, *end;
     size_t line = 1;
     for (;;) {
@@ -54,7 +52,8 @@ static actfit_status load_hist(actfit_weight *w, const char *path, char *err, si
       errno = 0;
       double v = strtod(p, &end);
       if (end == p || (*end && !isspace((unsigned char)*end))) {
-        actfit__seterr(err, errlen, "hist '%s': line %zu is not a number", path, line);
+        actfit__seterr(err, errlen, "hist '%s': line %zu is not a number (text samples, one "
+                       "per line; hist:f32:FILE reads raw float32)", path, line);
         st = ACTFIT_EPARSE;
         break;
       }
@@ -153,10 +152,21 @@ actfit_status actfit_weight_alloc(const char *spec, actfit_weight **out, char *e
     }
   } else if (strncmp(spec, "hist:", 5) == 0) {
     w->kind = W_HIST;
-    st = load_hist(w, spec + 5, err, errlen);
+    int raw = strncmp(spec + 5, "f32:", 4) == 0;
+    const char *path = spec + 5 + (raw ? 4 : 0);
+    st = load_hist(w, path, raw, err, errlen);
+    char *abs = st == ACTFIT_OK ? realpath(path, NULL) : NULL;
+    if (abs) {
+      if (snprintf(w->spec, sizeof w->spec, "hist:%s%s", raw ? "f32:" : "", abs) >=
+          (int)sizeof w->spec) {
+        actfit__seterr(err, errlen, "hist '%s': the absolute path is too long", path);
+        st = ACTFIT_EINVAL;
+      }
+      free(abs);
+    }
   } else {
-    actfit__seterr(err, errlen, "unknown weight '%s' (uniform, gauss:MU,SIGMA, hist:FILE)",
-                   spec);
+    actfit__seterr(err, errlen, "unknown weight '%s' (uniform, gauss:MU,SIGMA, hist:FILE, "
+                   "hist:f32:FILE)", spec);
     st = ACTFIT_EUNKNOWN;
   }
   if (st != ACTFIT_OK) {
