@@ -1,4 +1,5 @@
 /* actfit: one command, subcommands from a dispatch table (FFTW tools/fftw-wisdom.c). */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,8 +56,12 @@ int main(int argc, char **argv)
     return CLI_OK;
   }
   for (const cli_command *c = cli_commands; c->name; c++)
-    if (!strcmp(argv[1], c->name))
+    if (!strcmp(argv[1], c->name)) {
+      opterr = 0; /* getopt's own two-line messages: cli_usage_hint says it in one */
+      cli_argv = argv + 1;
+      cli_argc = argc - 1;
       return c->fn(argc - 1, argv + 1);
+    }
   fprintf(stderr, "actfit: unknown command '%s' (see 'actfit --help')\n", argv[1]);
   return CLI_USAGE;
 }

@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +87,18 @@ int cli_parse_pair(const char *s, double *a, double *b)
   return 0;
 }
 
+char **cli_argv;
+int cli_argc;
+
+/* after getopt_long returned '?': the option it stopped at, in one line */
 int cli_usage_hint(const char *sub)
 {
-  fprintf(stderr, "Try 'actfit %s --help'.\n", sub);
+  const char *bad = cli_argv && optind > 0 && optind <= cli_argc ? cli_argv[optind - 1] : "?";
+  if (optopt && bad[0] == '-' && bad[1] != '-' && bad[1] != (char)optopt)
+    cli_err(sub, "bad option '-%c' in '%s' (see 'actfit %s --help')", optopt, bad, sub);
+  else if (optopt && bad[0] == '-' && bad[1] == (char)optopt && !bad[2])
+    cli_err(sub, "option '-%c' is unknown or needs a value (see 'actfit %s --help')", optopt, sub);
+  else
+    cli_err(sub, "option '%s' is unknown or needs a value (see 'actfit %s --help')", bad, sub);
   return CLI_USAGE;
 }

@@ -26,6 +26,9 @@ int cli_parse_pair(const char *s, double *a, double *b);
 
 /* Standard getopt_long error message for unknown options etc. is printed by getopt;
  * this prints the "see --help" hint. */
+/* argv of the running subcommand (set by main), for messages about options */
+extern char **cli_argv;
+extern int cli_argc;
 int cli_usage_hint(const char *sub);
 
 /* -o PATH: checks it can be written before the work starts (one error line, 0 or exit
