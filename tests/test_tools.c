@@ -223,6 +223,20 @@ START_TEST(apply_reproduces_table_derivatives_and_rejects_bad_input)
                       "</dev/null 2>/dev/null", ACTFIT_CLI), 2);
   ck_assert_int_eq(sh("%s apply " ACTFIT_TEST_DATA "/bad/bits-nine.json --dtype fp32 "
                       "</dev/null 2>/dev/null", ACTFIT_CLI), 2);
+  /* an unreadable standard input is an error with errno's words, not an empty result */
+  ck_assert_int_eq(sh("%s apply " ACTFIT_SOURCE_DIR "/tables/invact/gelu.json --dtype fp32 "
+                      "< %s > %s/o 2>%s/e", ACTFIT_CLI, tmp, tmp, tmp), 1);
+  ck_assert_int_eq(sh("grep -q 'cannot read standard input: Is a directory' %s/e", tmp), 0);
+  ck_assert_int_eq(sh("%s apply " ACTFIT_SOURCE_DIR "/tables/invact/gelu.json --dtype fp32 "
+                      "<&- 2>%s/e", ACTFIT_CLI, tmp), 1);
+  ck_assert_int_eq(sh("grep -q 'cannot read standard input: Bad file descriptor' %s/e", tmp), 0);
+  /* an expression's table: y from the fitting library, the state from the encoder */
+  ck_assert_int_eq(sh("cd %s && %s fewbit --expr 'x/(1+exp(-x))' --bits 2 --quiet -o e.json "
+                      ">/dev/null && printf '\\000\\000\\200\\077' | %s apply e.json "
+                      "--dtype bf16 | od -An -tf4 > v && %s fewbit silu --bits 2 --quiet -o s.json "
+                      ">/dev/null && printf '\\000\\000\\200\\077' | %s apply s.json "
+                      "--dtype bf16 | od -An -tf4 | cmp -s - v",
+                      tmp, ACTFIT_CLI, ACTFIT_CLI, ACTFIT_CLI, ACTFIT_CLI), 0);
 }
 END_TEST
 

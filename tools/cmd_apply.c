@@ -1,5 +1,6 @@
 /* actfit apply: the runtime's real forward + backward on float32 x from stdin, grad_out = 1;
  * writes the reconstructed derivative as float32 on stdout. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -107,10 +108,12 @@ int cmd_apply(int argc, char **argv)
             need_expr ? err : actfit_strerror(st));
     return CLI_USAGE;
   }
-  /* read all of stdin */
+  /* read all of stdin; a read error (a directory, a closed descriptor, an I/O error part
+   * way) is an error, never a short result */
   size_t cap = 1 << 20, len = 0;
   unsigned char *in = malloc(cap);
   size_t r;
+  errno = 0;
   while (in && (r = fread(in + len, 1, cap - len, stdin)) > 0) {
     len += r;
     if (len == cap) {
@@ -125,6 +128,13 @@ int cmd_apply(int argc, char **argv)
     actfit_act_free(expr);
     return CLI_FAIL;
   }
+  if (ferror(stdin)) {
+    cli_err("apply", "cannot read standard input: %s", errno ? strerror(errno) : "read error");
+    free(in);
+    actfit_act_free(expr);
+    return CLI_FAIL;
+  }
+
   if (len % 4) {
     cli_err("apply", "stdin holds %zu bytes, not a whole number of float32", len);
     free(in);
