@@ -247,6 +247,52 @@ START_TEST(expressions_match_builtins_and_errors_are_clear)
 }
 END_TEST
 
+START_TEST(expressions_mean_what_they_say_or_are_refused)
+{
+  char err[ACTFIT_ERRLEN];
+  actfit_act *a = NULL;
+  /* characters libmatheval would drop (and echo to stdout) are refused, with the position */
+  ck_assert_int_eq(actfit_act_alloc_expr("x!", &a, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_msg(strstr(err, "unexpected character '!' at position 2"), "%s", err);
+  ck_assert_int_eq(actfit_act_alloc_expr("exp(x)?", &a, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_ptr_null(a);
+  /* a wrong symbolic derivative (libmatheval's asinh) is caught; the log form works */
+  ck_assert_int_eq(actfit_act_alloc_expr("asinh(x)", &a, err, sizeof err), ACTFIT_EDOMAIN);
+  ck_assert_msg(strstr(err, "disagrees with finite differences"), "%s", err);
+  ck_assert_int_eq(actfit_act_alloc_expr("log(x+sqrt(x^2+1))", &a, err, sizeof err), ACTFIT_OK);
+  ck_assert_double_eq_tol(actfit_act_df(a, 0.5), 1 / sqrt(1.25), 1e-15);
+  actfit_act_free(a);
+  /* more monotone branches than supported: refused, not cut short */
+  ck_assert_int_eq(actfit_act_alloc_expr("sin(x)", &a, err, sizeof err), ACTFIT_ESTRUCT);
+  ck_assert_msg(strstr(err, "changes sign more than"), "%s", err);
+  /* extrema beyond |x| = 32 are found: one dip of f' below 0 near x = 49.5 (the sampling
+   * there used to step by ~1.5 and saw none) */
+  ck_assert_int_eq(actfit_act_alloc_expr("x+0.5*sin(4*x)*exp(-(x-50)^2)", &a, err, sizeof err),
+                   ACTFIT_OK);
+  ck_assert_int_eq(actfit_act_get_structure(a)->nbranches, 3);
+  ck_assert_double_eq_tol(actfit_act_get_structure(a)->branches[1].lo, 49.363407681560467, 1e-9);
+  actfit_act_free(a);
+  /* kinks: isolated non-finite f'' is a kink, as for the built-ins */
+  ck_assert_int_eq(actfit_act_alloc_expr("abs(x)", &a, err, sizeof err), ACTFIT_OK);
+  const actfit_act_structure *st = actfit_act_get_structure(a);
+  ck_assert_int_eq(st->nkinks, 1);
+  ck_assert(st->kinks[0] == 0.0 && st->kink_jump[0] == 1);
+  ck_assert(isfinite(actfit_act_df(a, 0.0)) && isfinite(actfit_act_d2f(a, 0.0)));
+  ck_assert_int_eq(actfit_act_check_domain(a, -3, 3, err, sizeof err), ACTFIT_OK);
+  actfit_act_free(a);
+  ck_assert_int_eq(actfit_act_alloc_expr("x*step(x)", &a, err, sizeof err), ACTFIT_OK);
+  ck_assert_int_eq(actfit_act_get_structure(a)->nkinks, 1);
+  actfit_act_free(a);
+  /* domains that double precision cannot grid */
+  a = mk("gelu");
+  ck_assert_int_eq(actfit_act_check_domain(a, -1e308, 1e308, err, sizeof err), ACTFIT_EINVAL);
+  ck_assert_msg(strstr(err, "overflows"), "%s", err);
+  ck_assert_int_eq(actfit_act_check_domain(a, -8e-300, 8e-300, err, sizeof err), ACTFIT_EINVAL);
+  ck_assert_msg(strstr(err, "too narrow"), "%s", err);
+  actfit_act_free(a);
+}
+END_TEST
+
 START_TEST(status_strings_cover_every_code)
 {
   for (int s = 0; s < ACTFIT_STATUS_COUNT_; s++) {
@@ -271,6 +317,7 @@ static Suite *suite(void)
   tcase_add_test(tc, structure_of_gelu_tanh_hardswish_relu);
   tcase_add_test(tc, parameters_parse_and_bad_ones_are_named);
   tcase_add_test(tc, expressions_match_builtins_and_errors_are_clear);
+  tcase_add_test(tc, expressions_mean_what_they_say_or_are_refused);
   tcase_add_test(tc, status_strings_cover_every_code);
   suite_add_tcase(s, tc);
   return s;

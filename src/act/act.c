@@ -44,6 +44,14 @@ void actfit_act_eval(const actfit_act *a, double x, double out[3])
   pthread_mutex_lock(&expr_lock);
   for (int i = 0; i < 3; i++)
     out[i] = evaluator_evaluate_x(a->ev[i], x);
+  for (int k = 0; k < a->st.nkinks && !(isfinite(out[1]) && isfinite(out[2])); k++)
+    if (x == a->st.kinks[k]) { /* f' and f'' at a kink: the mean of the one-sided values */
+      for (int i = 1; i < 3; i++)
+        out[i] = 0.5 * (evaluator_evaluate_x(a->ev[i], nextafter(x, -INFINITY)) +
+                        evaluator_evaluate_x(a->ev[i], nextafter(x, INFINITY)));
+      if (a->st.kink_jump[k] || !isfinite(out[2]))
+        out[2] = 0.0; /* a jump of f' (or of f''): no second derivative there */
+    }
   pthread_mutex_unlock(&expr_lock);
 }
 
@@ -158,24 +166,20 @@ static double refine_root(const actfit_act *a, double lo, double hi)
 
 static int sgn(double v) { return v > 0 ? 1 : v < 0 ? -1 : 0; }
 
-/* Sample points: step 1/256 on [-32, 32], then geometric to +-1e3, plus kinks +- tiny. */
+/* Sample points: step 1/256 on [-32, 32], step 1/16 out to +-1e3 (an oscillation there
+ * shows up as sign changes, not as skipped extrema), plus kinks +- tiny. */
 static double *sample_points(const actfit_act_structure *st, int *np)
 {
-  int n = 0, cap = 2 * 8192 + 2 * 200 + 4 * ACTFIT_ACT_MAX_KINKS + 4;
+  int n = 0, cap = 2 * 8192 + 2 * 15488 + 4 * ACTFIT_ACT_MAX_KINKS + 8;
   double *xs = malloc(sizeof *xs * (size_t)cap);
   if (!xs)
     return NULL;
-  for (double x = -1e3; x < -32.0; x *= 0.97)
-    xs[n++] = x;
+  for (int i = -16000; i < -512; i++)
+    xs[n++] = i / 16.0;
   for (int i = -8192; i <= 8192; i++)
     xs[n++] = i / 256.0;
-  int m0 = n;
-  for (double x = 1e3; x > 32.0; x *= 0.97)
-    xs[n++] = x;
-  /* reverse the right tail so points ascend */
-  for (int i = m0, j = n - 1; i < j; i++, j--) {
-    double t = xs[i]; xs[i] = xs[j]; xs[j] = t;
-  }
+  for (int i = 513; i <= 16000; i++)
+    xs[n++] = i / 16.0;
   for (int k = 0; k < st->nkinks; k++) {
     xs[n++] = nextafter(st->kinks[k], -INFINITY);
     xs[n++] = nextafter(st->kinks[k], INFINITY);
@@ -228,7 +232,8 @@ static actfit_status analyse(actfit_act *a)
     lastx = xs[i];
   }
   free(xs);
-  (void)overflow;
+  if (overflow)
+    return ACTFIT_ESTRUCT;
 
   st->nbranches = ncrit + 1;
   double lo = -INFINITY;
@@ -347,6 +352,83 @@ actfit_status actfit_act_alloc(const char *spec, actfit_act **out, char *err, si
   return ACTFIT_OK;
 }
 
+/* libmatheval's scanner drops (and echoes to stdout) characters it does not know, so
+ * 'x!' would mean x: every character is checked here first. */
+static actfit_status check_chars(const char *expr, char *err, size_t errlen)
+{
+  for (const char *c = expr; *c; c++) {
+    unsigned char u = (unsigned char)*c;
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
+        strchr(" \t_.+-*/^(),", u))
+      continue;
+    actfit__seterr(err, errlen, "expression '%s': unexpected character '%c' at position %d "
+                   "(allowed: x, numbers, + - * / ^ ( ), and functions such as exp, log, erf, "
+                   "tanh, sqrt, abs)", expr, u >= 32 && u < 127 ? u : '?', (int)(c - expr) + 1);
+    return ACTFIT_EPARSE;
+  }
+  return ACTFIT_OK;
+}
+
+/* Kinks of an expression: isolated points of the sample grid where f' or f'' is not finite
+ * while f is, and both are finite a step to either side (abs(x), x*step(x), ...). */
+static actfit_status find_kinks(actfit_act *a, char *err, size_t errlen)
+{
+  actfit_act_structure *st = &a->st;
+  for (int i = -8192 * 4; i <= 8192 * 4; i++) {
+    double x = i / 1024.0, o[3], l[3], r[3];
+    actfit_act_eval(a, x, o);
+    if (!isfinite(o[0]) || (isfinite(o[1]) && isfinite(o[2])))
+      continue;
+    actfit_act_eval(a, x - 1.0 / 1024, l);
+    actfit_act_eval(a, x + 1.0 / 1024, r);
+    if (!(isfinite(l[1]) && isfinite(l[2]) && isfinite(r[1]) && isfinite(r[2])))
+      continue;
+    if (st->nkinks == ACTFIT_ACT_MAX_KINKS) {
+      actfit__seterr(err, errlen, "expression '%s': more than %d kinks", a->expr,
+                     ACTFIT_ACT_MAX_KINKS);
+      return ACTFIT_ESTRUCT;
+    }
+    double dl = actfit_act_df(a, nextafter(x, -INFINITY));
+    double dr = actfit_act_df(a, nextafter(x, INFINITY));
+    st->kink_jump[st->nkinks] = !(fabs(dl - dr) <= 1e-9 * (1 + fabs(dl) + fabs(dr)));
+    st->kinks[st->nkinks++] = x;
+  }
+  return ACTFIT_OK;
+}
+
+/* libmatheval's symbolic derivatives are checked against central differences at a few
+ * irregular points (its asinh derivative, for one, is asin's). */
+static actfit_status check_derivatives(const actfit_act *a, char *err, size_t errlen)
+{
+  static const double xs[] = {-4.3125, -2.21875, -1.09375, -0.453125, 0.359375, 0.828125,
+                              1.6875, 3.90625};
+  static const char *const name[3] = {"f", "f'", "f''"};
+  for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+    double x = xs[i], h = 1e-4 * fmax(1.0, fabs(x)), o[3], p[3], m[3];
+    actfit_act_eval(a, x, o);
+    actfit_act_eval(a, x + h, p);
+    actfit_act_eval(a, x - h, m);
+    int ok = 1;
+    for (int k = 0; k < 3; k++)
+      ok = ok && isfinite(o[k]) && isfinite(p[k]) && isfinite(m[k]);
+    if (!ok)
+      continue;
+    for (int k = 1; k < 3; k++) {
+      double fd = (p[k - 1] - m[k - 1]) / (2 * h);
+      /* truncation h^2 f'''/6, rounding eps |f| / h: both far below this */
+      double tol = 1e-5 * (1 + fabs(o[k]) + fabs(p[k - 1]) + fabs(m[k - 1]));
+      if (!(fabs(fd - o[k]) <= tol)) {
+        actfit__seterr(err, errlen, "expression '%s': libmatheval's %s(%g) = %.6g disagrees "
+                       "with finite differences (%.6g); write the function another way "
+                       "(asinh(x) as log(x+sqrt(x^2+1)), for example)", a->expr, name[k], x,
+                       o[k], fd);
+        return ACTFIT_EDOMAIN;
+      }
+    }
+  }
+  return ACTFIT_OK;
+}
+
 actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *err,
                                     size_t errlen)
 {
@@ -356,6 +438,9 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
     actfit__seterr(err, errlen, "empty expression");
     return ACTFIT_EPARSE;
   }
+  actfit_status cst = check_chars(expr, err, errlen);
+  if (cst != ACTFIT_OK)
+    return cst;
   actfit_act *a = act_new();
   if (!a || !(a->expr = strdup(expr))) {
     free(a);
@@ -391,7 +476,13 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
   }
   pthread_mutex_unlock(&expr_lock);
   if (st == ACTFIT_OK)
-    st = analyse(a);
+    st = find_kinks(a, err, errlen);
+  if (st == ACTFIT_OK)
+    st = check_derivatives(a, err, errlen);
+  if (st == ACTFIT_OK && (st = analyse(a)) == ACTFIT_ESTRUCT)
+    actfit__seterr(err, errlen, "expression '%s': f' changes sign more than %d times on "
+                   "[-1000, 1000]; actfit handles at most %d monotone branches", expr,
+                   ACTFIT_ACT_MAX_BRANCHES - 1, ACTFIT_ACT_MAX_BRANCHES);
   if (st != ACTFIT_OK) {
     actfit_act_free(a);
     return st;
@@ -404,6 +495,15 @@ actfit_status actfit_act_check_domain(const actfit_act *a, double lo, double hi,
                                       size_t errlen)
 {
   const int n = 4096;
+  if (!isfinite(hi - lo)) {
+    actfit__seterr(err, errlen, "domain [%g, %g] is too wide: B - A overflows", lo, hi);
+    return ACTFIT_EINVAL;
+  }
+  if (!(hi - lo > 1e-280) || !(hi - lo > 0x1p-40 * fmax(fabs(lo), fabs(hi)))) {
+    actfit__seterr(err, errlen, "domain [%g, %g] is too narrow to resolve in double "
+                   "precision (a weight's SIGMA that small?)", lo, hi);
+    return ACTFIT_EINVAL;
+  }
   for (int i = 0; i <= n; i++) {
     double x = lo + (hi - lo) * i / n;
     double o[3];
