@@ -103,6 +103,12 @@ int cmd_apply(int argc, char **argv)
   if (need_expr)
     st = actfit_table_act(&t, &expr, err, sizeof err);
   actfit_table_destroy(&t);
+  if (st == ACTFIT_OK && (flags & ACTFIT_BIT_IN_Y) && (fewbit || !ia.bit)) {
+    cli_err("apply", "%s: --bit-in-y applies to InvAct tables that keep a branch bit, and "
+            "this %s", argv[optind], fewbit ? "is a FewBit table" : "exact form keeps none");
+    actfit_act_free(expr);
+    return CLI_USAGE;
+  }
   if (st != ACTFIT_OK) {
     cli_err("apply", "%s: the runtime cannot use this table (%s)", argv[optind],
             need_expr ? err : actfit_strerror(st));

@@ -71,6 +71,11 @@ int cmd_eval(int argc, char **argv)
     cli_err("eval", "%s: %s", path, err);
     goto done;
   }
+  if (t.method == ACTFIT_METHOD_INVACT && (wspec || !isnan(a))) {
+    cli_err("eval", "%s: --weight and --domain apply to FewBit tables, not InvAct ones "
+            "(whose error is measured over the real line)", path);
+    goto done;
+  }
   if (t.method == ACTFIT_METHOD_INVACT) {
     actfit_table before = t;
     st = actfit_invact_analyse(&t, act, npoints, 0, err, sizeof err);

@@ -27,7 +27,10 @@ static void help(void)
     "  --grid N        DP cells (default 4096)\n"
     "  --parity        auto (default): fit |x| when f' is even, 2^B levels for 2^(B+1)-1\n"
     "                  intervals; off: never\n"
-    "  -o FILE         write the table (JSON)\n"
+    "  --threads T     threads for the DP (default: all cores; the result does not\n"
+    "                  depend on it)\n"
+    "  -o FILE         write the table (JSON); '-' is standard output (the report then\n"
+    "                  goes to stderr)\n"
     "  --quiet         print only the summary line\n");
 }
 
@@ -148,6 +151,9 @@ int cmd_fewbit(int argc, char **argv)
     actfit_act_free(act);
     return (st == ACTFIT_ENOMEM || st == ACTFIT_ENOCONV) ? CLI_FAIL : CLI_USAGE;
   }
+  if (t.kkt > ACTFIT_FEWBIT_KKT_TOL)
+    fprintf(stderr, "actfit fewbit: warning: the refinement did not converge (KKT residual "
+            "%.2e > 1e-10); the table records it\n", t.kkt);
   int k = 1 << t.bits;
   char name[512];
   actfit_act_spec(act, name, sizeof name);

@@ -20,7 +20,11 @@ static void help(void)
     "  --target E       max |g_fit(y) - f'(x)| for exact y over the real line (1e-7)\n"
     "  --max-degree D   polynomial degree limit (8); the lowest degree that meets E wins\n"
     "  --max-pieces P   pieces per branch in t or y (16)\n"
-    "  --points N       uniform points on [-10, 10] for the dtype table (10000000; 0: skip)\n");
+    "  --points N       uniform points on [-10, 10] for the dtype table (10000000; 0: skip)\n"
+    "  --threads T      threads (default: all cores; results do not depend on it)\n"
+    "  -o FILE          write the table (JSON); '-' is standard output (the report\n"
+    "                   then goes to stderr)\n"
+    "  --quiet          print the summary lines only\n");
 }
 
 void cli_print_invact(const actfit_table *t)
@@ -56,7 +60,7 @@ void cli_print_invact(const actfit_table *t)
       for (int v = 0; v < (t->bit ? 2 : 1); v++) {
         const actfit_invact_err *e = &t->dt[k][v];
         printf("%-6s %-9s %11.3e %11.3e %11.3e %11.3e %9.4f %9.4f\n", dn[k],
-               v ? "bit-in-y" : "y + bit", e->max, e->floor_max, e->rms, e->floor_rms,
+               v ? "bit-in-y" : t->bit ? "y + bit" : "y", e->max, e->floor_max, e->rms, e->floor_rms,
                e->floor_max > 0 ? e->max / e->floor_max : 1.0,
                e->floor_rms > 0 ? e->rms / e->floor_rms : 1.0);
       }

@@ -22,7 +22,8 @@ static void help(void)
          "FewBit tables (same activation): f'(x) with each table's q(x), and f' - q below\n"
          "with the weight's density shaded.  One InvAct table: g_left and g_right against y,\n"
          "and |g(round(y)) - f'(x)| against x per dtype with the storage floor.\n"
-         "--data FILE writes the columns gnuplot reads.  Needs gnuplot (gnuplot-nox).\n");
+         "-o - writes PNG to standard output.  --data FILE writes the columns gnuplot reads\n"
+         "(and FILE.err, the error columns).  Needs gnuplot (gnuplot-nox).\n");
 }
 
 static int have_gnuplot(void)

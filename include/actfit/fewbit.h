@@ -86,6 +86,9 @@ struct actfit_fewbit_params {
   void *user;
 };
 ACTFIT_API void actfit_fewbit_params_init(actfit_fewbit_params *p);
+/* A refined fit whose KKT residual stays above this is reported as not converged (in the
+ * table's "measured" text, and by the CLI on stderr). */
+#define ACTFIT_FEWBIT_KKT_TOL 1e-10
 
 /* Fits and fills *t (initialised here; destroy it afterwards). */
 ACTFIT_API actfit_status actfit_fewbit_fit(const actfit_act *act, const actfit_weight *w,

@@ -535,7 +535,9 @@ actfit_status actfit_fewbit_fit(const actfit_act *act, const actfit_weight *w,
   t->max_abs = max_err(&cx, g, &s);
   snprintf(t->measured, sizeof t->measured,
            "%s on %d cells: Gauss-Legendre %d per cell, double-double prefix sums; max by "
-           "cell extremes of f'", norm->name, n, GL_ORDER_PUBLIC);
+           "cell extremes of f'%s", norm->name, n, GL_ORDER_PUBLIC,
+           kkt > ACTFIT_FEWBIT_KKT_TOL ? "; refinement not converged (KKT residual above 1e-10): "
+           "E is that of these borders, which may be off the exact stationary point" : "");
   if (p->record_time) {
     t->time_dp = t1 - t0;
     t->time_refine = t2 - t1;
