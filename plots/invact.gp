@@ -5,7 +5,7 @@
 set terminal @TERM@
 set output outfile
 set multiplot layout 2,1 title sprintf("InvAct for %s: f'(x) = g_s(y) from y = f(x)", act) font ",14"
-set key left top box opaque
+set key right bottom box opaque
 set grid
 set xlabel "y = f(x)"
 set ylabel "g(y) = f'(f^{-1}(y))"
@@ -20,6 +20,7 @@ set logscale y
 set format y "10^{%L}"
 set xrange [xmin:xmax]
 set yrange [1e-10:1]
+set key left top box opaque
 plot efile using 1:2 with lines lw 1 lc rgb "#1e8449" title "fp32 fit", \
      efile using 1:3 with lines lw 2 dt 2 lc rgb "#0b5345" title "fp32 floor", \
      efile using 1:4 with lines lw 1 lc rgb "#b9770e" title "fp16 fit", \

@@ -95,6 +95,28 @@ START_TEST(gen_keeps_the_builtin_set_whole_and_writes_all_or_nothing)
 }
 END_TEST
 
+/* the columns behind the FewBit figure: each table its own q, error and weight density, so
+ * tables with different weights each show theirs */
+START_TEST(plot_data_has_each_tables_weight_and_the_key_names_it)
+{
+  ck_assert_int_eq(sh("cd " ACTFIT_SOURCE_DIR " && %s plot tables/fewbit/gelu-2bit.json "
+                      "tables/fewbit/gelu-2bit-gauss.json -o %s/p.png --data %s/p.dat",
+                      ACTFIT_CLI, tmp, tmp), 0);
+  ck_assert_int_eq(sh("head -1 %s/p.dat | grep -qx \"# x f'(x) q_1 err_1 weight_1 q_2 err_2 weight_2\"",
+                      tmp), 0);
+  /* x = 0 (row 1001 of 2001 on [-10, 10]): uniform 1/20, gauss 1/sqrt(2 pi) */
+  ck_assert_int_eq(sh("awk 'NR == 1002 { exit !($5 == 0.05 && $8 > 0.398 && $8 < 0.3990) }' "
+                      "%s/p.dat", tmp), 0);
+  /* tables of one expression plot together; of different activations they do not */
+  ck_assert_int_eq(sh("cd %s && %s fewbit --expr 'x/(1+exp(-x))' --bits 1 --quiet -o a.json "
+                      ">/dev/null && %s fewbit --expr 'x/(1+exp(-x))' --bits 2 --quiet -o b.json "
+                      ">/dev/null && %s plot a.json b.json -o e.png && test -s e.png",
+                      tmp, ACTFIT_CLI, ACTFIT_CLI, ACTFIT_CLI), 0);
+  ck_assert_int_eq(sh("cd %s && %s plot a.json " ACTFIT_SOURCE_DIR "/tables/fewbit/silu-2bit.json "
+                      "-o f.png 2>/dev/null", tmp, ACTFIT_CLI), 2);
+}
+END_TEST
+
 static uint32_t be32(const unsigned char *p)
 {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -250,6 +272,7 @@ static Suite *suite(void)
   tcase_add_test(tc, gen_reproduces_the_committed_headers);
   tcase_add_test(tc, gen_keeps_the_builtin_set_whole_and_writes_all_or_nothing);
   tcase_add_test(tc, plot_writes_a_png_of_the_requested_size);
+  tcase_add_test(tc, plot_data_has_each_tables_weight_and_the_key_names_it);
   tcase_add_test(tc, plot_without_gnuplot_names_the_package_and_writes_nothing);
   tcase_add_test(tc, report_lists_every_committed_table_with_its_values);
   tcase_add_test(tc, apply_reproduces_table_derivatives_and_rejects_bad_input);

@@ -71,6 +71,21 @@ static int copy_file(const char *from, const char *to)
   return rc;
 }
 
+/* the same built-in with the same parameters, or the same expression */
+static int same_act(const actfit_table *a, const actfit_table *b)
+{
+  if (!a->expr != !b->expr)
+    return 0;
+  if (a->expr)
+    return !strcmp(a->expr, b->expr);
+  if (strcmp(a->act_name, b->act_name) || a->nparams != b->nparams)
+    return 0;
+  for (int i = 0; i < a->nparams; i++)
+    if (a->params[i] != b->params[i])
+      return 0;
+  return 1;
+}
+
 int cmd_plot(int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -148,9 +163,9 @@ int cmd_plot(int argc, char **argv)
   }
   int invact = t[0].method == ACTFIT_METHOD_INVACT;
   for (int i = 1; i < nt; i++)
-    if (t[i].method != t[0].method || strcmp(t[i].act_name, t[0].act_name) ||
-        (t[i].expr || t[0].expr)) {
-      cli_err("plot", "plot tables of one method and one built-in activation together");
+    if (t[i].method != t[0].method || !same_act(&t[i], &t[0])) {
+      cli_err("plot", "%s: plot tables of one method and one activation (the same built-in "
+              "with the same parameters, or the same expression) together", argv[optind + i]);
       goto done;
     }
   if (invact && nt != 1) {
@@ -187,27 +202,29 @@ int cmd_plot(int argc, char **argv)
       }
     }
 
-    /* the weight's density, shaded below the errors (none if the weight cannot be read,
-     * e.g. a histogram file that moved) */
-    double xs[2001], wd[2001];
+    /* each table's weight density (zero if the weight cannot be read, e.g. a histogram
+     * file that moved) */
+    static double xs[2001], wd[16][2001];
     for (int k = 0; k <= npts; k++)
       xs[k] = xmin + (xmax - xmin) * k / npts;
-    actfit_weight *w = NULL;
-    if (actfit_weight_alloc(t[0].weight, &w, err, sizeof err) != ACTFIT_OK ||
-        actfit_weight_density(w, t[0].domain[0], t[0].domain[1], t[0].grid > 0 ? t[0].grid : 4096,
-                              xs, npts + 1, wd) != ACTFIT_OK)
-      memset(wd, 0, sizeof wd);
-    actfit_weight_free(w);
-    fprintf(d1, "# x f'(x) weight");
+    for (int i = 0; i < nt && i < 16; i++) {
+      actfit_weight *w = NULL;
+      if (actfit_weight_alloc(t[i].weight, &w, err, sizeof err) != ACTFIT_OK ||
+          actfit_weight_density(w, t[i].domain[0], t[i].domain[1],
+                                t[i].grid > 0 ? t[i].grid : 4096, xs, npts + 1, wd[i]) != ACTFIT_OK)
+        memset(wd[i], 0, sizeof wd[i]);
+      actfit_weight_free(w);
+    }
+    fprintf(d1, "# x f'(x)");
     for (int i = 0; i < nt; i++)
-      fprintf(d1, " q_%dbit err_%dbit", t[i].bits, t[i].bits);
+      fprintf(d1, " q_%d err_%d weight_%d", i + 1, i + 1, i + 1);
     fprintf(d1, "\n");
     for (int k = 0; k <= npts; k++) {
       double x = xs[k], d = actfit_act_df(act, x);
-      fprintf(d1, "%.9g %.9g %.9g", x, d, wd[k]);
+      fprintf(d1, "%.9g %.9g", x, d);
       for (int i = 0; i < nt; i++) {
         double q = t[i].levels[actfit_table_code(&t[i], x)];
-        fprintf(d1, " %.9g %.9g", q, d - q);
+        fprintf(d1, " %.9g %.9g %.9g", q, d - q, wd[i < 16 ? i : 15][k]);
       }
       fprintf(d1, "\n");
     }
@@ -300,10 +317,34 @@ int cmd_plot(int argc, char **argv)
   if (invact) {
     fprintf(gp, "gfile = '%s'\nefile = '%s'\n", f1, f2);
   } else {
-    fprintf(gp, "datafile = '%s'\nntables = %d\ntitles = \"", f1, nt);
-    for (int i = 0; i < nt; i++)
-      fprintf(gp, "%s%d-bit", i ? " " : "", t[i].bits);
-    fprintf(gp, "\"\n");
+    /* the key: bits, weight (hist: the file's name) and E of each table; the density of each
+     * distinct non-uniform weight is shaded once, uniform ones are named in the key */
+    fprintf(gp, "datafile = '%s'\nntables = %d\narray titles[%d]\narray shade[%d]\n"
+            "array wnames[%d]\n", f1, nt, nt, nt, nt);
+    char wnote[512] = "";
+    int anyshade = 0;
+    for (int i = 0; i < nt; i++) {
+      const char *wn = t[i].weight, *slash = strrchr(wn, '/');
+      char wshort[300];
+      if (!strncmp(wn, "hist:", 5) && slash)
+        snprintf(wshort, sizeof wshort, "hist %s", slash + 1);
+      else
+        snprintf(wshort, sizeof wshort, "%s", wn);
+      for (char *q = wshort; *q; q++) /* nothing gnuplot would read as markup or quotes */
+        if (*q == '"' || *q == '\\' || *q == '\'' || *q == '_' || *q == '^' || *q == '@')
+          *q = ' ';
+      int first = 1;
+      for (int j = 0; j < i; j++)
+        first &= strcmp(t[j].weight, wn) != 0;
+      int uniform = !strcmp(wn, "uniform");
+      if (uniform && first && !*wnote)
+        snprintf(wnote, sizeof wnote, "uniform weight: flat on [%g, %g]", t[i].domain[0],
+                 t[i].domain[1]);
+      fprintf(gp, "titles[%d] = \"%d-bit, %s, E = %.3g\"\nshade[%d] = %d\nwnames[%d] = \"%s\"\n",
+              i + 1, t[i].bits, wshort, t[i].E, i + 1, first && !uniform, i + 1, wshort);
+      anyshade |= first && !uniform;
+    }
+    fprintf(gp, "wnote = \"%s\"\nanyshade = %d\n", wnote, anyshade);
   }
   fputs(script, gp);
   free(script);
