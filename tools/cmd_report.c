@@ -12,7 +12,8 @@
 static void help(void)
 {
   printf("usage: actfit report [DIR] [--format md|json]\n\n"
-         "One row per table under DIR (default tables; DIR/fewbit and DIR/invact):\n"
+         "One row per table under DIR (DIR/fewbit and DIR/invact; default ./tables, else the\n"
+         "installed tables, else those of the source tree actfit was built from):\n"
          "activation, method, bits, weight, E, max error, operations per element,\n"
          "saved-state bits per element, and the fraction of the saved activation memory of\n"
          "a Linear -> act -> Linear block it removes.  Accounting in bf16 (16 bits/element):\n"
@@ -54,10 +55,30 @@ int cmd_report(int argc, char **argv)
     default: return cli_usage_hint("report");
     }
   }
-  const char *dir = optind < argc ? argv[optind++] : "tables";
+  const char *dir = optind < argc ? argv[optind++] : NULL;
   if (optind < argc) {
     cli_err("report", "unexpected argument '%s'", argv[optind]);
     return CLI_USAGE;
+  }
+  /* no DIR: ./tables, else the installed tables, else the source tree this was built from */
+  const char *tried[3] = {"tables", ACTFIT_DATADIR "/tables", ACTFIT_SOURCE_TABLES};
+  for (int i = 0; !dir && i < 3; i++) {
+    char probe[2048];
+    snprintf(probe, sizeof probe, "%s/fewbit", tried[i]);
+    DIR *dd = opendir(probe);
+    if (!dd) {
+      snprintf(probe, sizeof probe, "%s/invact", tried[i]);
+      dd = opendir(probe);
+    }
+    if (dd) {
+      closedir(dd);
+      dir = tried[i];
+    }
+  }
+  if (!dir) {
+    cli_err("report", "no tables in ./tables, %s or %s; pass the directory: actfit report DIR",
+            tried[1], tried[2]);
+    return CLI_FAIL;
   }
   char *paths[4096];
   int n = 0;
