@@ -1,5 +1,6 @@
 /* The actfit command line as a user runs it: output, exit codes, one-line errors. */
 #include <stdlib.h>
+#include <fnmatch.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,6 +167,102 @@ START_TEST(output_paths_keep_modes_follow_links_and_never_replace_special_files)
 }
 END_TEST
 
+/* The README's examples are the program's: every "$ actfit ..." line in a code block runs
+ * (in order, in a scratch directory that sees the repository's tables/), and each output
+ * line the README shows under it must appear in the program's output, in order, with "..."
+ * standing for any text.  Lines that cannot run verbatim (usage syntax with [ ] or { },
+ * redirections, a CUDA backend) are skipped, and so is `actfit tables` (a minute of
+ * fitting that test_tools covers). */
+static void glob_of(const char *line, char *pat, size_t n)
+{
+  size_t k = 0;
+  for (const char *c = line; *c && k + 3 < n; c++) {
+    if (!strncmp(c, "...", 3)) {
+      pat[k++] = '*';
+      c += 2;
+    } else if (*c == '*' || *c == '?' || *c == '[' || *c == '\\') {
+      pat[k++] = '\\';
+      pat[k++] = *c;
+    } else {
+      pat[k++] = *c;
+    }
+  }
+  while (k > 0 && pat[k - 1] == ' ')
+    k--;
+  pat[k] = 0;
+}
+
+START_TEST(readme_examples_print_what_the_readme_shows)
+{
+  FILE *f = fopen(ACTFIT_SOURCE_DIR "/README.md", "r");
+  ck_assert_ptr_nonnull(f);
+  char dir[] = "/tmp/actfit-readme-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char cmd[8192], line[4096], *out = malloc(1 << 20);
+  snprintf(cmd, sizeof cmd, "ln -s " ACTFIT_SOURCE_DIR "/tables '%s/tables'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  int in_block = 0, have = 0, checked = 0, ran = 0;
+  size_t pos = 0; /* where the next expected line is searched from */
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    if (!strncmp(line, "```", 3)) {
+      in_block = !in_block;
+      have = 0;
+      continue;
+    }
+    if (!in_block)
+      continue;
+    if (!strncmp(line, "$ actfit ", 9)) {
+      char *args = line + 9, *hash = strstr(args, "  #");
+      if (hash)
+        *hash = 0;
+      have = 0;
+      if (strpbrk(args, "[]{}<>") || strstr(args, "cuda") || !strncmp(args, "tables", 6))
+        continue;
+      snprintf(cmd, sizeof cmd, "cd '%s' && %s %s 2>&1", dir, ACTFIT_CLI, args);
+      FILE *p = popen(cmd, "r");
+      ck_assert_ptr_nonnull(p);
+      size_t len = fread(out, 1, (1 << 20) - 1, p);
+      out[len] = 0;
+      int st = pclose(p);
+      ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "README: 'actfit %s' failed: %s",
+                    args, out);
+      have = 1;
+      ran++;
+      pos = 0;
+      continue;
+    }
+    if (!have || !strcmp(line, "...") || !*line)
+      continue;
+    /* the next program line at or after pos that matches */
+    char pat[8192];
+    glob_of(line, pat, sizeof pat);
+    int found = 0;
+    while (out[pos]) {
+      size_t e = strcspn(out + pos, "\n");
+      char got[4096];
+      snprintf(got, sizeof got, "%.*s", (int)(e < sizeof got - 1 ? e : sizeof got - 1), out + pos);
+      size_t gl = strlen(got);
+      while (gl > 0 && got[gl - 1] == ' ')
+        got[--gl] = 0;
+      pos += e + (out[pos + e] == '\n');
+      if (fnmatch(pat, got, 0) == 0) {
+        found = 1;
+        break;
+      }
+    }
+    ck_assert_msg(found, "README shows '%s', which the program did not print (in order)", line);
+    checked++;
+  }
+  fclose(f);
+  free(out);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  ck_assert_int_ge(ran, 6);
+  ck_assert_int_ge(checked, 10);
+}
+END_TEST
+
 START_TEST(fewbit_writes_a_table_that_eval_confirms)
 {
   char dir[] = "/tmp/actfit-cli-XXXXXX";
@@ -203,6 +300,7 @@ static Suite *suite(void)
   tcase_add_test(tc, help_and_version_everywhere);
   tcase_add_test(tc, fewbit_writes_a_table_that_eval_confirms);
   tcase_add_test(tc, output_paths_keep_modes_follow_links_and_never_replace_special_files);
+  tcase_add_test(tc, readme_examples_print_what_the_readme_shows);
   suite_add_tcase(s, tc);
   return s;
 }

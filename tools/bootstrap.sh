@@ -50,7 +50,9 @@ werror=OFF
 build() { # dir, extra cmake args
   local dir=$1
   shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACTFIT_WERROR=$werror "$@" >/dev/null
+  # CMake's own summary lines (CUDA backend found or not, AVX2 loops) are the ones shown
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACTFIT_WERROR=$werror "$@" |
+    { grep -E '^-- actfit:' || true; }
   cmake --build "$dir" -j "$jobs"
 }
 

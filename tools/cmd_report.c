@@ -1,5 +1,6 @@
 /* actfit report: one row per table with its errors, cost and the memory it saves. */
 #include <dirent.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -60,9 +61,23 @@ int cmd_report(int argc, char **argv)
     cli_err("report", "unexpected argument '%s'", argv[optind]);
     return CLI_USAGE;
   }
-  /* no DIR: ./tables, else the installed tables, else the source tree this was built from */
-  const char *tried[3] = {"tables", ACTFIT_DATADIR "/tables", ACTFIT_SOURCE_TABLES};
-  for (int i = 0; !dir && i < 3; i++) {
+  /* no DIR: ./tables, else the tables installed beside this program (<prefix>/bin/actfit ->
+   * <prefix>/share/actfit/tables, wherever the prefix was moved), else those of the
+   * configured prefix, else the source tree this was built from */
+  char exe[4096], beside[4200] = "";
+  ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (el > 0) {
+    exe[el] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = 0;
+      snprintf(beside, sizeof beside, "%s/../share/actfit/tables", exe);
+    }
+  }
+  const char *tried[4] = {"tables", beside, ACTFIT_DATADIR "/tables", ACTFIT_SOURCE_TABLES};
+  for (int i = 0; !dir && i < 4; i++) {
+    if (!*tried[i])
+      continue;
     char probe[2048];
     snprintf(probe, sizeof probe, "%s/fewbit", tried[i]);
     DIR *dd = opendir(probe);
@@ -76,8 +91,8 @@ int cmd_report(int argc, char **argv)
     }
   }
   if (!dir) {
-    cli_err("report", "no tables in ./tables, %s or %s; pass the directory: actfit report DIR",
-            tried[1], tried[2]);
+    cli_err("report", "no tables in ./tables, %s, %s or %s; pass the directory: actfit report "
+            "DIR", tried[1], tried[2], tried[3]);
     return CLI_FAIL;
   }
   char *paths[4096];
@@ -110,6 +125,8 @@ int cmd_report(int argc, char **argv)
   if (json)
     printf("[\n");
   else
+    printf("Tables under %s:\n\n", dir);
+  if (!json)
     printf("| table | activation | method | bits | weight | E | max error | bf16 max | ops/elem | "
            "state bits | memory removed |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (int i = 0; i < n; i++) {

@@ -23,4 +23,22 @@ cflags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags actfit_
 cc -std=c11 "$src/tests/install/consumer.c" $cflags "$tmp/prefix/lib/libactfit_rt.a" $static_libs \
   -lm -o "$tmp/consumer_static"
 "$tmp/consumer_static"
-echo "install test: 3 passed, 0 failed"
+# the installed program runs without LD_LIBRARY_PATH (rpath) and finds the installed tables
+(cd "$tmp" && env -u LD_LIBRARY_PATH "$tmp/prefix/bin/actfit" report > report.md)
+grep -q 'gelu-3bit.json' "$tmp/report.md"
+grep -qx "Tables under $tmp/prefix/bin/../share/actfit/tables:" "$tmp/report.md"
+test -f "$tmp/prefix/share/actfit/tables/invact/gelu.json"
+# the installed PyTorch package finds the installed library beside it
+passed=4
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  (cd "$tmp" && env -u ACTFIT_LIBRARY -u LD_LIBRARY_PATH PYTHONPATH="$tmp/prefix/lib/python" \
+    /usr/bin/python3 -c "
+import torch, actfit.nn, actfit.rt as rt
+assert rt.rt_path.startswith('$tmp/prefix/lib/'), rt.rt_path
+x = torch.linspace(-3, 3, 100, requires_grad=True)
+actfit.nn.GELU()(x).sum().backward()
+assert (x.grad - torch.autograd.grad(torch.nn.functional.gelu(x).sum(), x)[0]).abs().max() < 1e-5
+")
+  passed=5
+fi
+echo "install test: $passed passed, 0 failed"
