@@ -263,6 +263,21 @@ START_TEST(readme_examples_print_what_the_readme_shows)
 }
 END_TEST
 
+/* long work shows a progress bar on a terminal (stderr), and nothing when stderr is not one */
+START_TEST(progress_shows_on_a_terminal_only)
+{
+  if (system("command -v script >/dev/null 2>&1") != 0)
+    return; /* util-linux's script makes the terminal; without it there is nothing to check */
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "script -qec '%s invact gelu --points 6000000 >/dev/null' /dev/null "
+           "| tr '\\r' '\\n' | grep -q '100%%'", ACTFIT_CLI);
+  ck_assert_int_eq(system(cmd), 0);
+  static char out[4096];
+  ck_assert_int_eq(run("invact gelu --points 6000000", out, sizeof out, 1), 0);
+  ck_assert_msg(out[0] == 0, "stderr not a terminal, yet: %s", out);
+}
+END_TEST
+
 START_TEST(fewbit_writes_a_table_that_eval_confirms)
 {
   char dir[] = "/tmp/actfit-cli-XXXXXX";
@@ -301,6 +316,7 @@ static Suite *suite(void)
   tcase_add_test(tc, fewbit_writes_a_table_that_eval_confirms);
   tcase_add_test(tc, output_paths_keep_modes_follow_links_and_never_replace_special_files);
   tcase_add_test(tc, readme_examples_print_what_the_readme_shows);
+  tcase_add_test(tc, progress_shows_on_a_terminal_only);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -42,6 +42,18 @@ actfit_act *cli_act(const char *sub, const char *spec, const char *expr)
   return a;
 }
 
+void cli_progress(double done, void *user)
+{
+  double *t0 = user;
+  if (actfit__now() - *t0 < 1.0)
+    return;
+  int w = 30, f = (int)(done * w);
+  fprintf(stderr, "\r[%.*s%*s] %3d%%", f, "##############################", w - f, "",
+          (int)(done * 100));
+  if (done >= 1.0)
+    fputc('\n', stderr);
+}
+
 static int saved_stdout = -1;
 
 int cli_output(const char *sub, const char *path)

@@ -37,6 +37,10 @@ int cli_usage_hint(const char *sub);
 int cli_output(const char *sub, const char *path);
 void cli_stdout_restore(void);
 
+/* A progress bar on stderr for work that has run a second or more; user points at the
+ * start time (actfit__now()).  Callers install it only when stderr is a terminal. */
+void cli_progress(double done, void *user);
+
 struct actfit_table;
 /* Prints an InvAct table's pieces, operation counts and error table. */
 void cli_print_invact(const struct actfit_table *t);

@@ -34,18 +34,6 @@ static void help(void)
     "  --quiet         print only the summary line\n");
 }
 
-static void progress(double done, void *user)
-{
-  double *t0 = user;
-  if (actfit__now() - *t0 < 1.0)
-    return;
-  int w = 30, f = (int)(done * w);
-  fprintf(stderr, "\r[%.*s%*s] %3d%%", f, "##############################", w - f, "",
-          (int)(done * 100));
-  if (done >= 1.0)
-    fputc('\n', stderr);
-}
-
 int cmd_fewbit(int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -140,7 +128,7 @@ int cmd_fewbit(int argc, char **argv)
   }
   double t0 = actfit__now();
   if (isatty(2) && !quiet) {
-    p.progress = progress;
+    p.progress = cli_progress;
     p.user = &t0;
   }
   actfit_table t;

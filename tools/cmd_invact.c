@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "actfit/invact.h"
 #include "cli.h"
@@ -139,6 +140,11 @@ int cmd_invact(int argc, char **argv)
     return CLI_USAGE;
   char err[ACTFIT_ERRLEN] = "";
   actfit_table t;
+  double t0 = actfit__now();
+  if (isatty(2) && !quiet) { /* the per-dtype analysis can take a while */
+    p.progress = cli_progress;
+    p.user = &t0;
+  }
   actfit_status st = actfit_invact_fit(act, &p, &t, err, sizeof err);
   if (st != ACTFIT_OK) {
     cli_err("invact", "%s", *err ? err : actfit_strerror(st));

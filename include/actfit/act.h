@@ -78,6 +78,9 @@ ACTFIT_API void actfit_act_free(actfit_act *act); /* NULL is a no-op */
 
 /* out = {f(x), f'(x), f''(x)}.  Thread-safe. */
 ACTFIT_API void actfit_act_eval(const actfit_act *act, double x, double out[3]);
+/* out[0..n-1]: f and its first n - 1 derivatives (1 <= n <= 3); for expressions only
+ * those trees are evaluated, which is what makes n < 3 cheaper. */
+ACTFIT_API void actfit_act_eval_n(const actfit_act *act, double x, int n, double *out);
 ACTFIT_API double actfit_act_f(const actfit_act *act, double x);
 ACTFIT_API double actfit_act_df(const actfit_act *act, double x);
 ACTFIT_API double actfit_act_d2f(const actfit_act *act, double x);

@@ -19,6 +19,10 @@ typedef struct actfit_invact_params {
   long npoints;       /* uniform points on [-10, 10] for the dtype analysis; default 1e7;
                        * 0 skips the analysis */
   int threads;        /* <= 0: all cores; results do not depend on it */
+  /* called with the fraction done (0..1) of the per-dtype analysis, from one thread; NULL:
+   * none */
+  void (*progress)(double done, void *user);
+  void *user;
 } actfit_invact_params;
 
 ACTFIT_API void actfit_invact_params_init(actfit_invact_params *p);

@@ -16,16 +16,38 @@
 #include "actfit/act.h"
 #include "core/util.h"
 
+#define ACTFIT__NCOPY 4
+
 struct actfit_act {
   const actfit_act_type *type; /* NULL for expressions */
   double params[ACTFIT_ACT_MAX_PARAMS];
   char *expr;
-  void *ev[3]; /* libmatheval evaluators for f, f', f'' */
+  /* libmatheval evaluators for f, f', f'': NCOPY independent copies, each behind its own
+   * lock, so threads (the InvAct analysis, the fit) evaluate an expression in parallel */
+  void *ev[ACTFIT__NCOPY][3];
+  pthread_mutex_t lk[ACTFIT__NCOPY];
   actfit_act_structure st;
 };
 
-/* libmatheval stores variable values inside the tree: evaluation is not reentrant. */
+/* libmatheval stores variable values inside the tree, so one tree is evaluated by one thread
+ * at a time; its parser has global state, so parsing and differentiating take this lock. */
 static pthread_mutex_t expr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* a free copy of the evaluators (locked; blocks on this thread's usual one if all are busy) */
+static _Thread_local int copy_hint;
+static int grab(const actfit_act *a)
+{
+  pthread_mutex_t *lk = (pthread_mutex_t *)a->lk;
+  for (int i = 0; i < ACTFIT__NCOPY; i++) {
+    int c = (copy_hint + i) % ACTFIT__NCOPY;
+    if (pthread_mutex_trylock(&lk[c]) == 0)
+      return copy_hint = c;
+  }
+  pthread_mutex_lock(&lk[copy_hint]);
+  return copy_hint;
+}
+
+static void drop(const actfit_act *a, int c) { pthread_mutex_unlock((pthread_mutex_t *)&a->lk[c]); }
 
 const actfit_act_type *actfit_act_type_find(const char *name)
 {
@@ -41,40 +63,57 @@ void actfit_act_eval(const actfit_act *a, double x, double out[3])
     a->type->eval(a->params, x, out);
     return;
   }
-  pthread_mutex_lock(&expr_lock);
+  int c = grab(a);
+  void *const *ev = a->ev[c];
   for (int i = 0; i < 3; i++)
-    out[i] = evaluator_evaluate_x(a->ev[i], x);
+    out[i] = evaluator_evaluate_x(ev[i], x);
   for (int k = 0; k < a->st.nkinks && !(isfinite(out[1]) && isfinite(out[2])); k++)
     if (x == a->st.kinks[k]) { /* f' and f'' at a kink: the mean of the one-sided values */
       for (int i = 1; i < 3; i++)
-        out[i] = 0.5 * (evaluator_evaluate_x(a->ev[i], nextafter(x, -INFINITY)) +
-                        evaluator_evaluate_x(a->ev[i], nextafter(x, INFINITY)));
+        out[i] = 0.5 * (evaluator_evaluate_x(ev[i], nextafter(x, -INFINITY)) +
+                        evaluator_evaluate_x(ev[i], nextafter(x, INFINITY)));
       if (a->st.kink_jump[k] || !isfinite(out[2]))
         out[2] = 0.0; /* a jump of f' (or of f''): no second derivative there */
     }
-  pthread_mutex_unlock(&expr_lock);
+  drop(a, c);
 }
 
-double actfit_act_f(const actfit_act *a, double x)
+void actfit_act_eval_n(const actfit_act *a, double x, int n, double *out)
 {
   double o[3];
-  actfit_act_eval(a, x, o);
-  return o[0];
+  if (a->type || n >= 3) {
+    actfit_act_eval(a, x, o);
+  } else {
+    int c = grab(a);
+    for (int i = 0; i < n; i++)
+      o[i] = evaluator_evaluate_x(a->ev[c][i], x);
+    drop(a, c);
+    if (n == 2 && !isfinite(o[1]))
+      actfit_act_eval(a, x, o); /* a kink: the full evaluation's one-sided mean */
+  }
+  for (int i = 0; i < n && i < 3; i++)
+    out[i] = o[i];
 }
 
-double actfit_act_df(const actfit_act *a, double x)
+/* one derivative of an expression: only its tree is evaluated (f'' is the largest); at a
+ * kink, and for built-ins, the full evaluation */
+static double eval_one(const actfit_act *a, double x, int k)
 {
   double o[3];
+  if (!a->type) {
+    int c = grab(a);
+    double v = evaluator_evaluate_x(a->ev[c][k], x);
+    drop(a, c);
+    if (isfinite(v) || k == 0)
+      return v;
+  }
   actfit_act_eval(a, x, o);
-  return o[1];
+  return o[k];
 }
 
-double actfit_act_d2f(const actfit_act *a, double x)
-{
-  double o[3];
-  actfit_act_eval(a, x, o);
-  return o[2];
-}
+double actfit_act_f(const actfit_act *a, double x) { return eval_one(a, x, 0); }
+double actfit_act_df(const actfit_act *a, double x) { return eval_one(a, x, 1); }
+double actfit_act_d2f(const actfit_act *a, double x) { return eval_one(a, x, 2); }
 
 const actfit_act_structure *actfit_act_get_structure(const actfit_act *a) { return &a->st; }
 const char *actfit_act_name(const actfit_act *a) { return a->type ? a->type->name : "expr"; }
@@ -117,9 +156,13 @@ void actfit_act_free(actfit_act *a)
 {
   if (!a)
     return;
-  for (int i = 0; i < 3; i++)
-    if (a->ev[i])
-      evaluator_destroy(a->ev[i]);
+  for (int c = 0; c < ACTFIT__NCOPY; c++) {
+    for (int i = 0; i < 3; i++)
+      if (a->ev[c][i])
+        evaluator_destroy(a->ev[c][i]);
+    if (a->expr)
+      pthread_mutex_destroy(&a->lk[c]);
+  }
   free(a->expr);
   free(a);
 }
@@ -447,17 +490,18 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
     return ACTFIT_ENOMEM;
   }
   actfit_status st = ACTFIT_OK;
+  for (int c = 0; c < ACTFIT__NCOPY; c++)
+    pthread_mutex_init(&a->lk[c], NULL);
   pthread_mutex_lock(&expr_lock);
   char *copy = strdup(expr);
-  a->ev[0] = copy ? evaluator_create(copy) : NULL;
-  free(copy);
-  if (!a->ev[0]) {
+  a->ev[0][0] = copy ? evaluator_create(copy) : NULL;
+  if (!a->ev[0][0]) {
     actfit__seterr(err, errlen, "cannot parse expression '%s'", expr);
     st = ACTFIT_EPARSE;
   } else {
     char **names;
     int count;
-    evaluator_get_variables(a->ev[0], &names, &count);
+    evaluator_get_variables(a->ev[0][0], &names, &count);
     for (int i = 0; i < count; i++)
       if (strcmp(names[i], "x") != 0) {
         actfit__seterr(err, errlen, "expression '%s' uses variable '%s'; only x is allowed",
@@ -466,14 +510,20 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
         break;
       }
   }
-  if (st == ACTFIT_OK) {
-    a->ev[1] = evaluator_derivative_x(a->ev[0]);
-    a->ev[2] = a->ev[1] ? evaluator_derivative_x(a->ev[1]) : NULL;
-    if (!a->ev[1] || !a->ev[2]) {
+  for (int c = 0; c < ACTFIT__NCOPY && st == ACTFIT_OK; c++) {
+    void **ev = a->ev[c];
+    if (c > 0 && !(ev[0] = evaluator_create(copy)))
+      st = ACTFIT_ENOMEM;
+    if (st == ACTFIT_OK) {
+      ev[1] = evaluator_derivative_x(ev[0]);
+      ev[2] = ev[1] ? evaluator_derivative_x(ev[1]) : NULL;
+    }
+    if (st == ACTFIT_OK && (!ev[1] || !ev[2])) {
       actfit__seterr(err, errlen, "cannot differentiate expression '%s'", expr);
       st = ACTFIT_EPARSE;
     }
   }
+  free(copy);
   pthread_mutex_unlock(&expr_lock);
   if (st == ACTFIT_OK)
     st = find_kinks(a, err, errlen);

@@ -689,7 +689,8 @@ actfit_status actfit_invact_fit(const actfit_act *act, const actfit_invact_param
   if (t->exact)
     t->err_exact_y = actfit__invact_err_real_line(t, act);
   /* the real-line error is already measured: only the dtype table remains */
-  st = actfit__invact_analyse_dtypes(t, act, p->npoints, p->threads, err, errlen);
+  st = actfit__invact_analyse_dtypes(t, act, p->npoints, p->progress, p->user, p->threads, err,
+                                     errlen);
   if (st != ACTFIT_OK)
     actfit_table_destroy(t);
   return st;

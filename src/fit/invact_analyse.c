@@ -26,6 +26,9 @@ typedef struct {
   long nblocks;
   double *acc;            /* per block: [dtype][variant][max, sum2, fmax, fsum2] */
   int next_thread, nthreads;
+  long blocks_done;
+  void (*progress)(double, void *);
+  void *user;
 } job;
 
 #define NACC (ACTFIT_DT_COUNT * 2 * 4)
@@ -40,8 +43,8 @@ static double floor_g(const job *jb, double y, double x, int s)
     return actfit_act_df(jb->act, t->T);
   double xn = x;
   for (int it = 0; it < 6; it++) {
-    double o[3];
-    actfit_act_eval(jb->act, xn, o);
+    double o[2];
+    actfit_act_eval_n(jb->act, xn, 2, o);
     double r = o[0] - y;
     if (r == 0)
       return o[1];
@@ -66,8 +69,8 @@ static double floor_g(const job *jb, double y, double x, int s)
 static void point(const job *jb, double x, double *acc)
 {
   const actfit_table *t = jb->t;
-  double o[3];
-  actfit_act_eval(jb->act, x, o);
+  double o[2];
+  actfit_act_eval_n(jb->act, x, 2, o);
   int s = t->bit ? x < t->T : 0;
   float yf = (float)o[0];
   for (int k = 0; k < ACTFIT_DT_COUNT; k++)
@@ -121,6 +124,9 @@ static void *worker(void *arg)
           acc[q + 1] += tmp[q + 1]; /* RMS over the uniform points only */
       }
     }
+    long done = __atomic_add_fetch(&jb->blocks_done, 1, __ATOMIC_RELAXED);
+    if (me == 0 && jb->progress)
+      jb->progress((double)done / (double)jb->nblocks, jb->user);
   }
   return NULL;
 }
@@ -149,10 +155,11 @@ actfit_status actfit_invact_analyse(actfit_table *t, const actfit_act *act, long
                                     int threads, char *err, size_t errlen)
 {
   t->err_exact_y = actfit__invact_err_real_line(t, act);
-  return actfit__invact_analyse_dtypes(t, act, npoints, threads, err, errlen);
+  return actfit__invact_analyse_dtypes(t, act, npoints, NULL, NULL, threads, err, errlen);
 }
 
 actfit_status actfit__invact_analyse_dtypes(actfit_table *t, const actfit_act *act, long npoints,
+                                            void (*progress)(double, void *), void *user,
                                             int threads, char *err, size_t errlen)
 {
   snprintf(t->measured, sizeof t->measured,
@@ -175,6 +182,8 @@ actfit_status actfit__invact_analyse_dtypes(actfit_table *t, const actfit_act *a
   jb.rt = &rt;
   jb.n = npoints;
   jb.nblocks = (npoints + (t->bit ? NCLUSTER : 0) + BLOCK - 1) / BLOCK;
+  jb.progress = progress;
+  jb.user = user;
   jb.acc = calloc((size_t)jb.nblocks * NACC, sizeof(double));
   /* range of y on [-10, 10] (+ the minimum), for the 16-bit look-up tables */
   double ylo = INFINITY, yhi = -INFINITY;

@@ -8,5 +8,6 @@ double actfit__invact_branch_eval(const actfit_invact_branch *b, double y, doubl
 double actfit__invact_err_real_line(const actfit_table *t, const actfit_act *act);
 /* The per-dtype part of actfit_invact_analyse (t->err_exact_y is left as it is). */
 actfit_status actfit__invact_analyse_dtypes(actfit_table *t, const actfit_act *act, long npoints,
+                                            void (*progress)(double, void *), void *user,
                                             int threads, char *err, size_t errlen);
 #endif
