@@ -12,10 +12,15 @@ current weights, the cosine between this method's weight gradient and the exact 
 
 import argparse
 import copy
+import os
+
+# one BLAS thread per run (set before torch loads OpenBLAS): runs go side by side, and
+# OpenBLAS's own threads would only contend with them
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 import glob
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -182,6 +187,8 @@ def run(args, method, seed):
         if step % args.eval == 0 or step == args.steps:
             curve.append([step, evaluate()])
             cos.append([step, cosine()])
+    print(f"train: {method} seed {seed}: val {curve[-1][1]:.4f} after {args.steps} steps, "
+          f"{time.time() - t0:.0f} s", file=sys.stderr, flush=True)
     return {"method": method, "seed": seed, "val_curve": curve, "grad_cosine": cos,
             "final_train_loss": sum(trains[-args.eval:]) / len(trains[-args.eval:]),
             "saved_bytes": sb, "saved_bytes_exact": sb_exact, "act_elements": n_act,
