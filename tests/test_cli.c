@@ -92,6 +92,10 @@ START_TEST(bad_input_gives_one_line_and_exit_2)
     {"plot -Z", "actfit plot: option '-Z'", 2},
     {"fewbit gelu --bits 1 -o /nonexistent/dir/t.json", "cannot write", 1},
     {"eval /nonexistent.json", "cannot open", 1},
+    {"invact --expr 'exp(x)'", "does not level off", 2},
+    {"show --expr 'x!'", "unexpected character '!'", 2},
+    {"apply " ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-2bit.json --dtype fp32 --bit-in-y", "--bit-in-y applies", 2},
+    {"eval " ACTFIT_SOURCE_DIR "/tables/invact/gelu.json --weight uniform", "apply to FewBit tables", 2},
     {"eval " ACTFIT_TEST_DATA "/bad/borders-unsorted.json", "strictly ascending", 2},
   };
   for (size_t i = 0; i < sizeof c / sizeof *c; i++) {

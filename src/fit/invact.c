@@ -536,7 +536,13 @@ static actfit_status fit_branch(const actfit_act *act, const actfit_invact_param
   br->asym_hi = L_hi;
   int np = cover(&b, 2, ya, yb, d, tol, p->max_pieces, br->p, 0, &st);
   if (np < 0) {
-    if (st == ACTFIT_OK) {
+    if (st == ACTFIT_OK && ya > 0 && log10(yb) - log10(ya) > 30) {
+      /* f' does not level off (exp(x): g(y) = y up to 8e303): pieces in y cannot span that */
+      actfit__seterr(err, errlen, "g(y) would have to be fitted on y in [%g, %g] (%.0f decades), "
+                     "because f' does not level off on one side; InvAct fits pieces in y between "
+                     "two levels of f', and binades only for y < 0", ya, yb, log10(yb) - log10(ya));
+      st = ACTFIT_ESTRUCT;
+    } else if (st == ACTFIT_OK) {
       actfit__seterr(err, errlen, "g(y) needs more than %d pieces of degree %d on [%g, %g] "
                      "(is f' smooth in y?)", p->max_pieces, d, ya, yb);
       st = ACTFIT_ETARGET;
