@@ -11,6 +11,7 @@ current stream); the autograd.Function saves y and the packed state through
 save_for_backward and nothing else.
 """
 
+import contextlib
 import math
 import os
 import tempfile
@@ -20,7 +21,7 @@ import torch
 
 from . import ActfitError, rt
 
-__all__ = ["Activation", "replace", "calibrate", "GELU", "SiLU", "Mish", "Softplus", "ELU", "CELU",
+__all__ = ["Activation", "replace", "calibrate", "saved_bytes", "GELU", "SiLU", "Mish", "Softplus", "ELU", "CELU",
            "SELU", "Sigmoid", "Tanh", "LogSigmoid", "Softsign", "Tanhshrink", "Hardswish",
            "Hardsigmoid", "Hardtanh", "ReLU", "ReLU6", "LeakyReLU", "Hardshrink", "Softshrink"]
 
@@ -280,6 +281,35 @@ _TORCH_ARGS = {"GELU": ["approximate"], "Softplus": ["beta", "threshold"], "ELU"
                "CELU": ["alpha"], "Hardtanh": ["min_val", "max_val"],
                "LeakyReLU": ["negative_slope"], "Hardshrink": ["lambd"],
                "Softshrink": ["lambd"]}
+
+
+class _Count:
+    bytes = 0
+
+
+@contextlib.contextmanager
+def saved_bytes(*modules):
+    """Measures what autograd saves for backward inside the block: the bytes of the unique
+    storages it keeps (a storage kept twice, as y by an activation and by the next Linear,
+    counts once), the parameters of `modules` excluded.
+
+        with actfit.nn.saved_bytes(model) as m:
+            loss = model(x).sum()
+        print(m.bytes)
+    """
+    params = {p.storage().data_ptr() for mod in modules for p in mod.parameters()}
+    seen = {}
+
+    def pack(t):
+        s = t.storage()
+        if s.data_ptr() not in params:
+            seen[s.data_ptr()] = s.nbytes()
+        return t
+
+    count = _Count()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        yield count
+    count.bytes = sum(seen.values())
 
 
 def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False):

@@ -73,18 +73,9 @@ def runtime_forward(table, x, flags=0):
 
 def saved_bytes(model, *args):
     """bytes of unique storages autograd saves during model(*args), parameters excluded"""
-    params = {p.storage().data_ptr() for p in model.parameters()}
-    seen = {}
-
-    def pack(t):
-        s = t.storage()
-        if s.data_ptr() not in params:
-            seen[s.data_ptr()] = s.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    with an.saved_bytes(model) as m:
         out = model(*args)
-    return sum(seen.values()), out
+    return m.bytes, out
 
 
 class BitIdentity(unittest.TestCase):

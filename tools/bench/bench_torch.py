@@ -35,18 +35,9 @@ def act(kw):
 
 
 def saved(model, *args):
-    params = {p.storage().data_ptr() for p in model.parameters()}
-    seen = {}
-
-    def pack(t):
-        s = t.storage()
-        if s.data_ptr() not in params:
-            seen[s.data_ptr()] = s.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    with an.saved_bytes(model) as m:
         out = model(*args)
-    return sum(seen.values()), out
+    return m.bytes, out
 
 
 def expected(kw, n_act, es, stock):

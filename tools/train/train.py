@@ -107,21 +107,12 @@ def apply_method(model, method, actnn):
     return actnn.replace(model, method="fewbit", bits=int(arg))
 
 
-def saved_bytes(model, torch, x, y):
-    params = {p.storage().data_ptr() for p in model.parameters()}
-    seen = {}
-
-    def pack(t):
-        s = t.storage()
-        if s.data_ptr() not in params:
-            seen[s.data_ptr()] = s.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+def saved_bytes(model, torch, actnn, x, y):
+    with actnn.saved_bytes(model) as m:
         loss = torch.nn.functional.cross_entropy(model(x).flatten(0, 1), y.flatten())
     loss.backward()
     model.zero_grad(set_to_none=True)
-    return sum(seen.values())
+    return m.bytes
 
 
 def run(args, method, seed):
@@ -170,8 +161,8 @@ def run(args, method, seed):
         return torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0).item()
 
     n_act = args.layers * args.batch * args.ctx * ((8 * args.d) // 3 if args.mlp == "swiglu" else 4 * args.d)
-    sb = saved_bytes(model, torch, *gbatch)
-    sb_exact = saved_bytes(ref, torch, *gbatch)
+    sb = saved_bytes(model, torch, actnn, *gbatch)
+    sb_exact = saved_bytes(ref, torch, actnn, *gbatch)
     curve, cos, trains = [], [], []
     t0 = time.time()
     for step in range(1, args.steps + 1):
