@@ -12,6 +12,7 @@ save_for_backward and nothing else.
 """
 
 import contextlib
+import functools
 import math
 import os
 import tempfile
@@ -217,8 +218,11 @@ def _define(name, act, torch_params=(), default_method="invact"):
     names = [p for p, _ in torch_params]
     defaults = dict(torch_params)
 
+    fname = {"Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyReLU": "leaky_relu"}.get(
+        name, name.lower())
+
     def __init__(self, *args, method=default_method, bits=3, weight="uniform", bit_in_y=False,
-                 inplace=False, **kw):
+                 forward=None, inplace=False, **kw):
         if len(args) > len(names):
             raise TypeError(f"{name}() takes at most {len(names)} positional arguments")
         vals = dict(defaults)
@@ -228,17 +232,27 @@ def _define(name, act, torch_params=(), default_method="invact"):
                 raise TypeError(f"{name}() got an unexpected keyword argument {k!r}")
             vals[k] = v
         a, params, dflt = act(vals) if callable(act) else (act, vals, defaults)
+        if forward == "torch":  # y from torch's own function; the runtime encodes the state
+            fn = getattr(torch, fname) if fname in ("sigmoid", "tanh") else \
+                getattr(torch.nn.functional, fname)
+            forward = functools.partial(fn, **vals)  # (picklable, unlike a lambda)
+        elif forward is not None and not callable(forward):
+            raise ValueError(f"{name}: forward must be None (the runtime's f), 'torch' or a "
+                             f"function, got {forward!r}")
         Activation.__init__(self, a, method, bits, weight, bit_in_y, params=params,
-                            defaults=dflt)
+                            defaults=dflt, forward=forward)
         self._torch_params = vals
 
     def extra_repr(self):
         return ", ".join([f"{k}={v!r}" for k, v in self._torch_params.items()] +
-                         [self._method_repr()])
+                         [self._method_repr()] +
+                         (["forward=torch"] if self.forward_fn is not None else []))
 
     doc = (f"actfit's {name}: torch.nn.{name}, with torch's parameters, whose backward keeps "
            f"y and one bit (method='invact') or b bits (method='fewbit'); default "
-           f"{default_method!r}.  inplace is accepted and ignored (the output is a new tensor).")
+           f"{default_method!r}.  forward='torch' computes y with torch's own function and "
+           f"the runtime only encodes the state (faster where torch's forward is; y then has "
+           f"torch's rounding).  inplace is accepted and ignored (the output is a new tensor).")
     return type(name, (Activation,), {"__init__": __init__, "extra_repr": extra_repr,
                                       "__doc__": doc})
 
@@ -312,13 +326,14 @@ def saved_bytes(*modules):
     count.bytes = sum(seen.values())
 
 
-def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False):
+def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False, forward=None):
     """Swaps, in place, every torch.nn activation module of model that actfit supports
     (GELU, SiLU, ... with their parameters) for actfit's module with the same parameters.
     Returns [(qualified name, old module, new module)].  A pointwise activation module it
     cannot swap (PReLU, Softmax, a method the activation lacks, ...) is left alone with a
-    warning.  A model that calls torch.nn.functional directly is not changed: use the
-    modules."""
+    warning.  forward='torch' makes the new modules compute y with torch's own function (the
+    runtime then only encodes the state).  A model that calls torch.nn.functional directly is
+    not changed: use the modules."""
     done = []
     for pname, parent in list(model.named_modules()):
         for cname, child in list(parent.named_children()):
@@ -339,7 +354,7 @@ def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False):
                 m = "fewbit"  # its only method
             try:
                 new = new_cls(method=m, bits=bits, weight=weight,
-                              bit_in_y=bit_in_y and m == "invact", **kw)
+                              bit_in_y=bit_in_y and m == "invact", forward=forward, **kw)
             except (ActfitError, ValueError) as e:
                 warnings.warn(f"actfit.nn.replace: {qual} ({cls.__name__}) left alone: {e}",
                               stacklevel=2)

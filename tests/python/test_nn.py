@@ -148,6 +148,40 @@ class Gradients(unittest.TestCase):
                         self.assertTrue(torch.equal(raw(g), raw(want)))
 
 
+class TorchForward(unittest.TestCase):
+    def test_forward_torch_gives_torchs_y_and_the_runtimes_state(self):
+        for dtype in DTYPES:
+            x = inputs(dtype, seed=11)
+            try:
+                torch.nn.functional.gelu(x)
+            except RuntimeError:  # this torch has no CPU GELU in the dtype (fp16 in 1.13)
+                continue
+            for kw, fn in [(dict(), torch.nn.functional.gelu),
+                           (dict(approximate="tanh"), lambda v: torch.nn.functional.gelu(v, approximate="tanh")),
+                           (dict(method="fewbit", bits=2), torch.nn.functional.gelu)]:
+                m = an.GELU(forward="torch", **kw)
+                with self.subTest(module=repr(m), dtype=dtype):
+                    self.assertIn("forward=torch", repr(m))
+                    xg = x.clone().requires_grad_()
+                    y = m(xg)
+                    self.assertTrue(torch.equal(raw(y.detach()), raw(fn(x))))
+                    _, want_state = runtime_forward(m.table, x, m.flags)
+                    self.assertTrue(torch.equal(y.grad_fn.saved_tensors[-1], want_state))
+                    g, = torch.autograd.grad(y.sum(), xg)
+                    xr = x.double().requires_grad_()
+                    want, = torch.autograd.grad(fn(xr).sum(), xr)
+                    # torch's y is within an ulp or two of the runtime's: the InvAct error
+                    # stays at the dtype's level (bf16: 2^-7 relative plus the table's floor)
+                    tol = 0.3 if kw.get("method") == "fewbit" else 0.02 + 4 * EPS[dtype]
+                    self.assertLess((g.double() - want).abs().max().item(), tol)
+        with self.assertRaisesRegex(ValueError, "forward must be"):
+            an.SiLU(forward="numpy")
+        model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.SiLU())
+        an.replace(model, forward="torch", bit_in_y=True)
+        self.assertIn("forward=torch", repr(model[1]))
+        model(torch.randn(3, 4)).sum().backward()
+
+
 class Memory(unittest.TestCase):
     def block(self, act, d=32, dtype=torch.float32):
         torch.manual_seed(0)
