@@ -27,7 +27,9 @@ import actfit.nn as an  # noqa: E402
 
 METHODS = [("stock", None), ("invact", dict(method="invact")),
            ("invact bit-in-y", dict(method="invact", bit_in_y=True))] + \
-          [(f"fewbit {b}", dict(method="fewbit", bits=b)) for b in (1, 2, 3, 4)]
+          [(f"fewbit {b}", dict(method="fewbit", bits=b)) for b in (1, 2, 3, 4)] + \
+          [("invact, forward=torch", dict(method="invact", forward="torch")),
+           ("fewbit 2, forward=torch", dict(method="fewbit", bits=2, forward="torch"))]
 
 
 def act(kw):
