@@ -228,25 +228,41 @@ def summarise(args, results, files):
 
 
 def plot(summary, png):
+    """Validation loss per method (mean over seeds) and, below, its difference to exact."""
     dat = png[:-4] + ".dat"
     names = list(summary["methods"])
+    curves = [summary["methods"][m]["val_curve_mean"] for m in names]
+    ex = summary["methods"].get("exact", {}).get("val_curve_mean")
     with open(dat, "w") as f:
-        f.write("# step " + " ".join(names) + "\n")
-        curves = [summary["methods"][m]["val_curve_mean"] for m in names]
+        f.write("# step " + " ".join(names) + (" then each minus exact" if ex else "") + "\n")
         for i in range(len(curves[0])):
-            f.write(f"{curves[0][i][0]} " + " ".join(f"{c[i][1]:.6f}" for c in curves) + "\n")
+            row = [f"{c[i][1]:.6f}" for c in curves]
+            if ex:
+                row += [f"{c[i][1] - ex[i][1]:.6f}" for c in curves]
+            f.write(f"{curves[0][i][0]} " + " ".join(row) + "\n")
+    colors = ["#000000", "#1b9e77", "#66c2a5", "#d95f02", "#7570b3", "#e7298a", "#386cb0",
+              "#a6761d"]
+    n = len(names)
+
+    def line(i, m, col):
+        lw = 3 if m == "exact" else 2
+        dt = " dt 2" if m == "invact:bit-in-y" else ""
+        return f"'{dat}' using 1:{col} with linespoints lw {lw}{dt} pt 7 ps 0.5 " \
+               f"lc rgb '{colors[i % len(colors)]}'"
     cmds = [
-        "set terminal pngcairo size 1000,650 font 'DejaVu Sans,11'",
+        "set terminal pngcairo size 1000,800 font 'DejaVu Sans,11'",
         f"set output '{png}'",
-        "set title 'Validation loss, mean over seeds (" + summary["model"].split(",")[0] + ", " +
-        f"{len(summary['seeds'])} seeds)'",
-        "set xlabel 'step'", "set ylabel 'validation loss (nats/char)'",
-        "set key top right", "set grid",
-        "plot " + ", ".join(
-            f"'{dat}' using 1:{i + 2} with lines lw {3 if m == 'exact' else 1.5} "
-            f"title '{m} ({summary['methods'][m]['final_val_loss_mean']:.4f})'"
-            for i, m in enumerate(names)),
+        "set multiplot layout 2,1 title 'Character GPT on fortunes: validation loss, mean of " +
+        f"{len(summary['seeds'])} seeds (" + summary["model"].split(", batch")[0] + ")' font ',12'",
+        "set lmargin at screen 0.10", "set rmargin at screen 0.97",
+        "set grid", "set key top right box opaque", "set ylabel 'validation loss (nats/char)'",
+        "plot " + ", ".join(line(i, m, i + 2) + f" title '{m} ({summary['methods'][m]['final_val_loss_mean']:.4f})'"
+                            for i, m in enumerate(names)),
     ]
+    if ex:
+        cmds += ["set xlabel 'step'", "set ylabel 'minus exact (nats/char)'", "set key off",
+                 "plot " + ", ".join(line(i, m, n + i + 2) + " notitle" for i, m in enumerate(names))]
+    cmds.append("unset multiplot")
     subprocess.run(["gnuplot"], input="\n".join(cmds), text=True, check=True)
 
 
@@ -270,9 +286,16 @@ def main():
     ap.add_argument("--data", default=FORTUNES)
     ap.add_argument("--out", default=os.path.join(ROOT, "plots", "train-summary.json"))
     ap.add_argument("--png", default=os.path.join(ROOT, "plots", "train-loss.png"))
+    ap.add_argument("--replot", action="store_true",
+                    help="only redraw --png from the summary at --out")
     ap.add_argument("--smoke", action="store_true",
                     help="CI size: 40 steps, one seed, a tiny model; checks the loss falls")
     args = ap.parse_args()
+    if args.replot:
+        with open(args.out) as f:
+            plot(json.load(f), args.png)
+        print(f"wrote {args.png}")
+        return
     if args.smoke:
         args.steps, args.eval, args.warmup, args.d, args.layers, args.ctx, args.batch = 40, 20, 5, 32, 2, 32, 16
         args.seeds, args.val_batches, args.jobs = "0", 4, 1
