@@ -625,6 +625,11 @@ START_TEST(encoders_write_the_state_the_forward_writes)
     memset(s2, 0xa5, sb);
     ck_assert_int_eq(actfit_fewbit_encode(t, d, x, s2, n, NULL), ACTFIT_OK);
     ck_assert_int_eq(memcmp(s1, s2, sb), 0);
+    setenv("ACTFIT_SIMD", "scalar", 1); /* the scalar loop writes the same codes */
+    memset(s2, 0xa5, sb);
+    ck_assert_int_eq(actfit_fewbit_encode(t, d, x, s2, n, NULL), ACTFIT_OK);
+    unsetenv("ACTFIT_SIMD");
+    ck_assert_int_eq(memcmp(s1, s2, sb), 0);
   }
   const char *acts[] = {"gelu", "silu", "hardswish", "sigmoid"};
   size_t es = d == ACTFIT_FP32 ? 4 : 2;
@@ -638,9 +643,17 @@ START_TEST(encoders_write_the_state_the_forward_writes)
     ck_assert(sb == 0 || memcmp(s1, s2, sb) == 0);
     if (!t->bit)
       continue;
-    /* bit in y: the given y moves by at most one unit, and its last bit is s */
+    /* bit in y: the given y moves by at most one unit, and its last bit is s; the vector
+     * and scalar loops store the same bits */
     memcpy(y2, y, n * es);
     ck_assert_int_eq(actfit_invact_encode(t, d, ACTFIT_BIT_IN_Y, x, y2, NULL, n, NULL), ACTFIT_OK);
+    void *y3 = malloc(n * 4);
+    memcpy(y3, y, n * es);
+    setenv("ACTFIT_SIMD", "scalar", 1);
+    ck_assert_int_eq(actfit_invact_encode(t, d, ACTFIT_BIT_IN_Y, x, y3, NULL, n, NULL), ACTFIT_OK);
+    unsetenv("ACTFIT_SIMD");
+    ck_assert_int_eq(memcmp(y2, y3, n * es), 0);
+    free(y3);
     for (size_t i = 0; i < n; i++) {
       uint32_t u1 = d == ACTFIT_FP32 ? ((uint32_t *)y)[i] : ((uint16_t *)y)[i];
       uint32_t u2 = d == ACTFIT_FP32 ? ((uint32_t *)y2)[i] : ((uint16_t *)y2)[i];

@@ -176,7 +176,7 @@ static void fewbit_fwd(const pass *p)
   int planes = t->bits;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (!p->given_y && avx2() && full_end(p) > g0 &&
+  if (avx2() && full_end(p) > g0 &&
       actfit__avx2_fewbit_fwd(t, p->dt, p->x, p->y, p->state, g0, full_end(p)))
     g0 = full_end(p);
 #endif
@@ -283,8 +283,9 @@ static void invact_fwd(const pass *p)
   int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (!p->given_y && avx2() && full_end(p) > g0 &&
-      actfit__avx2_invact_fwd(t, p->dt, p->flags, p->x, p->y, p->state, g0, full_end(p)))
+  if (avx2() && full_end(p) > g0 &&
+      actfit__avx2_invact_fwd(t, p->dt, p->flags, p->given_y, p->x, p->y, p->state, g0,
+                              full_end(p)))
     g0 = full_end(p);
 #endif
   for (size_t g = g0; g < p->g1; g++) {

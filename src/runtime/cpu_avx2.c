@@ -586,6 +586,7 @@ static inline __attribute__((always_inline)) void f8_n(int act, const float *pf,
   }
 }
 
+/* act < 0: the encoder (codes only; y is the framework's and is not touched) */
 static inline __attribute__((always_inline)) void
 fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const void *x, void *y,
                   uint32_t *state, size_t g0, size_t g1)
@@ -596,12 +597,13 @@ fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const voi
     __m256 xs[4], ys[4];
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
-    for (int q = 0; q < 4; q += NB / 2)
+    for (int q = 0; act >= 0 && q < 4; q += NB / 2)
       f8_n(act, t->params, xs + q, ys + q);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q];
-      store8(dt, y, i0, ys[q]);
+      if (act >= 0)
+        store8(dt, y, i0, ys[q]);
       __m256 xa = t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv;
       __m256i c = _mm256_setzero_si256(); /* code: number of borders <= x */
       for (int k = 0; k < nb; k++)
@@ -625,7 +627,8 @@ fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const voi
 int actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x, void *y,
                             uint32_t *state, size_t g0, size_t g1)
 {
-  switch (t->act) {
+  switch (y ? t->act : -1) {
+  case -1: fewbit_fwd_groups(-1, dt, t, x, NULL, state, g0, g1); return 1; /* encode */
 #define CASE(A)                                                                             \
   case A: fewbit_fwd_groups(A, dt, t, x, y, state, g0, g1); return 1;
     ACTS(CASE)
@@ -634,6 +637,7 @@ int actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, const vo
   }
 }
 
+/* act < 0: the encoder (y is the framework's: read, and re-stored only with the bit in y) */
 static inline __attribute__((always_inline)) void
 invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y,
                   const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
@@ -642,9 +646,11 @@ invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_i
   for (size_t g = g0; g < g1; g++) {
     uint32_t w = 0;
     __m256 xs[4], ys[4];
-    for (int q = 0; q < 4; q++)
+    for (int q = 0; q < 4; q++) {
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
-    for (int q = 0; q < 4; q += NB / 2)
+      ys[q] = act < 0 && bit_in_y ? load8(dt, y, 32 * g + 8 * (size_t)q) : _mm256_setzero_ps();
+    }
+    for (int q = 0; act >= 0 && q < 4; q += NB / 2)
       f8_n(act, t->params, xs + q, ys + q);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
@@ -652,7 +658,8 @@ invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_i
       unsigned s8 = t->bit ? (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(xv, T, _CMP_LT_OQ)) : 0u;
       w |= (uint32_t)s8 << (8 * q);
       if (!(bit_in_y && t->bit)) {
-        store8(dt, y, i0, yv);
+        if (act >= 0)
+          store8(dt, y, i0, yv);
         continue;
       }
       __m256i sv = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)s8), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
@@ -664,11 +671,12 @@ invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_i
   }
 }
 
-int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags, int given_y,
                             const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
-  switch (t->act) {
+  switch (given_y ? -1 : t->act) {
+  case -1: invact_fwd_groups(-1, dt, t, biy, x, y, state, g0, g1); return 1; /* encode */
 #define CASE(A)                                                                             \
   case A: invact_fwd_groups(A, dt, t, biy, x, y, state, g0, g1); return 1;
     ACTS(CASE)

@@ -14,10 +14,11 @@ void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const u
                              const void *go, void *gi, size_t g0, size_t g1);
 
 /* Forward passes over the full 32-element groups [g0, g1) for the activations whose f has
- * an AVX2 form (GELU, GELU-tanh, SiLU, sigmoid); 0 for the rest (then nothing was written) */
+ * an AVX2 form; 0 for the rest (then nothing was written).  The encoders use them too: FewBit
+ * with y == NULL (codes only), InvAct with given_y (y read, re-stored only with the bit). */
 int actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x, void *y,
                             uint32_t *state, size_t g0, size_t g1);
-int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags, int given_y,
                             const void *x, void *y, uint32_t *state, size_t g0, size_t g1);
 
 /* InvAct backward over the full 32-element groups [g0, g1); 0 when the table has no AVX2
