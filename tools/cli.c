@@ -44,14 +44,23 @@ actfit_act *cli_act(const char *sub, const char *spec, const char *expr)
 
 void cli_progress(double done, void *user)
 {
+  static int last = -1; /* redraw when the percentage changes, not for every block */
   double *t0 = user;
-  if (actfit__now() - *t0 < 1.0)
+  int pct = (int)(done * 100);
+  if (actfit__now() - *t0 < 1.0 || pct == last)
     return;
+  last = pct;
   int w = 30, f = (int)(done * w);
   fprintf(stderr, "\r[%.*s%*s] %3d%%", f, "##############################", w - f, "",
           (int)(done * 100));
   if (done >= 1.0)
     fputc('\n', stderr);
+}
+
+int cli_show_progress(void)
+{
+  const char *e = getenv("ACTFIT_PROGRESS");
+  return isatty(STDERR_FILENO) || (e && !strcmp(e, "always"));
 }
 
 static int saved_stdout = -1;

@@ -40,6 +40,8 @@ void cli_stdout_restore(void);
 /* A progress bar on stderr for work that has run a second or more; user points at the
  * start time (actfit__now()).  Callers install it only when stderr is a terminal. */
 void cli_progress(double done, void *user);
+/* Whether to draw progress: stderr is a terminal, or ACTFIT_PROGRESS=always (logs). */
+int cli_show_progress(void);
 
 struct actfit_table;
 /* Prints an InvAct table's pieces, operation counts and error table. */

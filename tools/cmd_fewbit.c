@@ -127,7 +127,7 @@ int cmd_fewbit(int argc, char **argv)
     return st == ACTFIT_EIO ? CLI_FAIL : CLI_USAGE;
   }
   double t0 = actfit__now();
-  if (isatty(2) && !quiet) {
+  if (cli_show_progress() && !quiet) {
     p.progress = cli_progress;
     p.user = &t0;
   }

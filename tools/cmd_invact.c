@@ -141,7 +141,7 @@ int cmd_invact(int argc, char **argv)
   char err[ACTFIT_ERRLEN] = "";
   actfit_table t;
   double t0 = actfit__now();
-  if (isatty(2) && !quiet) { /* the per-dtype analysis can take a while */
+  if (cli_show_progress() && !quiet) { /* the per-dtype analysis can take a while */
     p.progress = cli_progress;
     p.user = &t0;
   }

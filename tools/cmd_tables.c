@@ -190,7 +190,7 @@ int cmd_tables(int argc, char **argv)
     snprintf(j->path, sizeof j->path, "%s/%s.json", d2, t->name);
   }
   queue q = {list, n, 0, 0, jobs > 1 ? 1 : 0, npoints, PTHREAD_MUTEX_INITIALIZER,
-             isatty(2), actfit__now()};
+             cli_show_progress(), actfit__now()};
   /* InvAct analyses are the long ones: give them the threads when fitting one at a time */
   pthread_t tid[64];
   int started = 0;
