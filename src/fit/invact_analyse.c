@@ -218,6 +218,8 @@ actfit_status actfit__invact_analyse_dtypes(actfit_table *t, const actfit_act *a
     worker(&jb);
     for (int i = 1; i <= started; i++)
       pthread_join(tid[i], NULL);
+    if (progress) /* another thread may have finished the last block */
+      progress(1.0, user);
     double tot[NACC] = {0};
     for (long b = 0; b < jb.nblocks; b++)
       for (int q = 0; q < NACC; q += 2) {
