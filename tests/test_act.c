@@ -255,6 +255,11 @@ START_TEST(expressions_mean_what_they_say_or_are_refused)
   ck_assert_int_eq(actfit_act_alloc_expr("x!", &a, err, sizeof err), ACTFIT_EPARSE);
   ck_assert_msg(strstr(err, "unexpected character '!' at position 2"), "%s", err);
   ck_assert_int_eq(actfit_act_alloc_expr("exp(x)?", &a, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_int_eq(actfit_act_alloc_expr("x,2", &a, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_int_eq(actfit_act_alloc_expr("x.", &a, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_int_eq(actfit_act_alloc_expr("x*.5+1.25", &a, err, sizeof err), ACTFIT_OK);
+  actfit_act_free(a);
+  a = NULL;
   ck_assert_ptr_null(a);
   /* a wrong symbolic derivative (libmatheval's asinh) is caught; the log form works */
   ck_assert_int_eq(actfit_act_alloc_expr("asinh(x)", &a, err, sizeof err), ACTFIT_EDOMAIN);

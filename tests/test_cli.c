@@ -94,6 +94,7 @@ START_TEST(bad_input_gives_one_line_and_exit_2)
     {"eval /nonexistent.json", "cannot open", 1},
     {"invact --expr 'exp(x)'", "does not level off", 2},
     {"show --expr 'x!'", "unexpected character '!'", 2},
+    {"show --expr 'x,2'", "unexpected character ','", 2},
     {"apply " ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-2bit.json --dtype fp32 --bit-in-y", "--bit-in-y applies", 2},
     {"eval " ACTFIT_SOURCE_DIR "/tables/invact/gelu.json --weight uniform", "apply to FewBit tables", 2},
     {"eval " ACTFIT_TEST_DATA "/bad/borders-unsorted.json", "strictly ascending", 2},

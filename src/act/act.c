@@ -401,8 +401,9 @@ static actfit_status check_chars(const char *expr, char *err, size_t errlen)
 {
   for (const char *c = expr; *c; c++) {
     unsigned char u = (unsigned char)*c;
+    /* a '.' only inside a number (a digit follows it): a lone one is echoed too */
     if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
-        strchr(" \t_.+-*/^(),", u))
+        (u && strchr(" \t_+-*/^()", u)) || (u == '.' && c[1] >= '0' && c[1] <= '9'))
       continue;
     actfit__seterr(err, errlen, "expression '%s': unexpected character '%c' at position %d "
                    "(allowed: x, numbers, + - * / ^ ( ), and functions such as exp, log, erf, "
