@@ -293,11 +293,17 @@ static void invact_fwd(const pass *p)
     size_t base = 32 * g, m = p->n - base < 32 ? p->n - base : 32;
     for (size_t i = 0; i < m; i++) {
       float x = load(p->dt, p->x, base + i);
-      float y = p->given_y ? load(p->dt, p->y, base + i) : actfit_elem_f(t->act, t->params, x);
       int s = t->bit && x < t->T;
+      if (p->given_y) { /* encode: y is read only to carry the bit (it may be NULL otherwise) */
+        if (bit_in_y && t->bit)
+          store_bit(p->dt, p->y, base + i, load(p->dt, p->y, base + i), s);
+        w |= (uint32_t)s << i;
+        continue;
+      }
+      float y = actfit_elem_f(t->act, t->params, x);
       if (bit_in_y && t->bit)
         store_bit(p->dt, p->y, base + i, y, s);
-      else if (!p->given_y)
+      else
         store(p->dt, p->y, base + i, y);
       w |= (uint32_t)s << i;
     }
