@@ -1,6 +1,7 @@
 /* Per-element math shared by the CPU runtime, the fitter's error analysis and the CUDA
  * kernels: compiled by gcc as C11 and by nvcc as CUDA C++, so CPU tests exercise the GPU's
- * arithmetic.  Everything here is float (the storage and compute type of the kernels). */
+ * arithmetic.  Everything here is float (the storage and compute type of the kernels);
+ * the double-precision reference of the forward lives in tools/elem_ref.h. */
 #ifndef ACTFIT_ELEM_H
 #define ACTFIT_ELEM_H
 
@@ -12,6 +13,16 @@
 #define ACTFIT_HD __host__ __device__ __forceinline__
 #else
 #define ACTFIT_HD static inline
+#endif
+
+/* the fixed-length loops of the float forward are unrolled, so the loops over elements that
+ * call it vectorise */
+#if defined(__CUDACC__) || defined(__clang__)
+#define ACTFIT_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define ACTFIT_UNROLL _Pragma("GCC unroll 16")
+#else
+#define ACTFIT_UNROLL
 #endif
 
 #define ACTFIT_RT_MAX_BITS 8
@@ -185,180 +196,408 @@ typedef struct actfit_rt_invact {
   actfit_rt_branch br[2];
 } actfit_rt_invact;
 
-/* ---- exp and erfc in double from basic operations only (no fma, no libm), so that the
- * CPU, its AVX2 loops (src/runtime/cpu_avx2.c repeats these steps lane by lane) and the GPU
- * (built with -fmad=false) compute the same bits.  Constants: kernels/elem_coeffs.h,
- * written by tools/gen_elem.c. ------------------------------------------------------------ */
+/* ---- the forward y = f(x) in float ------------------------------------------------------
+ * Float arithmetic only (explicit fmaf, no contraction: gcc runs without -ffp-contract, nvcc
+ * with -fmad=false), in one fixed order, so the scalar loops, the vector loops (this code
+ * compiled with AVX2 or AVX-512 flags and vectorised by gcc) and the GPU store the same bits.
+ * Where one float would lose accuracy, values are carried as pairs hi + lo (float-float):
+ * every activation ends in a single rounding of a value accurate to about 2^-27, so fp32 y
+ * is within 1 ulp of the exact value (tools/ulp_sweep checks all 2^32 inputs).  Branches
+ * are selects: both sides are computed, so the loops vectorise.  Constants: elem_coeffs.h,
+ * written by tools/gen_elem.c. ------------------------------------------------------------- */
 #include "elem_coeffs.h"
 
-#define ACTFIT_LOG2E 0x1.71547652b82fep+0
-#define ACTFIT_LN2_HI 0x1.62e42fee00000p-1 /* 32 bits: k * LN2_HI is exact for |k| < 2^21 */
-#define ACTFIT_LN2_LO 0x1.a39ef35793c76p-33
-#define ACTFIT_ROUND_MAGIC 0x1.8p+52     /* x + M - M rounds x to an integer (|x| < 2^51) */
+typedef struct actfit_ff {
+  float h, l;
+} actfit_ff;
 
-ACTFIT_HD uint64_t actfit_f64_bits(double d)
+ACTFIT_HD actfit_ff actfit_ff_of(float h, float l)
 {
-  uint64_t u;
-  memcpy(&u, &d, 8);
-  return u;
+  actfit_ff r;
+  r.h = h;
+  r.l = l;
+  return r;
 }
 
-ACTFIT_HD double actfit_bits_f64(uint64_t u)
+/* a + b exactly, for |a| >= |b| (or a = 0) */
+ACTFIT_HD actfit_ff actfit_ff_fast(float a, float b)
 {
-  double d;
-  memcpy(&d, &u, 8);
-  return d;
+  float s = a + b;
+  return actfit_ff_of(s, b - (s - a));
 }
 
-/* exp(x) for x not NaN: x = k ln2 + r, |r| <= ln2/2, Taylor to r^13 (truncation 2e-16),
- * times 2^k as two exact powers of two (so subnormal results round once).  Relative error
- * below 4e-16; exp(x < -746) = 0, exp(x > 710) = inf. */
-ACTFIT_HD double actfit_elem_exp(double x)
+/* a + b exactly, any order */
+ACTFIT_HD actfit_ff actfit_ff_sum(float a, float b)
 {
-  const double c[15] = {ACTFIT_INV_FACTORIAL}; /* 1/14! .. 1/0! */
-  x = x < -746.0 ? -746.0 : x > 710.0 ? 710.0 : x;
-  double kb = x * ACTFIT_LOG2E + ACTFIT_ROUND_MAGIC, kd = kb - ACTFIT_ROUND_MAGIC;
-  double r = (x - kd * ACTFIT_LN2_HI) - kd * ACTFIT_LN2_LO, p = c[1];
-  for (int i = 2; i < 15; i++)
-    p = p * r + c[i];
-  /* k from the low word of kb; k1 = floor(k / 2) and k2 = k - k1 are both normal exponents */
-  int32_t k = (int32_t)(uint32_t)actfit_f64_bits(kb), k1 = (k + 2048) / 2 - 1024, k2 = k - k1;
-  return p * actfit_bits_f64((uint64_t)(k1 + 1023) << 52) * actfit_bits_f64((uint64_t)(k2 + 1023) << 52);
+  float s = a + b, bb = s - a;
+  return actfit_ff_of(s, (a - (s - bb)) + (b - bb));
 }
 
-/* erfc(a) for a in [-AMAX, AMAX]: t exp(-|a|^2 + P(t)), t = 2 / (2 + |a|), P a Chebyshev
- * series in t (Clenshaw); 2 - that for a < 0.  Relative error below 2e-14 (most of it is
- * the rounding of a^2 at large |a|). */
-ACTFIT_HD double actfit_elem_erfc(double a)
+/* a b exactly (barring underflow) */
+ACTFIT_HD actfit_ff actfit_ff_prod(float a, float b)
 {
-  const double c[] = {ACTFIT_ERFC_CHEB};
-  const int n = (int)(sizeof c / sizeof c[0]) - 1;
-  double z = fabs(a), t = 2.0 / (2.0 + z);
-  double s2 = 2.0 * ((t * (2.0 / (1.0 - ACTFIT_ERFC_TLO))) - ((1.0 + ACTFIT_ERFC_TLO) / (1.0 - ACTFIT_ERFC_TLO)));
-  double b1 = 0.0, b2 = 0.0;
-  for (int k = 0; k < n; k++) {
-    double b = (s2 * b1 - b2) + c[k];
-    b2 = b1;
-    b1 = b;
-  }
-  double pv = (0.5 * s2 * b1 - b2) + c[n];
-  double e = t * actfit_elem_exp(pv - z * z);
-  return a < 0 ? 2.0 - e : e;
+  float p = a * b;
+  return actfit_ff_of(p, fmaf(a, b, -p));
 }
 
-/* expm1(x) for x not NaN: x q(x) with Taylor q for |x| < ln2/2 (truncation 3e-19),
- * exp(x) - 1 beyond (at most ~3.4 ulp of cancellation there).  Relative error below 1e-15. */
-ACTFIT_HD double actfit_elem_expm1(double x)
+ACTFIT_HD actfit_ff actfit_ff_add(actfit_ff a, actfit_ff b)
 {
-  const double c[15] = {ACTFIT_INV_FACTORIAL}; /* 1/14! .. 1/0! */
-  if (fabs(x) >= 0.34657359027997264) /* ln2 / 2 */
-    return actfit_elem_exp(x) - 1.0;
-  double q = c[0];
-  for (int i = 1; i < 14; i++)
-    q = q * x + c[i];
-  return x * q;
+  actfit_ff s = actfit_ff_sum(a.h, b.h);
+  return actfit_ff_fast(s.h, s.l + (a.l + b.l));
 }
 
-/* tanh(x) = -m / (2 + m) with m = expm1(-2|x|), the sign of x; +-1 beyond |x| = 20 */
-ACTFIT_HD double actfit_elem_tanh(double x)
+ACTFIT_HD actfit_ff actfit_ff_mul(actfit_ff a, actfit_ff b)
 {
-  double a = fabs(x);
-  if (a > 20.0)
-    return x > 0 ? 1.0 : -1.0;
-  double m = actfit_elem_expm1(-2.0 * a), t = -m / (2.0 + m);
-  return x < 0 ? -t : t;
+  actfit_ff p = actfit_ff_prod(a.h, b.h);
+  return actfit_ff_fast(p.h, fmaf(a.h, b.l, fmaf(a.l, b.h, p.l)));
 }
 
-/* x - tanh(x): the series x^3 r(x^2) below |x| = 1/4 (no cancellation), else the
- * difference (at most ~6 bits of cancellation at 1/4) */
-ACTFIT_HD double actfit_elem_tanhshrink(double x)
+/* a / b from one division: q = a.h (1 / b.h) is within 2 ulp, and the residual corrects it */
+ACTFIT_HD actfit_ff actfit_ff_div(actfit_ff a, actfit_ff b)
 {
-  const double c[] = {ACTFIT_TANHSHRINK_SERIES};
-  if (!(fabs(x) < ACTFIT_TANHSHRINK_SMALL))
-    return x - actfit_elem_tanh(x);
-  double x2 = x * x, r = c[0];
-  for (int i = 1; i < (int)(sizeof c / sizeof c[0]); i++)
-    r = r * x2 + c[i];
-  return x * x2 * r;
+  float inv = 1.0f / b.h, q = a.h * inv, r = fmaf(-q, b.h, a.h);
+  r = fmaf(-q, b.l, r + a.l);
+  return actfit_ff_fast(q, r * inv);
 }
 
-/* mish(x) = x tanh(log1p(e^x)) = x n / (n + 2), n = e^x (e^x + 2): no logarithm, no
- * cancellation; x beyond 20 gives x (the factor is 1 - 2e-18) */
-ACTFIT_HD double actfit_elem_mish(double x)
+/* 2^k for integer-valued k in [-126, 127] */
+ACTFIT_HD float actfit_pow2f(float k)
 {
-  if (x > 20.0)
-    return x;
-  double e = actfit_elem_exp(x), n = e * (e + 2.0);
-  return x * (n / (n + 2.0));
+  return actfit_bits_f32((uint32_t)((int32_t)k + 127) << 23);
 }
 
-/* log1p(u) for 0 <= u <= 1: 2 atanh(s) = 2 (s + s^3/3 + ...), s = u / (2 + u) <= 1/3
- * (truncation 2e-18).  Relative error below 1e-15. */
-ACTFIT_HD double actfit_elem_log1p(double u)
+/* v 2^k, k integer-valued in [-252, 254]: two exact factors, so a subnormal result rounds once */
+ACTFIT_HD float actfit_scalef(float v, float k)
 {
-  const double c[] = {ACTFIT_LOG1P_ATANH};
-  double s = u / (2.0 + u), s2 = s * s, r = c[0];
-  for (int i = 1; i < (int)(sizeof c / sizeof c[0]); i++)
-    r = r * s2 + c[i];
-  return s * r;
+  int32_t ki = (int32_t)k, k1 = ki / 2;
+  return v * actfit_bits_f32((uint32_t)(k1 + 127) << 23) * actfit_bits_f32((uint32_t)(ki - k1 + 127) << 23);
 }
 
-/* Forward y = f(x) for the built-ins (PyTorch definitions), computed in double from the
- * functions above and rounded once to float: every backend gets the same bits, and the
- * tests find them correctly rounded.  f(+-inf) is the limit. */
-ACTFIT_HD double actfit_elem_sigmoid(double x)
+/* e^(ah + al) = 2^k 2^(j/4) (1 + m) with n = 4k + j = round(4 ah / ln2), m = e^r - 1 as a
+ * pair (relative error about 2^-34), r = ah + al - n ln2/4, |r| <= ln2/8 + 2^-10.
+ * ah is clamped to [-130, 90]; callers pass al = 0 where that can happen. */
+ACTFIT_HD actfit_ff actfit_ff_expm1_red(float ah, float al, float *n)
 {
-  if (x >= 0)
-    return 1.0 / (1.0 + actfit_elem_exp(-x));
-  double e = actfit_elem_exp(x);
-  return e / (1.0 + e);
+  const float P[] = {ACTFIT_F_EXPM1_P};
+  ah = ah < -130.0f ? -130.0f : ah > 90.0f ? 90.0f : ah;
+  float nf = fmaf(ah, ACTFIT_F_4_LN2, 0x1.8p23f) - 0x1.8p23f;
+  float r1 = fmaf(-nf, ACTFIT_F_LN2_4_H, ah); /* exact */
+  actfit_ff r = actfit_ff_sum(r1, fmaf(-nf, ACTFIT_F_LN2_4_L, al));
+  actfit_ff q = actfit_ff_prod(r.h, r.h);
+  float p = P[0];
+  ACTFIT_UNROLL
+  for (int i = 1; i < (int)(sizeof P / sizeof P[0]); i++)
+    p = fmaf(p, r.h, P[i]);
+  float t = (q.h * r.h) * p;
+  float lo = fmaf(r.l, r.h, r.l) + fmaf(0.5f, q.l, t);
+  actfit_ff m = actfit_ff_fast(r.h, 0.5f * q.h);
+  *n = nf;
+  return actfit_ff_fast(m.h, m.l + lo);
 }
 
-ACTFIT_HD double actfit_elem_softplus1(double x)
+/* e^(ah + al) = 2^k (h + l), h + l in [0.9, 1.9]; k is returned */
+ACTFIT_HD actfit_ff actfit_ff_exp(float ah, float al, float *k)
 {
-  return x > 0 ? x + actfit_elem_log1p(actfit_elem_exp(-x)) : actfit_elem_log1p(actfit_elem_exp(x));
+  float n;
+  actfit_ff m = actfit_ff_expm1_red(ah, al, &n);
+  float kf = floorf(n * 0.25f), j = n - 4.0f * kf;
+  float th = j == 0.0f ? 1.0f : j == 1.0f ? ACTFIT_F_EXP2_1_H : j == 2.0f ? ACTFIT_F_EXP2_2_H : ACTFIT_F_EXP2_3_H;
+  float tl = j == 0.0f ? 0.0f : j == 1.0f ? ACTFIT_F_EXP2_1_L : j == 2.0f ? ACTFIT_F_EXP2_2_L : ACTFIT_F_EXP2_3_L;
+  /* 2^(j/4) (1 + m) = th + th m + tl (1 + m) */
+  actfit_ff p = actfit_ff_prod(th, m.h);
+  float lo = fmaf(th, m.l, fmaf(tl, m.h, tl)) + p.l;
+  actfit_ff e = actfit_ff_fast(th, p.h);
+  *k = kf;
+  return actfit_ff_fast(e.h, e.l + lo);
 }
 
-ACTFIT_HD float actfit_elem_f(int act, const float *pf, float xf)
+/* e^(ah + al) - 1, ah clamped to [-80, 80] (al = 0 where that can happen) */
+ACTFIT_HD actfit_ff actfit_ff_expm1(float ah, float al)
 {
-  double x = xf, y, p0 = pf[0], p1 = pf[1];
-  if (x != x)
-    return xf;
+  float n, k;
+  ah = ah < -80.0f ? -80.0f : ah > 80.0f ? 80.0f : ah;
+  actfit_ff m = actfit_ff_expm1_red(ah, al, &n);
+  actfit_ff e = actfit_ff_exp(ah, al, &k);
+  float p = actfit_pow2f(k);
+  actfit_ff d = actfit_ff_sum(p * e.h, -1.0f); /* |result| >= 0.08 here: no cancellation */
+  actfit_ff big = actfit_ff_fast(d.h, fmaf(p, e.l, d.l));
+  return n == 0.0f ? m : big;
+}
+
+/* sigmoid(ah + al) = 2^k (h + l); k = 0 for a >= 0, and 0 below a = -128 */
+ACTFIT_HD actfit_ff actfit_ff_sigmoid(float ah, float al, float *k)
+{
+  int neg = ah < 0.0f;
+  float ke;
+  actfit_ff e = actfit_ff_exp(neg ? ah : -ah, neg ? al : -al, &ke); /* e^-|a| = 2^ke e */
+  float p = actfit_scalef(1.0f, ke);
+  actfit_ff den = actfit_ff_fast(1.0f, e.h * p);
+  den.l = fmaf(e.l, p, den.l);
+  *k = neg ? ke : 0.0f;
+  actfit_ff q = actfit_ff_div(neg ? e : actfit_ff_of(1.0f, 0.0f), den);
+  return ah < -128.0f ? actfit_ff_of(0.0f, 0.0f) : q;
+}
+
+/* x s, s = 2^k (h + l), rounded once */
+ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
+{
+  return actfit_scalef(fmaf(x, s.h, x * s.l), k);
+}
+
+/* c + s A in pairs (not renormalised) */
+ACTFIT_HD actfit_ff actfit_ff_horner_step(actfit_ff A, actfit_ff s, float ch, float cl)
+{
+  actfit_ff p = actfit_ff_prod(A.h, s.h);
+  float pl = fmaf(A.h, s.l, fmaf(A.l, s.h, p.l));
+  actfit_ff r = actfit_ff_sum(ch, p.h);
+  return actfit_ff_of(r.h, r.l + (pl + cl));
+}
+
+/* GELU, y = x Phi(x) with Phi the normal CDF */
+ACTFIT_HD float actfit_gelu(float x)
+{
+  const float T[] = {ACTFIT_F_GELU_T}, D[] = {ACTFIT_F_GELU_D};
+  float z = fabsf(x);
+  /* |x| < 1/2: Phi = 1/2 + phi0 x (1 + w T(w)) */
+  float xs = z < 0.5f ? x : 0.5f, w = xs * xs, tw = T[0];
+  ACTFIT_UNROLL
+  for (int i = 1; i < (int)(sizeof T / sizeof T[0]); i++)
+    tw = fmaf(tw, w, T[i]);
+  actfit_ff a = actfit_ff_prod(xs, ACTFIT_F_PHI0_H);
+  a.l = fmaf(xs, ACTFIT_F_PHI0_L, a.l);
+  actfit_ff v = actfit_ff_fast(a.h, fmaf(a.h * w, tw, a.l));
+  actfit_ff H = actfit_ff_fast(0.5f, v.h);
+  float y1 = fmaf(xs, H.h, xs * (H.l + v.l));
+  /* |x| >= 1/2: Q(z) = Phi(-z) = phi0 e^(-z^2/2) / (z + D(s)), s = 2 / (2 + z) - TC */
+  float zr = z < 0.5f ? 0.5f : z > 16.0f ? 16.0f : z;
+  actfit_ff zz = actfit_ff_prod(zr, zr), d = actfit_ff_sum(2.0f, zr);
+  float inv = 1.0f / d.h, th = 2.0f * inv, tl = fmaf(-th, d.l, fmaf(-th, d.h, 2.0f)) * inv;
+  actfit_ff s = actfit_ff_sum(th, -ACTFIT_F_GELU_TC);
+  s.l += tl;
+  float acc = D[0];
+  ACTFIT_UNROLL
+  for (int i = 1; i < (int)(sizeof D / sizeof D[0]); i++)
+    acc = fmaf(acc, s.h, D[i]);
+  actfit_ff A = actfit_ff_of(acc, 0.0f);
+  A = actfit_ff_horner_step(A, s, ACTFIT_F_GELU_D2_H, ACTFIT_F_GELU_D2_L);
+  A = actfit_ff_horner_step(A, s, ACTFIT_F_GELU_D1_H, ACTFIT_F_GELU_D1_L);
+  A = actfit_ff_horner_step(A, s, ACTFIT_F_GELU_D0_H, ACTFIT_F_GELU_D0_L);
+  actfit_ff den = actfit_ff_sum(zr, A.h);
+  den = actfit_ff_fast(den.h, den.l + A.l);
+  float k;
+  actfit_ff e = actfit_ff_exp(-0.5f * zz.h, -0.5f * zz.l, &k);
+  actfit_ff q = actfit_ff_div(actfit_ff_mul(e, actfit_ff_of(ACTFIT_F_PHI0_H, ACTFIT_F_PHI0_L)), den);
+  float yn = actfit_times(x, q, k); /* x < 0: x Q(z) */
+  float p = actfit_scalef(1.0f, k); /* x > 0: x - x Q(z) */
+  actfit_ff xq = actfit_ff_prod(x, q.h * p);
+  xq.l = fmaf(x, q.l * p, xq.l);
+  actfit_ff r = actfit_ff_sum(x, -xq.h);
+  float yp = r.h + (r.l - xq.l);
+  float y = z < 0.5f ? y1 : x < 0.0f ? yn : yp;
+  return z > 16.0f ? (x > 0.0f ? x : -0.0f) : y;
+}
+
+/* x sigmoid(u) for u = (uh, ul) */
+ACTFIT_HD float actfit_xsig(float x, float uh, float ul)
+{
+  float k;
+  actfit_ff s = actfit_ff_sigmoid(uh, ul, &k);
+  float y = actfit_times(x, s, k);
+  return isinf(x) ? (x > 0.0f ? x : 0.0f) : y;
+}
+
+ACTFIT_HD float actfit_gelu_tanh(float x)
+{
+  /* u = C (x + B x^3) as a pair; |x| beyond 2^40 saturates */
+  float xc = fabsf(x) < 0x1p40f ? x : (x > 0.0f ? 0x1p40f : -0x1p40f);
+  actfit_ff x2 = actfit_ff_prod(xc, xc);
+  actfit_ff x3 = actfit_ff_prod(x2.h, xc);
+  x3.l = fmaf(x2.l, xc, x3.l);
+  actfit_ff b3 = actfit_ff_mul(x3, actfit_ff_of(ACTFIT_F_GELU_TANH_B_H, ACTFIT_F_GELU_TANH_B_L));
+  actfit_ff u = actfit_ff_mul(actfit_ff_add(actfit_ff_of(xc, 0.0f), b3),
+                              actfit_ff_of(ACTFIT_F_GELU_TANH_C_H, ACTFIT_F_GELU_TANH_C_L));
+  int big = fabsf(u.h) > 200.0f;
+  return actfit_xsig(x, big ? (u.h > 0 ? 200.0f : -200.0f) : u.h, big ? 0.0f : u.l);
+}
+
+/* tanh(a), a >= 0, as a pair: -m / (2 + m), m = e^(-2a) - 1 */
+ACTFIT_HD actfit_ff actfit_ff_tanh_pos(float a)
+{
+  actfit_ff m = actfit_ff_expm1(-2.0f * (a < 20.0f ? a : 20.0f), 0.0f);
+  actfit_ff den = actfit_ff_fast(2.0f, m.h);
+  den.l += m.l;
+  return actfit_ff_div(actfit_ff_of(-m.h, -m.l), den);
+}
+
+ACTFIT_HD float actfit_tanh(float x)
+{
+  actfit_ff t = actfit_ff_tanh_pos(fabsf(x));
+  float y = t.h + t.l;
+  return x < 0.0f ? -y : y;
+}
+
+ACTFIT_HD float actfit_tanhshrink(float x)
+{
+  const float R[] = {ACTFIT_F_TANHSHRINK_R};
+  float a = fabsf(x);
+  /* |x| < 1/2: x^3 (1/3 + w R(w)) */
+  float xs = a < 0.5f ? x : 0.5f, w = xs * xs, rw = R[0];
+  ACTFIT_UNROLL
+  for (int i = 1; i < (int)(sizeof R / sizeof R[0]); i++)
+    rw = fmaf(rw, w, R[i]);
+  int tiny = a < 0x1p-20f; /* x^3 in pairs stays normal: scaled by 2^120 */
+  float xw = tiny ? xs * 0x1p40f : xs;
+  actfit_ff x2 = actfit_ff_prod(xw, xw);
+  actfit_ff x3 = actfit_ff_prod(x2.h, xw);
+  x3.l = fmaf(x2.l, xw, x3.l);
+  actfit_ff h = actfit_ff_mul(x3, actfit_ff_of(ACTFIT_F_THIRD_H, ACTFIT_F_THIRD_L));
+  float y1 = h.h + fmaf(x3.h * w, rw, h.l);
+  y1 = tiny ? actfit_scalef(y1, -120.0f) : y1;
+  /* beyond: a - tanh(a), signed */
+  actfit_ff t = actfit_ff_tanh_pos(a);
+  actfit_ff r = actfit_ff_sum(a, -t.h);
+  float y2 = r.h + (r.l - t.l);
+  y2 = x < 0.0f ? -y2 : y2;
+  return a < 0.5f ? y1 : isinf(x) ? x : y2;
+}
+
+/* softplus with beta = 1 of a = (ah, al): max(a, 0) + log1p(e^-|a|) = 2^k (h + l), k = 0
+ * but below a = -69 */
+ACTFIT_HD actfit_ff actfit_ff_softplus1(float ah, float al, float *ko)
+{
+  const float R[] = {ACTFIT_F_LOG1P_R};
+  int pos = ah > 0.0f;
+  float k;
+  actfit_ff e = actfit_ff_exp(pos ? -ah : ah, pos ? -al : al, &k);
+  float p = actfit_scalef(1.0f, k < -100.0f ? -100.0f : k);
+  actfit_ff u = actfit_ff_of(e.h * p, e.l * p);
+  actfit_ff den = actfit_ff_fast(2.0f, u.h);
+  den.l += u.l;
+  actfit_ff s = actfit_ff_div(u, den);
+  float w = s.h * s.h, rw = R[0];
+  ACTFIT_UNROLL
+  for (int i = 1; i < (int)(sizeof R / sizeof R[0]); i++)
+    rw = fmaf(rw, w, R[i]);
+  actfit_ff L = actfit_ff_fast(2.0f * s.h, 2.0f * fmaf(s.h * w, rw, s.l));
+  actfit_ff y = actfit_ff_add(actfit_ff_of(pos ? ah : 0.0f, pos ? al : 0.0f), L);
+  /* a < -69: log1p(e^a) = e^a to 2^-99 (kept scaled, not underflowed) */
+  int tiny = !pos && k < -100.0f;
+  *ko = tiny ? k : 0.0f;
+  return tiny ? e : y;
+}
+
+ACTFIT_HD float actfit_softplus(float x, float beta, float thr)
+{
+  actfit_ff a = actfit_ff_prod(beta, x);
+  a.l = a.h < -128.0f ? 0.0f : a.l;
+  int lin = a.h > thr || (a.h == thr && a.l > 0.0f);
+  float k;
+  actfit_ff y = actfit_ff_softplus1(lin ? 0.0f : a.h, lin ? 0.0f : a.l, &k);
+  float q = y.h / beta, r = fmaf(-q, beta, y.h) + y.l;
+  float v = actfit_scalef(q + r / beta, k);
+  return lin ? x : v;
+}
+
+ACTFIT_HD float actfit_logsigmoid(float x)
+{
+  float k;
+  actfit_ff y = actfit_ff_softplus1(-x, 0.0f, &k);
+  return isinf(x) ? (x > 0.0f ? -0.0f : x) : -actfit_scalef(y.h + y.l, k);
+}
+
+ACTFIT_HD float actfit_mish(float x)
+{
+  float xc = x > 20.0f ? 20.0f : x, k;
+  actfit_ff e = actfit_ff_exp(xc, 0.0f, &k);
+  float p = actfit_scalef(1.0f, k < -100.0f ? -100.0f : k);
+  actfit_ff u = actfit_ff_of(e.h * p, e.l * p);           /* e^x */
+  actfit_ff u2 = actfit_ff_sum(u.h, 2.0f);
+  u2.l += u.l;
+  actfit_ff n = actfit_ff_mul(u, u2);                     /* e^x (e^x + 2) */
+  actfit_ff d = actfit_ff_sum(n.h, 2.0f);
+  d.l += n.l;
+  actfit_ff r = actfit_ff_div(n, d);
+  float y = fmaf(x, r.h, x * r.l);
+  float ytiny = actfit_times(x, e, k); /* x < -69: x e^x to 2^-99 */
+  y = k < -100.0f ? ytiny : y;
+  return x > 20.0f ? x : x < -128.0f ? x * 0.0f : y;
+}
+
+/* c e^(a) - 1 scaled: c (e^a - 1) for a pair c, rounded once */
+ACTFIT_HD float actfit_cexpm1(actfit_ff c, float ah, float al)
+{
+  actfit_ff m = actfit_ff_expm1(ah, al);
+  return fmaf(c.h, m.h, fmaf(c.l, m.h, c.h * m.l));
+}
+
+/* Forward y = f(x) for the built-ins (PyTorch definitions); NaN gives x, f(+-inf) the limit */
+ACTFIT_HD float actfit_elem_f(int act, const float *pf, float x)
+{
+  float y, p0 = pf[0], p1 = pf[1];
   switch (act) {
-  case ACTFIT_A_GELU: {
-    /* beyond AMAX: erfc(-a) = 2 to double precision, or |y| < 1e-48 (-0 as float) */
-    double a = -x * 0.70710678118654752440;
-    y = a > ACTFIT_ERFC_AMAX ? -0.0 : a < -ACTFIT_ERFC_AMAX ? x : 0.5 * x * actfit_elem_erfc(a);
+  case ACTFIT_A_GELU: y = actfit_gelu(x); break;
+  case ACTFIT_A_GELU_TANH: y = actfit_gelu_tanh(x); break;
+  case ACTFIT_A_SILU: y = actfit_xsig(x, x, 0.0f); break;
+  case ACTFIT_A_MISH: y = actfit_mish(x); break;
+  case ACTFIT_A_SOFTPLUS: y = actfit_softplus(x, p0, p1); break;
+  case ACTFIT_A_ELU: {
+    float v = actfit_cexpm1(actfit_ff_of(p0, 0.0f), x, 0.0f);
+    y = x > 0.0f ? x : v;
     break;
   }
-  case ACTFIT_A_GELU_TANH:
-    y = isinf(x) ? (x > 0 ? x : 0.0)
-                 : x * actfit_elem_sigmoid(2.0 * 0.79788456080286535588 * (x + 0.044715 * x * x * x));
+  case ACTFIT_A_CELU: {
+    float q = x / p0, ql = fmaf(-q, p0, x) / p0;
+    ql = q < -64.0f ? 0.0f : ql;
+    float v = actfit_cexpm1(actfit_ff_of(p0, 0.0f), q, ql);
+    y = x > 0.0f || fabsf(x) < 0x1p-60f ? x : v; /* tiny x: x (1 + x / 2 alpha) is x */
     break;
-  case ACTFIT_A_SILU: y = isinf(x) ? (x > 0 ? x : 0.0) : x * actfit_elem_sigmoid(x); break;
-  case ACTFIT_A_MISH: y = isinf(x) ? (x > 0 ? x : 0.0) : actfit_elem_mish(x); break;
-  case ACTFIT_A_SOFTPLUS: y = p0 * x > p1 ? x : actfit_elem_softplus1(p0 * x) / p0; break;
-  case ACTFIT_A_ELU: y = x > 0 ? x : p0 * actfit_elem_expm1(x); break;
-  case ACTFIT_A_CELU: y = x > 0 ? x : p0 * actfit_elem_expm1(x / p0); break;
-  case ACTFIT_A_SELU:
-    y = 1.0507009873554804934 * (x > 0 ? x : 1.6732632423543772848 * actfit_elem_expm1(x));
+  }
+  case ACTFIT_A_SELU: {
+    float v = actfit_cexpm1(actfit_ff_of(ACTFIT_F_SELU_LA_H, ACTFIT_F_SELU_LA_L), x, 0.0f);
+    float xs = x < 0x1p-100f ? x * 0x1p24f : x; /* lambda_lo x stays normal */
+    float l = fmaf(ACTFIT_F_SELU_L_H, xs, ACTFIT_F_SELU_L_L * xs);
+    l = x < 0x1p-100f ? l * 0x1p-24f : l;
+    y = x > 0.0f ? l : v;
     break;
-  case ACTFIT_A_SIGMOID: y = actfit_elem_sigmoid(x); break;
-  case ACTFIT_A_TANH: y = actfit_elem_tanh(x); break;
-  case ACTFIT_A_LOGSIGMOID: y = -actfit_elem_softplus1(-x); break;
-  case ACTFIT_A_SOFTSIGN: y = isinf(x) ? (x > 0 ? 1.0 : -1.0) : x / (1.0 + fabs(x)); break;
-  case ACTFIT_A_TANHSHRINK: y = isinf(x) ? x : actfit_elem_tanhshrink(x); break;
-  case ACTFIT_A_HARDSWISH: y = x < -3 ? 0.0 : x > 3 ? x : x * (x + 3) / 6; break;
-  case ACTFIT_A_HARDSIGMOID: y = x <= -3 ? 0.0 : x >= 3 ? 1.0 : x / 6 + 0.5; break;
+  }
+  case ACTFIT_A_SIGMOID: {
+    float k;
+    actfit_ff s = actfit_ff_sigmoid(x, 0.0f, &k);
+    y = actfit_scalef(s.h + s.l, k);
+    break;
+  }
+  case ACTFIT_A_TANH: y = actfit_tanh(x); break;
+  case ACTFIT_A_LOGSIGMOID: y = actfit_logsigmoid(x); break;
+  case ACTFIT_A_SOFTSIGN: {
+    actfit_ff q = actfit_ff_div(actfit_ff_of(x, 0.0f), actfit_ff_sum(1.0f, fabsf(x)));
+    y = isinf(x) ? (x > 0.0f ? 1.0f : -1.0f) : q.h;
+    break;
+  }
+  case ACTFIT_A_TANHSHRINK: y = actfit_tanhshrink(x); break;
+  case ACTFIT_A_HARDSWISH: { /* x (x + 3) / 6, rounded once */
+    actfit_ff s = actfit_ff_sum(x, 3.0f), p = actfit_ff_prod(x, s.h);
+    p.l = fmaf(x, s.l, p.l);
+    float q = p.h / 6.0f, r = fmaf(-q, 6.0f, p.h) + p.l;
+    float v = q + r / 6.0f;
+    y = x < -3.0f ? 0.0f : x > 3.0f ? x : v;
+    break;
+  }
+  case ACTFIT_A_HARDSIGMOID: { /* x / 6 + 1/2, rounded once */
+    float q = x / 6.0f, ql = fmaf(-q, 6.0f, x) / 6.0f;
+    actfit_ff a = actfit_ff_sum(q, 0.5f);
+    float v = a.h + (a.l + ql);
+    y = x <= -3.0f ? 0.0f : x >= 3.0f ? 1.0f : v;
+    break;
+  }
   case ACTFIT_A_HARDTANH: y = x < p0 ? p0 : x > p1 ? p1 : x; break;
-  case ACTFIT_A_RELU: y = x > 0 ? x : 0.0; break;
-  case ACTFIT_A_RELU6: y = x < 0 ? 0.0 : x > 6 ? 6.0 : x; break;
-  case ACTFIT_A_LEAKY_RELU: y = x > 0 ? x : p0 * x; break;
-  case ACTFIT_A_HARDSHRINK: y = (x > p0 || x < -p0) ? x : 0.0; break;
-  case ACTFIT_A_SOFTSHRINK: y = x > p0 ? x - p0 : x < -p0 ? x + p0 : 0.0; break;
+  case ACTFIT_A_RELU: y = x > 0.0f ? x : 0.0f; break;
+  case ACTFIT_A_RELU6: y = x < 0.0f ? 0.0f : x > 6.0f ? 6.0f : x; break;
+  case ACTFIT_A_LEAKY_RELU: y = x > 0.0f ? x : p0 * x; break;
+  case ACTFIT_A_HARDSHRINK: y = (x > p0 || x < -p0) ? x : 0.0f; break;
+  case ACTFIT_A_SOFTSHRINK: y = x > p0 ? x - p0 : x < -p0 ? x + p0 : 0.0f; break;
   default: y = NAN; break;
   }
-  return (float)y;
+  return x != x ? x : y;
 }
 
 /* code(x): number of borders <= x (|x| for even parity); NaN gives 0. */
@@ -418,8 +657,10 @@ ACTFIT_HD float actfit_elem_exact(const actfit_rt_invact *t, float y, int s)
   switch (t->exact) {
   case ACTFIT_EXACT_SIGMOID: return y * (1.0f - y);
   case ACTFIT_EXACT_TANH: return (1.0f - y) * (1.0f + y);
-  case ACTFIT_EXACT_SOFTPLUS: /* 1 - e^(-beta y), in double */
-    return p[0] * y > p[1] ? 1.0f : (float)-actfit_elem_expm1(-(double)p[0] * (double)y);
+  case ACTFIT_EXACT_SOFTPLUS: { /* 1 - e^(-beta y) */
+    actfit_ff a = actfit_ff_prod(-p[0], y), m = actfit_ff_expm1(a.h, a.l);
+    return p[0] * y > p[1] ? 1.0f : -(m.h + m.l);
+  }
   case ACTFIT_EXACT_ELU: return y > 0 ? 1.0f : y + p[0];
   case ACTFIT_EXACT_CELU: return y > 0 ? 1.0f : y / p[0] + 1.0f;
   case ACTFIT_EXACT_SELU:
@@ -428,7 +669,10 @@ ACTFIT_HD float actfit_elem_exact(const actfit_rt_invact *t, float y, int s)
     float a = 1.0f - fabsf(y);
     return a * a;
   }
-  case ACTFIT_EXACT_LOGSIGMOID: return (float)-actfit_elem_expm1((double)y); /* 1 - e^y */
+  case ACTFIT_EXACT_LOGSIGMOID: { /* 1 - e^y */
+    actfit_ff m = actfit_ff_expm1(y, 0.0f);
+    return -(m.h + m.l);
+  }
   case ACTFIT_EXACT_RELU: return y > 0 ? 1.0f : 0.0f;
   case ACTFIT_EXACT_LEAKY_RELU: return y > 0 ? 1.0f : p[0];
   case ACTFIT_EXACT_RELU6: return (y > 0 && y < 6.0f) ? 1.0f : 0.0f;

@@ -84,4 +84,88 @@
   0x1.1cd4b4e9f54b6p-1, \
   -0x1.1d824fba091bdp-1
 
+/* ---- float forward ---- */
+/* e^r - 1 = r + r^2/2 + r^3 P(r), |r| <= ln2/8: P = 1/3! .. 1/7!, Horner order */
+#define ACTFIT_F_EXPM1_P \
+  0x1.a01a02p-13f, \
+  0x1.6c16c2p-10f, \
+  0x1.111112p-7f, \
+  0x1.555556p-5f, \
+  0x1.555556p-3f
+#define ACTFIT_F_LN2_4_H 0x1.62ep-3f
+#define ACTFIT_F_LN2_4_L 0x1.0bfbe8p-17f
+#define ACTFIT_F_4_LN2 0x1.715476p+2f
+/* 2^(j/4), j = 0..3 */
+#define ACTFIT_F_EXP2_1_H 0x1.306fep+0f
+#define ACTFIT_F_EXP2_1_L 0x1.4636e2p-25f
+#define ACTFIT_F_EXP2_2_H 0x1.6a09e6p+0f
+#define ACTFIT_F_EXP2_2_L 0x1.9fcef4p-26f
+#define ACTFIT_F_EXP2_3_H 0x1.ae89fap+0f
+#define ACTFIT_F_EXP2_3_L -0x1.a94b14p-26f
+#define ACTFIT_F_PHI0_H 0x1.988454p-2f
+#define ACTFIT_F_PHI0_L -0x1.857936p-27f
+/* GELU, |x| < 1/2: Phi(x) = 1/2 + phi0 x (1 + w T(w)), w = x^2; T Horner order */
+#define ACTFIT_F_GELU_T \
+  0x1.c01c02p-20f, \
+  -0x1.8d3018p-16f, \
+  0x1.2f684cp-12f, \
+  -0x1.861862p-9f, \
+  0x1.99999ap-6f, \
+  -0x1.555556p-3f
+/* GELU, |x| >= 1/2: Q(z) = phi0 e^(-z^2/2) / (z + D), t = 2 / (2 + z), s = t - TC;
+ * D(s) fitted for z in [0.5, 15] to 2.3e-10 of z + D (weighted least squares, degree 12):
+ * degree 12 down to 3 in float, then 2, 1, 0 as pairs */
+#define ACTFIT_F_GELU_TC 0x1.d5d5d6p-2f
+#define ACTFIT_F_GELU_D \
+  -0x1.81b7e2p-2f, \
+  0x1.0973f6p+1f, \
+  -0x1.636218p+0f, \
+  -0x1.c89a78p-1f, \
+  0x1.7e657ap+0f, \
+  -0x1.633ad8p-2f, \
+  -0x1.758964p-1f, \
+  0x1.53b2b6p-1f, \
+  0x1.25e9aap-3f, \
+  -0x1.388d6cp-1f
+#define ACTFIT_F_GELU_D2_H 0x1.27cffcp-3f
+#define ACTFIT_F_GELU_D2_L 0x1.9ee65ap-30f
+#define ACTFIT_F_GELU_D1_H 0x1.cf8fc6p-1f
+#define ACTFIT_F_GELU_D1_L -0x1.e5ef2cp-29f
+#define ACTFIT_F_GELU_D0_H 0x1.57ca16p-2f
+#define ACTFIT_F_GELU_D0_L 0x1.f2dc12p-27f
+/* log1p(u) = 2 s (1 + w R(w)), s = u / (2 + u), w = s^2 <= 1/9: R = 1/3, 1/5, .., Horner order */
+#define ACTFIT_F_LOG1P_R \
+  0x1.af286cp-5f, \
+  0x1.e1e1e2p-5f, \
+  0x1.111112p-4f, \
+  0x1.3b13b2p-4f, \
+  0x1.745d18p-4f, \
+  0x1.c71c72p-4f, \
+  0x1.24924ap-3f, \
+  0x1.99999ap-3f, \
+  0x1.555556p-2f
+/* x - tanh x = x^3 (1/3 + w R(w)), w = x^2, |x| < 1/2: R Horner order */
+#define ACTFIT_F_TANHSHRINK_R \
+  0x1.497d8ep-15f, \
+  -0x1.967e18p-14f, \
+  0x1.f57d78p-13f, \
+  -0x1.355824p-11f, \
+  0x1.7da364p-10f, \
+  -0x1.d6d3dp-9f, \
+  0x1.226e36p-7f, \
+  -0x1.664f48p-6f, \
+  0x1.ba1ba2p-5f, \
+  -0x1.111112p-3f
+#define ACTFIT_F_THIRD_H 0x1.555556p-2f
+#define ACTFIT_F_THIRD_L -0x1.555556p-27f
+/* SELU lambda and lambda alpha, GELU-tanh's 2 sqrt(2/pi) and 0.044715 (the double constants) */
+#define ACTFIT_F_SELU_L_H 0x1.0cfabep+0f
+#define ACTFIT_F_SELU_L_L -0x1.2adddap-25f
+#define ACTFIT_F_SELU_LA_H 0x1.c212ccp+0f
+#define ACTFIT_F_SELU_LA_L 0x1.903c0cp-26f
+#define ACTFIT_F_GELU_TANH_C_H 0x1.988454p+0f
+#define ACTFIT_F_GELU_TANH_C_L -0x1.857936p-25f
+#define ACTFIT_F_GELU_TANH_B_H 0x1.6e4e26p-5f
+#define ACTFIT_F_GELU_TANH_B_L 0x1.a9003ep-30f
+
 #endif

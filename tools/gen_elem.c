@@ -11,8 +11,11 @@
  * on [0, 1] the series of 2 atanh(s).  Usage: gen_elem [OUT] (default stdout). */
 #include <gsl/gsl_chebyshev.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_multifit.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define ORDER 22
 #define TLO 0.15625
@@ -25,6 +28,150 @@ static double p_of_t(double t, void *unused)
   (void)unused;
   long double a = 2.0L / t - 2.0L;
   return (double)(logl(erfcl(a) / (long double)t) + a * a);
+}
+
+
+/* ---- the float forward (elem.h): constants as float, or as pairs hi + lo ------------- */
+#define D_DEG 12      /* GELU: D(t) = phi(z) / Q(z) - z, polynomial of this degree in s */
+#define D_ZLO 0.5     /* fitted for z = |x| in [D_ZLO, D_ZHI] */
+#define D_ZHI 15.0
+#define D_NODES 600
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+static void pair(FILE *f, const char *name, long double v)
+{
+  float h = (float)v, l = (float)(v - (long double)h);
+  fprintf(f, "#define %s_H %af\n#define %s_L %af\n", name, (double)h, name, (double)l);
+}
+
+static void list(FILE *f, const char *name, const double *v, int n)
+{
+  fprintf(f, "#define %s", name);
+  for (int i = 0; i < n; i++)
+    fprintf(f, "%s \\\n  %af", i ? "," : "", (double)(float)v[i]);
+  fprintf(f, "\n");
+}
+
+static long double gelu_d(long double z)
+{
+  long double q = 0.5L * erfcl(z / sqrtl(2.0L)), phi = expl(-0.5L * z * z) / sqrtl(2.0L * acosl(-1.0L));
+  return phi / q - z;
+}
+
+/* GELU's D in s = t - TC, t = 2 / (2 + z): weighted least squares (weight 1 / (z + D), the
+ * relative error of the denominator z + D) at Chebyshev nodes in t, monomial basis */
+static int fit_gelu_d(double *coef, double *tc, double *worst)
+{
+  const double tlo = 2.0 / (2.0 + D_ZHI), thi = 2.0 / (2.0 + D_ZLO);
+  *tc = (double)(float)(0.5 * (tlo + thi));
+  gsl_matrix *X = gsl_matrix_alloc(D_NODES, D_DEG + 1), *cov = gsl_matrix_alloc(D_DEG + 1, D_DEG + 1);
+  gsl_vector *y = gsl_vector_alloc(D_NODES), *w = gsl_vector_alloc(D_NODES), *c = gsl_vector_alloc(D_DEG + 1);
+  gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(D_NODES, D_DEG + 1);
+  int ok = X && cov && y && w && c && ws;
+  double chisq;
+  for (int i = 0; ok && i < D_NODES; i++) {
+    double t = 0.5 * (tlo + thi) + 0.5 * (thi - tlo) * cos(M_PI * (i + 0.5) / D_NODES);
+    long double z = 2.0L / t - 2.0L, d = gelu_d(z);
+    double s = t - *tc, p = 1;
+    for (int j = 0; j <= D_DEG; j++, p *= s)
+      gsl_matrix_set(X, i, j, p);
+    gsl_vector_set(y, i, (double)d);
+    gsl_vector_set(w, i, (double)(1.0L / ((z + d) * (z + d))));
+  }
+  ok = ok && gsl_multifit_wlinear(X, w, y, c, cov, &chisq, ws) == GSL_SUCCESS;
+  *worst = 0;
+  for (int j = 0; ok && j <= D_DEG; j++)
+    coef[j] = gsl_vector_get(c, j);
+  for (int i = 0; ok && i <= 20000; i++) { /* dense check of the relative error of z + D */
+    double t = tlo + (thi - tlo) * i / 20000.0, s = t - *tc, v = 0;
+    for (int j = D_DEG; j >= 0; j--)
+      v = v * s + coef[j];
+    long double z = 2.0L / t - 2.0L, d = gelu_d(z);
+    double e = (double)fabsl((v - d) / (z + d));
+    *worst = e > *worst ? e : *worst;
+  }
+  gsl_multifit_linear_free(ws);
+  gsl_matrix_free(X); gsl_matrix_free(cov);
+  gsl_vector_free(y); gsl_vector_free(w); gsl_vector_free(c);
+  return ok;
+}
+
+static int write_float_section(FILE *f)
+{
+  const long double pi = acosl(-1.0L);
+  double v[32];
+  fprintf(f, "\n/* ---- float forward ---- */\n"
+             "/* e^r - 1 = r + r^2/2 + r^3 P(r), |r| <= ln2/8: P = 1/3! .. 1/7!, Horner order */\n");
+  long double fact = 6.0L;
+  for (int k = 3; k <= 7; k++, fact *= k)
+    v[7 - k] = (double)(1.0L / fact);
+  list(f, "ACTFIT_F_EXPM1_P", v, 5);
+  { /* ln2/4 as hi + lo, hi with 12 significant bits: n hi is exact for |n| < 2^12 */
+    float h = (float)(logl(2.0L) / 4);
+    uint32_t u;
+    memcpy(&u, &h, 4);
+    u &= 0xfffff000u;
+    memcpy(&h, &u, 4);
+    fprintf(f, "#define ACTFIT_F_LN2_4_H %af\n#define ACTFIT_F_LN2_4_L %af\n", (double)h,
+            (double)(float)(logl(2.0L) / 4 - h));
+  }
+  fprintf(f, "#define ACTFIT_F_4_LN2 %af\n", (double)(float)(4.0L / logl(2.0L)));
+  fprintf(f, "/* 2^(j/4), j = 0..3 */\n");
+  for (int j = 1; j < 4; j++) {
+    char name[32];
+    snprintf(name, sizeof name, "ACTFIT_F_EXP2_%d", j);
+    pair(f, name, powl(2.0L, j / 4.0L));
+  }
+  pair(f, "ACTFIT_F_PHI0", 1.0L / sqrtl(2.0L * pi));
+  fprintf(f, "/* GELU, |x| < 1/2: Phi(x) = 1/2 + phi0 x (1 + w T(w)), w = x^2; T Horner order */\n");
+  fact = 1.0L;
+  for (int n = 1; n <= 6; n++) {
+    fact *= n;
+    v[6 - n] = (double)((n % 2 ? -1.0L : 1.0L) / (fact * powl(2.0L, n) * (2 * n + 1)));
+  }
+  list(f, "ACTFIT_F_GELU_T", v, 6);
+  double dc[D_DEG + 1], tc, worst;
+  if (!fit_gelu_d(dc, &tc, &worst))
+    return 0;
+  fprintf(f, "/* GELU, |x| >= 1/2: Q(z) = phi0 e^(-z^2/2) / (z + D), t = 2 / (2 + z), s = t - TC;\n"
+             " * D(s) fitted for z in [%g, %g] to %.2g of z + D (weighted least squares, degree %d):\n"
+             " * degree %d down to 3 in float, then 2, 1, 0 as pairs */\n",
+          D_ZLO, D_ZHI, worst, D_DEG, D_DEG);
+  fprintf(f, "#define ACTFIT_F_GELU_TC %af\n", tc);
+  for (int j = D_DEG; j >= 3; j--)
+    v[D_DEG - j] = dc[j];
+  list(f, "ACTFIT_F_GELU_D", v, D_DEG - 2);
+  for (int j = 2; j >= 0; j--) {
+    char name[32];
+    snprintf(name, sizeof name, "ACTFIT_F_GELU_D%d", j);
+    pair(f, name, dc[j]);
+  }
+  fprintf(f, "/* log1p(u) = 2 s (1 + w R(w)), s = u / (2 + u), w = s^2 <= 1/9: R = 1/3, 1/5, .., Horner order */\n");
+  for (int k = 1; k <= 9; k++)
+    v[9 - k] = 1.0 / (2 * k + 1);
+  list(f, "ACTFIT_F_LOG1P_R", v, 9);
+  /* x - tanh x = x^3 (1/3 + w R(w)), |x| < 1/2 */
+  long double T[32] = {0};
+  for (int k = 0; k + 1 < 32; k++) {
+    long double acc = k == 0 ? 1.0L : 0.0L;
+    for (int i = 0; i <= k; i++)
+      acc -= T[i] * T[k - i];
+    T[k + 1] = acc / (k + 1);
+  }
+  fprintf(f, "/* x - tanh x = x^3 (1/3 + w R(w)), w = x^2, |x| < 1/2: R Horner order */\n");
+  for (int n = 2; n <= 11; n++)
+    v[11 - n] = (double)-T[2 * n + 1];
+  list(f, "ACTFIT_F_TANHSHRINK_R", v, 10);
+  pair(f, "ACTFIT_F_THIRD", 1.0L / 3);
+  fprintf(f, "/* SELU lambda and lambda alpha, GELU-tanh's 2 sqrt(2/pi) and 0.044715 (the double constants) */\n");
+  pair(f, "ACTFIT_F_SELU_L", (long double)1.0507009873554804934);
+  pair(f, "ACTFIT_F_SELU_LA", (long double)1.0507009873554804934 * (long double)1.6732632423543772848);
+  pair(f, "ACTFIT_F_GELU_TANH_C", (long double)(2.0 * 0.79788456080286535588));
+  pair(f, "ACTFIT_F_GELU_TANH_B", (long double)0.044715);
+  return 1;
 }
 
 int main(int argc, char **argv)
@@ -77,7 +224,12 @@ int main(int argc, char **argv)
           TLO, ORDER, TLO, 2.0 / TLO - 2.0);
   for (int k = ORDER; k >= 1; k--)
     fprintf(f, "%s \\\n  %a", k == ORDER ? "" : ",", c[k]);
-  fprintf(f, ", \\\n  %a\n\n#endif\n", 0.5 * c[0]);
+  fprintf(f, ", \\\n  %a\n", 0.5 * c[0]);
+  if (!write_float_section(f)) {
+    fprintf(stderr, "gen_elem: GELU fit failed\n");
+    return 1;
+  }
+  fprintf(f, "\n#endif\n");
   gsl_cheb_free(cs);
   if ((f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0)) {
     fprintf(stderr, "gen_elem: write error\n");

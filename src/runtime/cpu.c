@@ -168,6 +168,12 @@ static int avx512(void) { return (simd() & 2) != 0; }
 /* the full groups of [g0, g1) go to a vector loop; the rest (a partial last group, or
  * everything without AVX2) to the scalar loop */
 static size_t full_end(const pass *p) { return p->g1 < p->n / 32 ? p->g1 : p->n / 32; }
+
+/* the vectorised f for act: the AVX-512 build where the CPU has it, else the AVX2 one */
+static actfit__f32_fn f32_fn(int act)
+{
+  return avx512() ? actfit__avx512_f32(act) : actfit__avx2_f32(act);
+}
 #endif
 
 static void fewbit_fwd(const pass *p)
@@ -176,9 +182,11 @@ static void fewbit_fwd(const pass *p)
   int planes = t->bits;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (avx2() && full_end(p) > g0 &&
-      actfit__avx2_fewbit_fwd(t, p->dt, p->x, p->y, p->state, g0, full_end(p)))
+  actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
+  if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
+    actfit__avx2_fewbit_fwd(t, p->dt, f, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
+  }
 #endif
   for (size_t g = g0; g < p->g1; g++) {
     uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
@@ -283,10 +291,11 @@ static void invact_fwd(const pass *p)
   int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (avx2() && full_end(p) > g0 &&
-      actfit__avx2_invact_fwd(t, p->dt, p->flags, p->given_y, p->x, p->y, p->state, g0,
-                              full_end(p)))
+  actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
+  if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
+    actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
+  }
 #endif
   for (size_t g = g0; g < p->g1; g++) {
     uint32_t w = 0;

@@ -297,298 +297,26 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
 }
 
 
-/* ---- forward: f in double, in batches of NB vectors of four lanes (independent chains, so
- * the long Clenshaw and Horner recurrences overlap), the steps of elem.h's actfit_elem_exp,
- * actfit_elem_erfc and actfit_elem_f in the same order ---------------------------------- */
-#define NB 4
-#define EACH for (int j_ = 0; j_ < NB; j_++)
-#define V(a) a[j_]
-typedef __m256d vb[NB];
+/* ---- forward: y from elem.h's float math, vectorised by gcc (cpu_fwd.h) -------------- */
+#define FWD_NAME(a) f32_avx2_##a
+#define FWD_TABLE actfit__avx2_f32
+#include "runtime/cpu_fwd.h"
 
-static inline __attribute__((always_inline)) void exp_n(vb x)
+/* y = f(x) for a group's four vectors */
+static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, const float *pf,
+                                                             const __m256 *xs, __m256 *ys)
 {
-  static const double c[15] = {ACTFIT_INV_FACTORIAL}; /* 1/14! .. 1/0! */
-  const __m256d magic = _mm256_set1_pd(ACTFIT_ROUND_MAGIC);
-  const __m256i low = _mm256_set1_epi64x(0xffffffffll);
-  vb kb, r, p;
-  EACH {
-    V(x) = _mm256_max_pd(_mm256_min_pd(V(x), _mm256_set1_pd(710.0)), _mm256_set1_pd(-746.0));
-    V(kb) = _mm256_add_pd(_mm256_mul_pd(V(x), _mm256_set1_pd(ACTFIT_LOG2E)), magic);
-    __m256d kd = _mm256_sub_pd(V(kb), magic);
-    V(r) = _mm256_sub_pd(_mm256_sub_pd(V(x), _mm256_mul_pd(kd, _mm256_set1_pd(ACTFIT_LN2_HI))),
-                         _mm256_mul_pd(kd, _mm256_set1_pd(ACTFIT_LN2_LO)));
-    V(p) = _mm256_set1_pd(c[1]);
-  }
-  for (int i = 2; i < 15; i++)
-    EACH V(p) = _mm256_add_pd(_mm256_mul_pd(V(p), V(r)), _mm256_set1_pd(c[i]));
-  EACH { /* k in the low dword of each lane; k1 = floor(k / 2), k2 = k - k1 */
-    __m256i k = _mm256_castpd_si256(V(kb));
-    __m256i k1 = _mm256_sub_epi32(_mm256_srai_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(2048)), 1),
-                                  _mm256_set1_epi32(1024));
-    __m256i k2 = _mm256_sub_epi32(k, k1);
-    __m256i e1 = _mm256_slli_epi64(_mm256_and_si256(_mm256_add_epi32(k1, _mm256_set1_epi32(1023)), low), 52);
-    __m256i e2 = _mm256_slli_epi64(_mm256_and_si256(_mm256_add_epi32(k2, _mm256_set1_epi32(1023)), low), 52);
-    V(x) = _mm256_mul_pd(_mm256_mul_pd(V(p), _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
-  }
+  _Alignas(32) float xb[32], yb[32];
+  for (int q = 0; q < 4; q++)
+    _mm256_store_ps(xb + 8 * q, xs[q]);
+  f(pf, xb, yb);
+  for (int q = 0; q < 4; q++)
+    ys[q] = _mm256_load_ps(yb + 8 * q);
 }
 
-/* a := erfc(a) */
-static inline __attribute__((always_inline)) void erfc_n(vb a)
-{
-  static const double c[] = {ACTFIT_ERFC_CHEB};
-  const int n = (int)(sizeof c / sizeof c[0]) - 1;
-  vb z, t, s2, b1, b2, e;
-  EACH {
-    V(z) = _mm256_andnot_pd(_mm256_set1_pd(-0.0), V(a));
-    V(t) = _mm256_div_pd(_mm256_set1_pd(2.0), _mm256_add_pd(_mm256_set1_pd(2.0), V(z)));
-    V(s2) = _mm256_mul_pd(_mm256_set1_pd(2.0),
-                          _mm256_sub_pd(_mm256_mul_pd(V(t), _mm256_set1_pd(2.0 / (1.0 - ACTFIT_ERFC_TLO))),
-                                        _mm256_set1_pd((1.0 + ACTFIT_ERFC_TLO) / (1.0 - ACTFIT_ERFC_TLO))));
-    V(b1) = _mm256_setzero_pd();
-    V(b2) = _mm256_setzero_pd();
-  }
-  for (int k = 0; k < n; k++)
-    EACH {
-      __m256d b = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(V(s2), V(b1)), V(b2)), _mm256_set1_pd(c[k]));
-      V(b2) = V(b1);
-      V(b1) = b;
-    }
-  EACH {
-    __m256d pv = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), V(s2)), V(b1)), V(b2)),
-                               _mm256_set1_pd(c[n]));
-    V(e) = _mm256_sub_pd(pv, _mm256_mul_pd(V(z), V(z)));
-  }
-  exp_n(e);
-  EACH {
-    __m256d v = _mm256_mul_pd(V(t), V(e));
-    V(a) = _mm256_blendv_pd(v, _mm256_sub_pd(_mm256_set1_pd(2.0), v),
-                            _mm256_cmp_pd(V(a), _mm256_setzero_pd(), _CMP_LT_OQ));
-  }
-}
-
-/* x := sigmoid(x) */
-static inline __attribute__((always_inline)) void sigmoid_n(vb x)
-{
-  vb e;
-  EACH V(e) = _mm256_xor_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(-0.0));
-  exp_n(e);
-  EACH {
-    __m256d one = _mm256_set1_pd(1.0), den = _mm256_add_pd(one, V(e));
-    V(x) = _mm256_blendv_pd(_mm256_div_pd(V(e), den), _mm256_div_pd(one, den),
-                            _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_GE_OQ));
-  }
-}
-
-/* x := x * sigmoid(u), with f(+-inf) = +inf or 0 */
-static inline __attribute__((always_inline)) void xsig_n(vb x, vb u)
-{
-  sigmoid_n(u);
-  EACH {
-    __m256d y = _mm256_mul_pd(V(x), V(u));
-    __m256d inf = _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(INFINITY), _CMP_EQ_OQ);
-    __m256d lim = _mm256_and_pd(V(x), _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_GT_OQ));
-    V(x) = _mm256_blendv_pd(y, lim, inf);
-  }
-}
-
-/* x := expm1(x): x q(x) below ln2/2, exp(x) - 1 beyond */
-static inline __attribute__((always_inline)) void expm1_n(vb x)
-{
-  static const double c[15] = {ACTFIT_INV_FACTORIAL}; /* 1/14! .. 1/0! */
-  vb e, q;
-  EACH {
-    V(e) = V(x);
-    V(q) = _mm256_set1_pd(c[0]);
-  }
-  exp_n(e);
-  for (int i = 1; i < 14; i++)
-    EACH V(q) = _mm256_add_pd(_mm256_mul_pd(V(q), V(x)), _mm256_set1_pd(c[i]));
-  EACH {
-    __m256d big = _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(0.34657359027997264), _CMP_GE_OQ);
-    V(x) = _mm256_blendv_pd(_mm256_mul_pd(V(x), V(q)), _mm256_sub_pd(V(e), _mm256_set1_pd(1.0)), big);
-  }
-}
-
-/* x := tanh(x) */
-static inline __attribute__((always_inline)) void tanh_n(vb x)
-{
-  vb m;
-  EACH V(m) = _mm256_mul_pd(_mm256_set1_pd(-2.0), _mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)));
-  expm1_n(m);
-  EACH {
-    __m256d t = _mm256_div_pd(_mm256_xor_pd(V(m), _mm256_set1_pd(-0.0)), _mm256_add_pd(_mm256_set1_pd(2.0), V(m)));
-    __m256d neg = _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_LT_OQ);
-    t = _mm256_blendv_pd(t, _mm256_xor_pd(t, _mm256_set1_pd(-0.0)), neg);
-    __m256d one = _mm256_blendv_pd(_mm256_set1_pd(-1.0), _mm256_set1_pd(1.0), _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_GT_OQ));
-    V(x) = _mm256_blendv_pd(t, one, _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(20.0), _CMP_GT_OQ));
-  }
-}
-
-/* x := softplus1(x) = x > 0 ? x + log1p(e^-x) : log1p(e^x), log1p as 2 atanh(u / (2 + u)) */
-static inline __attribute__((always_inline)) void softplus1_n(vb x)
-{
-  static const double c[] = {ACTFIT_LOG1P_ATANH};
-  vb u, sv, s2, r;
-  EACH V(u) = _mm256_xor_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), V(x)), _mm256_set1_pd(-0.0));
-  exp_n(u);
-  EACH {
-    V(sv) = _mm256_div_pd(V(u), _mm256_add_pd(_mm256_set1_pd(2.0), V(u)));
-    V(s2) = _mm256_mul_pd(V(sv), V(sv));
-    V(r) = _mm256_set1_pd(c[0]);
-  }
-  for (int i = 1; i < (int)(sizeof c / sizeof c[0]); i++)
-    EACH V(r) = _mm256_add_pd(_mm256_mul_pd(V(r), V(s2)), _mm256_set1_pd(c[i]));
-  EACH {
-    __m256d l = _mm256_mul_pd(V(sv), V(r));
-    V(x) = _mm256_blendv_pd(l, _mm256_add_pd(V(x), l), _mm256_cmp_pd(V(x), _mm256_setzero_pd(), _CMP_GT_OQ));
-  }
-}
-
-static inline __m256d sel(__m256d mask, __m256d a, __m256d b) { return _mm256_blendv_pd(b, a, mask); }
-static inline __m256d lt(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
-static inline __m256d gt(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
-static inline __m256d isinf4(__m256d x)
-{
-  return _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), x), _mm256_set1_pd(INFINITY), _CMP_EQ_OQ);
-}
-#define C(v) _mm256_set1_pd(v)
-
-/* x := f(x), every case the steps of actfit_elem_f (all 21 built-ins) */
-static inline __attribute__((always_inline)) void f_n(int act, const float *pf, vb x)
-{
-  vb u;
-  const __m256d p0 = C(pf[0]), p1 = C(pf[1]), zero = _mm256_setzero_pd();
-  switch (act) {
-  case ACTFIT_A_GELU:
-    EACH V(u) = _mm256_mul_pd(_mm256_xor_pd(V(x), C(-0.0)), C(0.70710678118654752440));
-    erfc_n(u);
-    EACH {
-      __m256d a = _mm256_mul_pd(_mm256_xor_pd(V(x), C(-0.0)), C(0.70710678118654752440));
-      __m256d y = _mm256_mul_pd(_mm256_mul_pd(C(0.5), V(x)), V(u));
-      y = sel(lt(a, C(-ACTFIT_ERFC_AMAX)), V(x), y);
-      V(x) = sel(gt(a, C(ACTFIT_ERFC_AMAX)), C(-0.0), y);
-    }
-    break;
-  case ACTFIT_A_GELU_TANH:
-    EACH {
-      __m256d c3 = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(C(0.044715), V(x)), V(x)), V(x));
-      V(u) = _mm256_mul_pd(C(2.0 * 0.79788456080286535588), _mm256_add_pd(V(x), c3));
-    }
-    xsig_n(x, u);
-    break;
-  case ACTFIT_A_SILU:
-    EACH V(u) = V(x);
-    xsig_n(x, u);
-    break;
-  case ACTFIT_A_SIGMOID: sigmoid_n(x); break;
-  case ACTFIT_A_MISH:
-    EACH V(u) = V(x);
-    exp_n(u);
-    EACH {
-      __m256d n = _mm256_mul_pd(V(u), _mm256_add_pd(V(u), C(2.0)));
-      __m256d y = _mm256_mul_pd(V(x), _mm256_div_pd(n, _mm256_add_pd(n, C(2.0))));
-      y = sel(gt(V(x), C(20.0)), V(x), y);
-      V(x) = sel(isinf4(V(x)), sel(gt(V(x), zero), V(x), zero), y);
-    }
-    break;
-  case ACTFIT_A_ELU:
-  case ACTFIT_A_SELU:
-    EACH V(u) = V(x);
-    expm1_n(u);
-    EACH {
-      if (act == ACTFIT_A_ELU)
-        V(x) = sel(gt(V(x), zero), V(x), _mm256_mul_pd(p0, V(u)));
-      else
-        V(x) = _mm256_mul_pd(C(1.0507009873554804934),
-                             sel(gt(V(x), zero), V(x), _mm256_mul_pd(C(1.6732632423543772848), V(u))));
-    }
-    break;
-  case ACTFIT_A_CELU:
-    EACH V(u) = _mm256_div_pd(V(x), p0);
-    expm1_n(u);
-    EACH V(x) = sel(gt(V(x), zero), V(x), _mm256_mul_pd(p0, V(u)));
-    break;
-  case ACTFIT_A_TANH: tanh_n(x); break;
-  case ACTFIT_A_SOFTPLUS:
-    EACH V(u) = _mm256_mul_pd(p0, V(x));
-    softplus1_n(u);
-    EACH V(x) = sel(gt(_mm256_mul_pd(p0, V(x)), p1), V(x), _mm256_div_pd(V(u), p0));
-    break;
-  case ACTFIT_A_LOGSIGMOID:
-    EACH V(u) = _mm256_xor_pd(V(x), C(-0.0));
-    softplus1_n(u);
-    EACH V(x) = _mm256_xor_pd(V(u), C(-0.0));
-    break;
-  case ACTFIT_A_TANHSHRINK: {
-    static const double c[] = {ACTFIT_TANHSHRINK_SERIES};
-    vb r;
-    EACH {
-      V(u) = V(x);
-      V(r) = C(c[0]);
-    }
-    tanh_n(u);
-    for (int i = 1; i < (int)(sizeof c / sizeof c[0]); i++)
-      EACH V(r) = _mm256_add_pd(_mm256_mul_pd(V(r), _mm256_mul_pd(V(x), V(x))), C(c[i]));
-    EACH {
-      __m256d x2 = _mm256_mul_pd(V(x), V(x));
-      __m256d small = lt(_mm256_andnot_pd(C(-0.0), V(x)), C(ACTFIT_TANHSHRINK_SMALL));
-      __m256d y = sel(small, _mm256_mul_pd(_mm256_mul_pd(V(x), x2), V(r)), _mm256_sub_pd(V(x), V(u)));
-      V(x) = sel(isinf4(V(x)), V(x), y);
-    }
-    break;
-  }
-  default: /* the piecewise ones */
-    EACH {
-      __m256d v = V(x), y;
-      switch (act) {
-      case ACTFIT_A_SOFTSIGN:
-        y = _mm256_div_pd(v, _mm256_add_pd(C(1.0), _mm256_andnot_pd(C(-0.0), v)));
-        y = sel(isinf4(v), sel(gt(v, zero), C(1.0), C(-1.0)), y);
-        break;
-      case ACTFIT_A_HARDSWISH:
-        y = sel(lt(v, C(-3.0)), zero, sel(gt(v, C(3.0)), v, _mm256_div_pd(_mm256_mul_pd(v, _mm256_add_pd(v, C(3.0))), C(6.0))));
-        break;
-      case ACTFIT_A_HARDSIGMOID:
-        y = sel(_mm256_cmp_pd(v, C(-3.0), _CMP_LE_OQ), zero,
-                sel(_mm256_cmp_pd(v, C(3.0), _CMP_GE_OQ), C(1.0), _mm256_add_pd(_mm256_div_pd(v, C(6.0)), C(0.5))));
-        break;
-      case ACTFIT_A_HARDTANH: y = sel(lt(v, p0), p0, sel(gt(v, p1), p1, v)); break;
-      case ACTFIT_A_RELU: y = sel(gt(v, zero), v, zero); break;
-      case ACTFIT_A_RELU6: y = sel(lt(v, zero), zero, sel(gt(v, C(6.0)), C(6.0), v)); break;
-      case ACTFIT_A_LEAKY_RELU: y = sel(gt(v, zero), v, _mm256_mul_pd(p0, v)); break;
-      case ACTFIT_A_HARDSHRINK:
-        y = sel(_mm256_or_pd(gt(v, p0), lt(v, _mm256_xor_pd(p0, C(-0.0)))), v, zero);
-        break;
-      default: /* ACTFIT_A_SOFTSHRINK */
-        y = sel(gt(v, p0), _mm256_sub_pd(v, p0),
-                sel(lt(v, _mm256_xor_pd(p0, C(-0.0))), _mm256_add_pd(v, p0), zero));
-        break;
-      }
-      V(x) = y;
-    }
-    break;
-  }
-}
-#undef C
-
-/* y = f(x) for 4 * NB floats (NB / 2 vectors of eight); NaN x gives x */
-static inline __attribute__((always_inline)) void f8_n(int act, const float *pf, const __m256 *x, __m256 *y)
-{
-  vb d;
-  for (int h = 0; h < NB / 2; h++) {
-    d[2 * h] = _mm256_cvtps_pd(_mm256_castps256_ps128(x[h]));
-    d[2 * h + 1] = _mm256_cvtps_pd(_mm256_extractf128_ps(x[h], 1));
-  }
-  f_n(act, pf, d);
-  for (int h = 0; h < NB / 2; h++) {
-    __m256 v = _mm256_set_m128(_mm256_cvtpd_ps(d[2 * h + 1]), _mm256_cvtpd_ps(d[2 * h]));
-    y[h] = _mm256_blendv_ps(v, x[h], _mm256_cmp_ps(x[h], x[h], _CMP_UNORD_Q));
-  }
-}
-
-/* act < 0: the encoder (codes only; y is the framework's and is not touched) */
+/* f NULL: the encoder (codes only; y is the framework's and is not touched) */
 static inline __attribute__((always_inline)) void
-fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const void *x, void *y,
+fewbit_fwd_groups(actfit__f32_fn f, actfit_dtype dt, const actfit_rt_fewbit *t, const void *x, void *y,
                   uint32_t *state, size_t g0, size_t g1)
 {
   const int nb = (1 << t->bits) - 1;
@@ -597,12 +325,12 @@ fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const voi
     __m256 xs[4], ys[4];
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
-    for (int q = 0; act >= 0 && q < 4; q += NB / 2)
-      f8_n(act, t->params, xs + q, ys + q);
+    if (f)
+      f32_group(f, t->params, xs, ys);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q];
-      if (act >= 0)
+      if (f)
         store8(dt, y, i0, ys[q]);
       __m256 xa = t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv;
       __m256i c = _mm256_setzero_si256(); /* code: number of borders <= x */
@@ -615,31 +343,20 @@ fewbit_fwd_groups(int act, actfit_dtype dt, const actfit_rt_fewbit *t, const voi
   }
 }
 
-/* one loop per activation (f inlined; the dtype is a run-time argument, the loop being
- * compute-bound) */
-#define ACTS(X)                                                                             \
-  X(ACTFIT_A_GELU) X(ACTFIT_A_GELU_TANH) X(ACTFIT_A_SILU) X(ACTFIT_A_MISH) X(ACTFIT_A_ELU)  \
-  X(ACTFIT_A_CELU) X(ACTFIT_A_SELU) X(ACTFIT_A_SIGMOID) X(ACTFIT_A_TANH)                    \
-  X(ACTFIT_A_SOFTSIGN) X(ACTFIT_A_TANHSHRINK) X(ACTFIT_A_HARDSWISH) X(ACTFIT_A_HARDSIGMOID) \
-  X(ACTFIT_A_HARDTANH) X(ACTFIT_A_RELU) X(ACTFIT_A_RELU6) X(ACTFIT_A_LEAKY_RELU)            \
-  X(ACTFIT_A_HARDSHRINK) X(ACTFIT_A_SOFTSHRINK) X(ACTFIT_A_SOFTPLUS) X(ACTFIT_A_LOGSIGMOID)
-
-int actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x, void *y,
-                            uint32_t *state, size_t g0, size_t g1)
+void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
+                             const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
-  switch (y ? t->act : -1) {
-  case -1: fewbit_fwd_groups(-1, dt, t, x, NULL, state, g0, g1); return 1; /* encode */
-#define CASE(A)                                                                             \
-  case A: fewbit_fwd_groups(A, dt, t, x, y, state, g0, g1); return 1;
-    ACTS(CASE)
-#undef CASE
-  default: return 0;
-  }
+  if (dt == ACTFIT_FP32)
+    fewbit_fwd_groups(f, ACTFIT_FP32, t, x, y, state, g0, g1);
+  else if (dt == ACTFIT_FP16)
+    fewbit_fwd_groups(f, ACTFIT_FP16, t, x, y, state, g0, g1);
+  else
+    fewbit_fwd_groups(f, ACTFIT_BF16, t, x, y, state, g0, g1);
 }
 
-/* act < 0: the encoder (y is the framework's: read, and re-stored only with the bit in y) */
+/* f NULL: the encoder (y is the framework's: read, and re-stored only with the bit in y) */
 static inline __attribute__((always_inline)) void
-invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y,
+invact_fwd_groups(actfit__f32_fn f, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y,
                   const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
   const __m256 T = _mm256_set1_ps(t->T);
@@ -648,17 +365,17 @@ invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_i
     __m256 xs[4], ys[4];
     for (int q = 0; q < 4; q++) {
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
-      ys[q] = act < 0 && bit_in_y ? load8(dt, y, 32 * g + 8 * (size_t)q) : _mm256_setzero_ps();
+      ys[q] = !f && bit_in_y ? load8(dt, y, 32 * g + 8 * (size_t)q) : _mm256_setzero_ps();
     }
-    for (int q = 0; act >= 0 && q < 4; q += NB / 2)
-      f8_n(act, t->params, xs + q, ys + q);
+    if (f)
+      f32_group(f, t->params, xs, ys);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q], yv = ys[q];
       unsigned s8 = t->bit ? (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(xv, T, _CMP_LT_OQ)) : 0u;
       w |= (uint32_t)s8 << (8 * q);
       if (!(bit_in_y && t->bit)) {
-        if (act >= 0)
+        if (f)
           store8(dt, y, i0, yv);
         continue;
       }
@@ -671,36 +388,27 @@ invact_fwd_groups(int act, actfit_dtype dt, const actfit_rt_invact *t, int bit_i
   }
 }
 
-int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags, int given_y,
-                            const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
+void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                             actfit__f32_fn f, const void *x, void *y, uint32_t *state,
+                             size_t g0, size_t g1)
 {
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
-  switch (given_y ? -1 : t->act) {
-  case -1: invact_fwd_groups(-1, dt, t, biy, x, y, state, g0, g1); return 1; /* encode */
-#define CASE(A)                                                                             \
-  case A: invact_fwd_groups(A, dt, t, biy, x, y, state, g0, g1); return 1;
-    ACTS(CASE)
-#undef CASE
-  default: return 0;
-  }
+  if (dt == ACTFIT_FP32)
+    invact_fwd_groups(f, ACTFIT_FP32, t, biy, x, y, state, g0, g1);
+  else if (dt == ACTFIT_FP16)
+    invact_fwd_groups(f, ACTFIT_FP16, t, biy, x, y, state, g0, g1);
+  else
+    invact_fwd_groups(f, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
 }
 
-/* g for softplus and logsigmoid, 1 - e^(-beta y) and 1 - e^y, in double (actfit_elem_exact) */
-static inline __attribute__((always_inline)) __m256 exp_exact8(int ex, const float *p, __m256 y)
+/* g for softplus and logsigmoid, 1 - e^(-beta y) and 1 - e^y: elem.h's float pairs, lane by lane */
+static inline __attribute__((always_inline)) __m256 exp_exact8(const actfit_rt_invact *t, __m256 y)
 {
-  vb a;
-  a[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(y));
-  a[1] = _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1));
-  a[2] = a[3] = _mm256_setzero_pd();
-  if (ex == ACTFIT_EXACT_SOFTPLUS)
-    for (int h = 0; h < 2; h++)
-      a[h] = _mm256_mul_pd(_mm256_set1_pd(-(double)p[0]), a[h]);
-  expm1_n(a);
-  __m256 g = _mm256_xor_ps(_mm256_set_m128(_mm256_cvtpd_ps(a[1]), _mm256_cvtpd_ps(a[0])), _mm256_set1_ps(-0.0f));
-  if (ex == ACTFIT_EXACT_SOFTPLUS)
-    g = _mm256_blendv_ps(g, _mm256_set1_ps(1.0f),
-                         _mm256_cmp_ps(_mm256_mul_ps(_mm256_set1_ps(p[0]), y), _mm256_set1_ps(p[1]), _CMP_GT_OQ));
-  return g;
+  _Alignas(32) float yb[8], gb[8];
+  _mm256_store_ps(yb, y);
+  for (int i = 0; i < 8; i++)
+    gb[i] = actfit_elem_exact(t, yb[i], 0);
+  return _mm256_load_ps(gb);
 }
 
 /* g for the exact forms (actfit_elem_exact), s the branch bit (0 or 1 per lane) */
@@ -754,7 +462,7 @@ exact_bwd_groups(int ex, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 y = load8(dt, yp, i0);
       __m256 g8 = ex == ACTFIT_EXACT_SOFTPLUS || ex == ACTFIT_EXACT_LOGSIGMOID
-                      ? exp_exact8(ex, t->params, y)
+                      ? exp_exact8(t, y)
                       : exact8(ex, t->params, y, branch_bit8(dt, t, bit_in_y, yp, i0, y, w, q));
       g8 = _mm256_blendv_ps(g8, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
       store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), g8));

@@ -13,13 +13,20 @@ int actfit__avx2_usable(void);
 void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const uint32_t *state,
                              const void *go, void *gi, size_t g0, size_t g1);
 
-/* Forward passes over the full 32-element groups [g0, g1) for the activations whose f has
- * an AVX2 form; 0 for the rest (then nothing was written).  The encoders use them too: FewBit
- * with y == NULL (codes only), InvAct with given_y (y read, re-stored only with the bit). */
-int actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, const void *x, void *y,
-                            uint32_t *state, size_t g0, size_t g1);
-int actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags, int given_y,
-                            const void *x, void *y, uint32_t *state, size_t g0, size_t g1);
+/* y = f(x) for 32 floats (elem.h's float forward, vectorised): one function per built-in,
+ * from the AVX2 or the AVX-512 build of the same code; NULL for an unknown act */
+typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x, float *restrict y);
+actfit__f32_fn actfit__avx2_f32(int act);
+actfit__f32_fn actfit__avx512_f32(int act);
+
+/* Forward passes over the full 32-element groups [g0, g1), f computing y (NULL: the
+ * encoders, FewBit with y == NULL (codes only), InvAct with y read and re-stored only with
+ * the bit) */
+void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
+                             const void *x, void *y, uint32_t *state, size_t g0, size_t g1);
+void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                             actfit__f32_fn f, const void *x, void *y, uint32_t *state,
+                             size_t g0, size_t g1);
 
 /* InvAct backward over the full 32-element groups [g0, g1); 0 when the table has no AVX2
  * plan (then nothing was written) */

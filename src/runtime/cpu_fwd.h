@@ -1,0 +1,43 @@
+/* y = f(x) for 32 floats, one function per built-in activation: included by cpu_avx2.c and
+ * cpu_avx512.c, which compile elem.h's float forward with their own flags.  gcc vectorises
+ * each loop (elem.h's branches are selects) with the same operations in the same order as
+ * the scalar code, so every stored bit equals actfit_elem_f's (tests/test_runtime.c).
+ * Define FWD_NAME(a) (the function name for activation a) and FWD_TABLE (the lookup's
+ * name) before including. */
+#include "runtime/cpu_impl.h"
+
+#define FWD_ONE(A)                                                                          \
+  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y) \
+  {                                                                                         \
+    for (int i = 0; i < 32; i++)                                                            \
+      y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
+  }
+FWD_ONE(ACTFIT_A_GELU) FWD_ONE(ACTFIT_A_GELU_TANH) FWD_ONE(ACTFIT_A_SILU)
+FWD_ONE(ACTFIT_A_MISH) FWD_ONE(ACTFIT_A_SOFTPLUS) FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU)
+FWD_ONE(ACTFIT_A_SELU) FWD_ONE(ACTFIT_A_SIGMOID) FWD_ONE(ACTFIT_A_TANH)
+FWD_ONE(ACTFIT_A_LOGSIGMOID) FWD_ONE(ACTFIT_A_SOFTSIGN) FWD_ONE(ACTFIT_A_TANHSHRINK)
+FWD_ONE(ACTFIT_A_HARDSWISH) FWD_ONE(ACTFIT_A_HARDSIGMOID) FWD_ONE(ACTFIT_A_HARDTANH)
+FWD_ONE(ACTFIT_A_RELU) FWD_ONE(ACTFIT_A_RELU6) FWD_ONE(ACTFIT_A_LEAKY_RELU)
+FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
+#undef FWD_ONE
+
+/* the function for activation act (ACTFIT_A_*), NULL for any other */
+actfit__f32_fn FWD_TABLE(int act)
+{
+  static const actfit__f32_fn fn[ACTFIT_A_COUNT] = {
+    [ACTFIT_A_GELU] = FWD_NAME(ACTFIT_A_GELU), [ACTFIT_A_GELU_TANH] = FWD_NAME(ACTFIT_A_GELU_TANH),
+    [ACTFIT_A_SILU] = FWD_NAME(ACTFIT_A_SILU), [ACTFIT_A_MISH] = FWD_NAME(ACTFIT_A_MISH),
+    [ACTFIT_A_SOFTPLUS] = FWD_NAME(ACTFIT_A_SOFTPLUS), [ACTFIT_A_ELU] = FWD_NAME(ACTFIT_A_ELU),
+    [ACTFIT_A_CELU] = FWD_NAME(ACTFIT_A_CELU), [ACTFIT_A_SELU] = FWD_NAME(ACTFIT_A_SELU),
+    [ACTFIT_A_SIGMOID] = FWD_NAME(ACTFIT_A_SIGMOID), [ACTFIT_A_TANH] = FWD_NAME(ACTFIT_A_TANH),
+    [ACTFIT_A_LOGSIGMOID] = FWD_NAME(ACTFIT_A_LOGSIGMOID),
+    [ACTFIT_A_SOFTSIGN] = FWD_NAME(ACTFIT_A_SOFTSIGN),
+    [ACTFIT_A_TANHSHRINK] = FWD_NAME(ACTFIT_A_TANHSHRINK),
+    [ACTFIT_A_HARDSWISH] = FWD_NAME(ACTFIT_A_HARDSWISH),
+    [ACTFIT_A_HARDSIGMOID] = FWD_NAME(ACTFIT_A_HARDSIGMOID),
+    [ACTFIT_A_HARDTANH] = FWD_NAME(ACTFIT_A_HARDTANH), [ACTFIT_A_RELU] = FWD_NAME(ACTFIT_A_RELU),
+    [ACTFIT_A_RELU6] = FWD_NAME(ACTFIT_A_RELU6), [ACTFIT_A_LEAKY_RELU] = FWD_NAME(ACTFIT_A_LEAKY_RELU),
+    [ACTFIT_A_HARDSHRINK] = FWD_NAME(ACTFIT_A_HARDSHRINK),
+    [ACTFIT_A_SOFTSHRINK] = FWD_NAME(ACTFIT_A_SOFTSHRINK)};
+  return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
+}
