@@ -298,9 +298,6 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
 
 
 /* ---- forward: y from elem.h's float math, vectorised by gcc (cpu_fwd.h) -------------- */
-#define FWD_NAME(a) f32_avx2_##a
-#define FWD_TABLE actfit__avx2_f32
-#include "runtime/cpu_fwd.h"
 
 /* y = f(x) for a group's four vectors */
 static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, const float *pf,

@@ -10,11 +10,6 @@
 #include "runtime/cpu_impl.h"
 #include "runtime/cpu_plan.h"
 
-/* the float forward, vectorised for sixteen lanes (cpu_fwd.h) */
-#define FWD_NAME(a) f32_avx512_##a
-#define FWD_TABLE actfit__avx512_f32
-#include "runtime/cpu_fwd.h"
-
 int actfit__avx512_usable(void)
 {
   __builtin_cpu_init();
