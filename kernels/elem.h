@@ -273,16 +273,16 @@ ACTFIT_HD float actfit_scalef(float v, float k)
   return v * actfit_bits_f32((uint32_t)(k1 + 127) << 23) * actfit_bits_f32((uint32_t)(ki - k1 + 127) << 23);
 }
 
-/* e^(ah + al) = 2^k 2^(j/4) (1 + m) with n = 4k + j = round(4 ah / ln2), m = e^r - 1 as a
- * pair (relative error about 2^-34), r = ah + al - n ln2/4, |r| <= ln2/8 + 2^-10.
- * ah is clamped to [-130, 90]; callers pass al = 0 where that can happen. */
+/* e^(ah + al) = 2^n (1 + m) with n = round(ah / ln2), m = e^r - 1 as a pair (relative
+ * error below 2^-27), r = ah + al - n ln2, |r| <= ln2/2 + 2^-8.  ah is clamped to
+ * [-130, 90]; callers pass al = 0 where that can happen. */
 ACTFIT_HD actfit_ff actfit_ff_expm1_red(float ah, float al, float *n)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
   ah = ah < -130.0f ? -130.0f : ah > 90.0f ? 90.0f : ah;
-  float nf = fmaf(ah, ACTFIT_F_4_LN2, 0x1.8p23f) - 0x1.8p23f;
-  float r1 = fmaf(-nf, ACTFIT_F_LN2_4_H, ah); /* exact */
-  actfit_ff r = actfit_ff_sum(r1, fmaf(-nf, ACTFIT_F_LN2_4_L, al));
+  float nf = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f) - 0x1.8p23f;
+  float r1 = fmaf(-nf, ACTFIT_F_LN2_H, ah); /* exact */
+  actfit_ff r = actfit_ff_sum(r1, fmaf(-nf, ACTFIT_F_LN2_L, al));
   actfit_ff q = actfit_ff_prod(r.h, r.h);
   float p = P[0];
   ACTFIT_UNROLL
@@ -295,31 +295,24 @@ ACTFIT_HD actfit_ff actfit_ff_expm1_red(float ah, float al, float *n)
   return actfit_ff_fast(m.h, m.l + lo);
 }
 
-/* e^(ah + al) = 2^k (h + l), h + l in [0.9, 1.9]; k is returned */
+/* e^(ah + al) = 2^k (h + l), h + l in [0.7, 1.42]; k is returned */
 ACTFIT_HD actfit_ff actfit_ff_exp(float ah, float al, float *k)
 {
-  float n;
-  actfit_ff m = actfit_ff_expm1_red(ah, al, &n);
-  float kf = floorf(n * 0.25f), j = n - 4.0f * kf;
-  float th = j == 0.0f ? 1.0f : j == 1.0f ? ACTFIT_F_EXP2_1_H : j == 2.0f ? ACTFIT_F_EXP2_2_H : ACTFIT_F_EXP2_3_H;
-  float tl = j == 0.0f ? 0.0f : j == 1.0f ? ACTFIT_F_EXP2_1_L : j == 2.0f ? ACTFIT_F_EXP2_2_L : ACTFIT_F_EXP2_3_L;
-  /* 2^(j/4) (1 + m) = th + th m + tl (1 + m) */
-  actfit_ff p = actfit_ff_prod(th, m.h);
-  float lo = fmaf(th, m.l, fmaf(tl, m.h, tl)) + p.l;
-  actfit_ff e = actfit_ff_fast(th, p.h);
-  *k = kf;
-  return actfit_ff_fast(e.h, e.l + lo);
+  actfit_ff m = actfit_ff_expm1_red(ah, al, k);
+  actfit_ff e = actfit_ff_fast(1.0f, m.h);
+  return actfit_ff_fast(e.h, e.l + m.l);
 }
 
 /* e^(ah + al) - 1, ah clamped to [-80, 80] (al = 0 where that can happen) */
 ACTFIT_HD actfit_ff actfit_ff_expm1(float ah, float al)
 {
-  float n, k;
+  float n;
   ah = ah < -80.0f ? -80.0f : ah > 80.0f ? 80.0f : ah;
   actfit_ff m = actfit_ff_expm1_red(ah, al, &n);
-  actfit_ff e = actfit_ff_exp(ah, al, &k);
-  float p = actfit_pow2f(k);
-  actfit_ff d = actfit_ff_sum(p * e.h, -1.0f); /* |result| >= 0.08 here: no cancellation */
+  actfit_ff e = actfit_ff_fast(1.0f, m.h);
+  e = actfit_ff_fast(e.h, e.l + m.l);
+  float p = actfit_pow2f(n);
+  actfit_ff d = actfit_ff_sum(p * e.h, -1.0f); /* |result| >= 0.29 here: little cancellation */
   actfit_ff big = actfit_ff_fast(d.h, fmaf(p, e.l, d.l));
   return n == 0.0f ? m : big;
 }
@@ -372,8 +365,8 @@ ACTFIT_HD float actfit_gelu(float x)
   float zr = z < 0.5f ? 0.5f : z > 16.0f ? 16.0f : z;
   actfit_ff zz = actfit_ff_prod(zr, zr), d = actfit_ff_sum(2.0f, zr);
   float inv = 1.0f / d.h, th = 2.0f * inv, tl = fmaf(-th, d.l, fmaf(-th, d.h, 2.0f)) * inv;
-  actfit_ff s = actfit_ff_sum(th, -ACTFIT_F_GELU_TC);
-  s.l += tl;
+  /* exact for z < 6.7 (Sterbenz); beyond, D's share of z + D is too small to matter */
+  actfit_ff s = actfit_ff_of(th - ACTFIT_F_GELU_TC, tl);
   float acc = D[0];
   ACTFIT_UNROLL
   for (int i = 1; i < (int)(sizeof D / sizeof D[0]); i++)
@@ -391,7 +384,7 @@ ACTFIT_HD float actfit_gelu(float x)
   float p = actfit_scalef(1.0f, k); /* x > 0: x - x Q(z) */
   actfit_ff xq = actfit_ff_prod(x, q.h * p);
   xq.l = fmaf(x, q.l * p, xq.l);
-  actfit_ff r = actfit_ff_sum(x, -xq.h);
+  actfit_ff r = actfit_ff_fast(x, -xq.h); /* x Q <= x / 2 */
   float yp = r.h + (r.l - xq.l);
   float y = z < 0.5f ? y1 : x < 0.0f ? yn : yp;
   return z > 16.0f ? (x > 0.0f ? x : -0.0f) : y;

@@ -85,23 +85,18 @@
   -0x1.1d824fba091bdp-1
 
 /* ---- float forward ---- */
-/* e^r - 1 = r + r^2/2 + r^3 P(r), |r| <= ln2/8: P = 1/3! .. 1/7!, Horner order */
+/* e^r - 1 = r + r^2/2 + r^3 P(r), |r| <= ln2/2: P = 1/3! .. 1/9!, Horner order */
 #define ACTFIT_F_EXPM1_P \
+  0x1.71de3ap-19f, \
+  0x1.a01a02p-16f, \
   0x1.a01a02p-13f, \
   0x1.6c16c2p-10f, \
   0x1.111112p-7f, \
   0x1.555556p-5f, \
   0x1.555556p-3f
-#define ACTFIT_F_LN2_4_H 0x1.62ep-3f
-#define ACTFIT_F_LN2_4_L 0x1.0bfbe8p-17f
-#define ACTFIT_F_4_LN2 0x1.715476p+2f
-/* 2^(j/4), j = 0..3 */
-#define ACTFIT_F_EXP2_1_H 0x1.306fep+0f
-#define ACTFIT_F_EXP2_1_L 0x1.4636e2p-25f
-#define ACTFIT_F_EXP2_2_H 0x1.6a09e6p+0f
-#define ACTFIT_F_EXP2_2_L 0x1.9fcef4p-26f
-#define ACTFIT_F_EXP2_3_H 0x1.ae89fap+0f
-#define ACTFIT_F_EXP2_3_L -0x1.a94b14p-26f
+#define ACTFIT_F_LN2_H 0x1.62p-1f
+#define ACTFIT_F_LN2_L 0x1.c85fep-10f
+#define ACTFIT_F_LOG2E 0x1.715476p+0f
 #define ACTFIT_F_PHI0_H 0x1.988454p-2f
 #define ACTFIT_F_PHI0_L -0x1.857936p-27f
 /* GELU, |x| < 1/2: Phi(x) = 1/2 + phi0 x (1 + w T(w)), w = x^2; T Horner order */

@@ -104,27 +104,21 @@ static int write_float_section(FILE *f)
   const long double pi = acosl(-1.0L);
   double v[32];
   fprintf(f, "\n/* ---- float forward ---- */\n"
-             "/* e^r - 1 = r + r^2/2 + r^3 P(r), |r| <= ln2/8: P = 1/3! .. 1/7!, Horner order */\n");
+             "/* e^r - 1 = r + r^2/2 + r^3 P(r), |r| <= ln2/2: P = 1/3! .. 1/9!, Horner order */\n");
   long double fact = 6.0L;
-  for (int k = 3; k <= 7; k++, fact *= k)
-    v[7 - k] = (double)(1.0L / fact);
-  list(f, "ACTFIT_F_EXPM1_P", v, 5);
-  { /* ln2/4 as hi + lo, hi with 12 significant bits: n hi is exact for |n| < 2^12 */
-    float h = (float)(logl(2.0L) / 4);
+  for (int k = 3; k <= 9; k++, fact *= k)
+    v[9 - k] = (double)(1.0L / fact);
+  list(f, "ACTFIT_F_EXPM1_P", v, 7);
+  { /* ln2 as hi + lo, hi with 16 significant bits: n hi is exact for |n| < 2^8 */
+    float h = (float)logl(2.0L);
     uint32_t u;
     memcpy(&u, &h, 4);
-    u &= 0xfffff000u;
+    u &= 0xffff0000u;
     memcpy(&h, &u, 4);
-    fprintf(f, "#define ACTFIT_F_LN2_4_H %af\n#define ACTFIT_F_LN2_4_L %af\n", (double)h,
-            (double)(float)(logl(2.0L) / 4 - h));
+    fprintf(f, "#define ACTFIT_F_LN2_H %af\n#define ACTFIT_F_LN2_L %af\n", (double)h,
+            (double)(float)(logl(2.0L) - h));
   }
-  fprintf(f, "#define ACTFIT_F_4_LN2 %af\n", (double)(float)(4.0L / logl(2.0L)));
-  fprintf(f, "/* 2^(j/4), j = 0..3 */\n");
-  for (int j = 1; j < 4; j++) {
-    char name[32];
-    snprintf(name, sizeof name, "ACTFIT_F_EXP2_%d", j);
-    pair(f, name, powl(2.0L, j / 4.0L));
-  }
+  fprintf(f, "#define ACTFIT_F_LOG2E %af\n", (double)(float)(1.0L / logl(2.0L)));
   pair(f, "ACTFIT_F_PHI0", 1.0L / sqrtl(2.0L * pi));
   fprintf(f, "/* GELU, |x| < 1/2: Phi(x) = 1/2 + phi0 x (1 + w T(w)), w = x^2; T Horner order */\n");
   fact = 1.0L;
