@@ -444,8 +444,9 @@ START_TEST(forward_is_within_one_ulp_for_the_transcendental_activations)
 }
 END_TEST
 
-/* The forward passes (AVX2 loops where the CPU has them, for GELU, GELU-tanh, SiLU and
- * sigmoid; scalar otherwise) store exactly elem.h's y, codes and branch bits */
+/* The forward passes (AVX-512 or AVX2 vectorisations of elem.h's float forward where the
+ * CPU has them, scalar otherwise; every activation) store exactly elem.h's y, codes and
+ * branch bits */
 START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
 {
   simd_cap(_i);

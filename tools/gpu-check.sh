@@ -40,9 +40,8 @@ else
 fi
 echo "== bench_runtime gpu $logn"
 build-gpu/bench_runtime gpu "$logn" 9
-echo "== f64 instructions in the kernels' PTX (sm_90)"
-nvcc -std=c++17 -arch=sm_90 -fmad=false -ptx -Iinclude -Ikernels -Isrc kernels/actfit_cuda.cu \
-  -o "$out/actfit_cuda.ptx" && grep -cE '\.f64' "$out/actfit_cuda.ptx"
+echo "== f64 instructions in the kernels' PTX (every default architecture)"
+tools/ptx-check.sh "$out/ptx" || true
 if command -v ncu >/dev/null 2>&1; then
   echo "== Nsight Compute: one forward and one backward kernel"
   ncu --kernel-name regex:'invact_(fwd|bwd)' --launch-count 2 \

@@ -1,12 +1,12 @@
-/* AVX2 (+FMA, F16C) loops for all four passes of the CPU backend: eight floats (or four
- * doubles, for f in the forward) per instruction.  Compiled with -mavx2 -mfma -mf16c and
+/* AVX2 (+FMA, F16C) loops for all four passes of the CPU backend: eight floats per
+ * instruction (f in the forward comes from cpu_fwd_avx2.c or cpu_fwd_avx512.c).  Compiled with -mavx2 -mfma -mf16c and
  * entered only when the CPU has them (actfit__avx2_usable).  Every stored bit equals what
  * the scalar element math of kernels/elem.h stores, NaN encodings included: the same
  * operations in the same order, lane by lane.  tests/test_runtime.c checks this for every
  * activation, width, dtype, bit placement and committed InvAct table.
  *
- * Layout: load/store helpers; FewBit backward; InvAct backward (fitted pieces); the double
- * math of the forward and the forward passes; InvAct backward (exact forms) and its entry. */
+ * Layout: load/store helpers; FewBit backward; InvAct backward (fitted pieces); the forward
+ * passes; InvAct backward (exact forms) and its entry. */
 #include <cpuid.h>
 #include <immintrin.h>
 #include <stdint.h>
