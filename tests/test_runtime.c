@@ -518,6 +518,54 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
 }
 END_TEST
 
+/* Large fp16 / bf16 forward passes read y from a table of f over every 16-bit x (built
+ * once per activation, parameters and dtype): every 16-bit pattern, several times over,
+ * stores exactly what elem.h computes, for FewBit and for InvAct with the bit in y (which
+ * moves y towards f's unrounded value, so the table must hold the float result) */
+START_TEST(large_16_bit_forward_passes_store_the_element_math_for_every_input)
+{
+  simd_cap(_i);
+  const size_t n = (1u << 18) + 4 * 65536 + 37; /* past the table's threshold */
+  uint16_t *x = malloc(n * 2), *y = malloc(n * 2);
+  uint32_t *st = malloc(actfit_fewbit_state_bytes(2, n));
+  const int acts[] = {ACTFIT_A_GELU, ACTFIT_A_SILU, ACTFIT_A_SOFTPLUS, ACTFIT_A_HARDSWISH};
+  for (size_t i = 0; i < n; i++)
+    x[i] = (uint16_t)(i * 40503u);
+  for (int q = 1; q < 3; q++)
+    for (size_t k = 0; k < sizeof acts / sizeof acts[0]; k++) {
+      actfit_dtype d = dts[q];
+      actfit_rt_fewbit t;
+      memset(&t, 0, sizeof t);
+      t.act = acts[k];
+      t.params[0] = 0.75f;
+      t.params[1] = 20.0f;
+      t.bits = 2;
+      t.borders[0] = -1.0f, t.borders[1] = 0.0f, t.borders[2] = 1.0f;
+      ck_assert_int_eq(actfit_fewbit_forward(&t, d, x, y, st, n, NULL), ACTFIT_OK);
+      for (size_t i = 0; i < n; i++) {
+        float xv = get(d, x, i);
+        ck_assert_msg(raw_at(d, y, i) == stored_bits(d, actfit_elem_f(t.act, t.params, xv)),
+                      "act %d dtype %d x=%a", t.act, q, xv);
+      }
+      actfit_rt_invact ia;
+      memset(&ia, 0, sizeof ia);
+      ia.act = acts[k];
+      memcpy(ia.params, t.params, sizeof ia.params);
+      ia.exact = ACTFIT_EXACT_SIGMOID;
+      ia.bit = 1;
+      ia.T = -0.75f;
+      ck_assert_int_eq(actfit_invact_forward(&ia, d, ACTFIT_BIT_IN_Y, x, y, st, n, NULL), ACTFIT_OK);
+      for (size_t i = 0; i < n; i++) {
+        float xv = get(d, x, i), fy = actfit_elem_f(ia.act, ia.params, xv);
+        uint32_t want = d == ACTFIT_FP16 ? actfit_elem_store_f16(fy, xv < ia.T)
+                                         : actfit_elem_store_bf16(fy, xv < ia.T);
+        ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d x=%a", ia.act, q, xv);
+      }
+    }
+  free(x); free(y); free(st);
+}
+END_TEST
+
 /* InvAct backward for every committed table, both bit placements and every dtype: realistic
  * y (from the forward), y of every class and y around y_min, against elem.h bit for bit */
 START_TEST(invact_backward_bits_equal_the_element_math_for_every_table)
@@ -732,6 +780,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype, 0, 3);
   tcase_add_test(tc, reference_exp_and_erfc_are_accurate_to_their_stated_bounds);
   tcase_add_test(tc, forward_is_within_one_ulp_for_the_transcendental_activations);
+  tcase_add_loop_test(tc, large_16_bit_forward_passes_store_the_element_math_for_every_input, 0, 3);
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);

@@ -140,6 +140,7 @@ typedef struct pass {
   const uint32_t *cstate;
   size_t n, g0, g1;
   int given_y; /* kinds 0 and 2: encode (y is the framework's, not computed) */
+  const float *lut; /* kinds 0 and 2, fp16 / bf16: y (as float) for every 16-bit x, or NULL */
 } pass;
 
 #if defined(ACTFIT_HAVE_AVX2)
@@ -174,6 +175,50 @@ static actfit__f32_fn f32_fn(int act)
 {
   return avx512() ? actfit__avx512_f32(act) : actfit__avx2_f32(act);
 }
+
+/* fp16 and bf16 inputs take one of 65536 values, so for large n the vector loops read y
+ * from a table of f over all of them (256 KiB, built once per activation, parameters and
+ * dtype with the same vectorised f, so the bits are those f computes), kept for the life of
+ * the process: at most LUT_MAX tables, then f is computed again. */
+#define LUT_MIN (1u << 18) /* elements from which a forward pass uses the table */
+#define LUT_MAX 16
+typedef struct lut_entry {
+  int act;
+  actfit_dtype dt;
+  float params[4];
+  float *y;
+} lut_entry;
+static lut_entry luts[LUT_MAX];
+static int nluts;
+static pthread_mutex_t lut_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const float *lut16(int act, const float *params, actfit_dtype dt)
+{
+  actfit__f32_fn f = f32_fn(act);
+  if (dt == ACTFIT_FP32 || !f)
+    return NULL;
+  const float *r = NULL;
+  pthread_mutex_lock(&lut_mu);
+  for (int i = 0; i < nluts && !r; i++)
+    if (luts[i].act == act && luts[i].dt == dt && !memcmp(luts[i].params, params, sizeof luts[i].params))
+      r = luts[i].y;
+  float *y = r || nluts == LUT_MAX ? NULL : malloc(65536 * sizeof(float));
+  if (y) {
+    float x[32];
+    for (uint32_t h0 = 0; h0 < 65536; h0 += 32) {
+      for (uint32_t i = 0; i < 32; i++)
+        x[i] = dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)(h0 + i)) : actfit_bf16_to_f32((uint16_t)(h0 + i));
+      f(params, x, y + h0);
+    }
+    luts[nluts].act = act;
+    luts[nluts].dt = dt;
+    memcpy(luts[nluts].params, params, sizeof luts[nluts].params);
+    luts[nluts++].y = y;
+    r = y;
+  }
+  pthread_mutex_unlock(&lut_mu);
+  return r;
+}
 #endif
 
 static void fewbit_fwd(const pass *p)
@@ -184,7 +229,7 @@ static void fewbit_fwd(const pass *p)
 #if defined(ACTFIT_HAVE_AVX2)
   actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
   if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx2_fewbit_fwd(t, p->dt, f, p->x, p->y, p->state, g0, full_end(p));
+    actfit__avx2_fewbit_fwd(t, p->dt, f, p->lut, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
   }
 #endif
@@ -293,7 +338,8 @@ static void invact_fwd(const pass *p)
 #if defined(ACTFIT_HAVE_AVX2)
   actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
   if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->x, p->y, p->state, g0, full_end(p));
+    actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->lut, p->x, p->y, p->state, g0,
+                            full_end(p));
     g0 = full_end(p);
   }
 #endif
@@ -440,7 +486,11 @@ actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, 
     return ACTFIT_EUNKNOWN; /* an expression: the framework computes y, then encodes */
   if (stream)
     return actfit__cuda_fewbit_forward(t, dt, x, y, (uint32_t *)state, n, stream);
-  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0};
+  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL};
+#if defined(ACTFIT_HAVE_AVX2)
+  if (n >= LUT_MIN && avx2())
+    p.lut = lut16(t->act, t->params, dt);
+#endif
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -454,7 +504,7 @@ actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt, c
     return st;
   if (stream)
     return actfit__cuda_fewbit_encode(t, dt, x, (uint32_t *)state, n, stream);
-  pass p = {0, t, NULL, dt, 0, x, NULL, NULL, NULL, (uint32_t *)state, NULL, n, 0, 0, 1};
+  pass p = {0, t, NULL, dt, 0, x, NULL, NULL, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -472,7 +522,7 @@ actfit_status actfit_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
     return actfit__cuda_fewbit_backward(t, dt, (const uint32_t *)state, grad_out, grad_in, n,
                                         stream);
   pass p = {1, t, NULL, dt, 0, NULL, grad_out, NULL, grad_in, NULL, (const uint32_t *)state,
-            n, 0, 0, 0};
+            n, 0, 0, 0, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -492,7 +542,11 @@ actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, 
     return st;
   if (stream)
     return actfit__cuda_invact_forward(t, dt, flags, x, y, (uint32_t *)state, n, stream);
-  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0};
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL};
+#if defined(ACTFIT_HAVE_AVX2)
+  if (n >= LUT_MIN && avx2())
+    p.lut = lut16(t->act, t->params, dt);
+#endif
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -508,7 +562,7 @@ actfit_status actfit_invact_encode(const actfit_rt_invact *t, actfit_dtype dt, i
     return st;
   if (stream)
     return actfit__cuda_invact_encode(t, dt, flags, x, y, (uint32_t *)state, n, stream);
-  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 1};
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -526,7 +580,7 @@ actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
     return actfit__cuda_invact_backward(t, dt, flags, y, (const uint32_t *)state, grad_out,
                                         grad_in, n, stream);
   pass p = {3, NULL, t, dt, flags, NULL, grad_out, (void *)y, grad_in, NULL,
-            (const uint32_t *)state, n, 0, 0, 0};
+            (const uint32_t *)state, n, 0, 0, 0, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }

@@ -299,10 +299,17 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
 
 /* ---- forward: y from elem.h's float math, vectorised by gcc (cpu_fwd.h) -------------- */
 
-/* y = f(x) for a group's four vectors */
-static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, const float *pf,
+/* y = f(x) for a group's four vectors: from the table of every 16-bit x when there is one
+ * (x16 the group's raw fp16 / bf16 elements), else computed */
+static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, const float *lut,
+                                                             const uint16_t *x16, const float *pf,
                                                              const __m256 *xs, __m256 *ys)
 {
+  if (lut) {
+    for (int q = 0; q < 4; q++)
+      ys[q] = _mm256_i32gather_ps(lut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x16 + 8 * q))), 4);
+    return;
+  }
   _Alignas(32) float xb[32], yb[32];
   for (int q = 0; q < 4; q++)
     _mm256_store_ps(xb + 8 * q, xs[q]);
@@ -313,8 +320,8 @@ static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, co
 
 /* f NULL: the encoder (codes only; y is the framework's and is not touched) */
 static inline __attribute__((always_inline)) void
-fewbit_fwd_groups(actfit__f32_fn f, actfit_dtype dt, const actfit_rt_fewbit *t, const void *x, void *y,
-                  uint32_t *state, size_t g0, size_t g1)
+fewbit_fwd_groups(actfit__f32_fn f, const float *lut, actfit_dtype dt, const actfit_rt_fewbit *t,
+                  const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
   const int nb = (1 << t->bits) - 1;
   for (size_t g = g0; g < g1; g++) {
@@ -323,7 +330,7 @@ fewbit_fwd_groups(actfit__f32_fn f, actfit_dtype dt, const actfit_rt_fewbit *t, 
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
     if (f)
-      f32_group(f, t->params, xs, ys);
+      f32_group(f, dt == ACTFIT_FP32 ? NULL : lut, (const uint16_t *)x + 32 * g, t->params, xs, ys);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q];
@@ -341,20 +348,21 @@ fewbit_fwd_groups(actfit__f32_fn f, actfit_dtype dt, const actfit_rt_fewbit *t, 
 }
 
 void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
-                             const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
+                             const float *lut, const void *x, void *y, uint32_t *state,
+                             size_t g0, size_t g1)
 {
   if (dt == ACTFIT_FP32)
-    fewbit_fwd_groups(f, ACTFIT_FP32, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, NULL, ACTFIT_FP32, t, x, y, state, g0, g1);
   else if (dt == ACTFIT_FP16)
-    fewbit_fwd_groups(f, ACTFIT_FP16, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, lut, ACTFIT_FP16, t, x, y, state, g0, g1);
   else
-    fewbit_fwd_groups(f, ACTFIT_BF16, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, lut, ACTFIT_BF16, t, x, y, state, g0, g1);
 }
 
 /* f NULL: the encoder (y is the framework's: read, and re-stored only with the bit in y) */
 static inline __attribute__((always_inline)) void
-invact_fwd_groups(actfit__f32_fn f, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y,
-                  const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
+invact_fwd_groups(actfit__f32_fn f, const float *lut, actfit_dtype dt, const actfit_rt_invact *t,
+                  int bit_in_y, const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
   const __m256 T = _mm256_set1_ps(t->T);
   for (size_t g = g0; g < g1; g++) {
@@ -365,7 +373,7 @@ invact_fwd_groups(actfit__f32_fn f, actfit_dtype dt, const actfit_rt_invact *t, 
       ys[q] = !f && bit_in_y ? load8(dt, y, 32 * g + 8 * (size_t)q) : _mm256_setzero_ps();
     }
     if (f)
-      f32_group(f, t->params, xs, ys);
+      f32_group(f, dt == ACTFIT_FP32 ? NULL : lut, (const uint16_t *)x + 32 * g, t->params, xs, ys);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q], yv = ys[q];
@@ -386,16 +394,16 @@ invact_fwd_groups(actfit__f32_fn f, actfit_dtype dt, const actfit_rt_invact *t, 
 }
 
 void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                             actfit__f32_fn f, const void *x, void *y, uint32_t *state,
-                             size_t g0, size_t g1)
+                             actfit__f32_fn f, const float *lut, const void *x, void *y,
+                             uint32_t *state, size_t g0, size_t g1)
 {
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   if (dt == ACTFIT_FP32)
-    invact_fwd_groups(f, ACTFIT_FP32, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, NULL, ACTFIT_FP32, t, biy, x, y, state, g0, g1);
   else if (dt == ACTFIT_FP16)
-    invact_fwd_groups(f, ACTFIT_FP16, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, lut, ACTFIT_FP16, t, biy, x, y, state, g0, g1);
   else
-    invact_fwd_groups(f, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, lut, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
 }
 
 /* g for softplus and logsigmoid, 1 - e^(-beta y) and 1 - e^y: elem.h's float pairs, lane by lane */
