@@ -603,6 +603,18 @@ START_TEST(invact_backward_bits_equal_the_element_math_for_every_table)
                           : ia.ymin_hi * (float)(1 + 1e-3 * (urand() - 0.5));
           put(d, y, i, v);
         }
+        for (size_t i = 1; i < n && ia.exact == ACTFIT_EXACT_NONE; i += 3) {
+          /* y on and next to the pieces' ends, where the piece index changes */
+          const actfit_rt_branch *b = &ia.br[ia.nbranch == 2 ? (int)(urand() * 2) : 0];
+          float h = b->p[(int)(urand() * b->np)].hi;
+          float v = b->var == ACTFIT_VAR_T ? (ia.ymin_hi + h * h) + ia.ymin_lo : h;
+          int steps = (int)(urand() * 7) - 3;
+          for (; steps > 0; steps--)
+            v = nextafterf(v, INFINITY);
+          for (; steps < 0; steps++)
+            v = nextafterf(v, -INFINITY);
+          put(d, y, i, v);
+        }
         for (size_t i = 0; i < n / 32 + 1; i++)
           st[i] = (uint32_t)(urand() * 4294967296.0);
         ck_assert_int_eq(actfit_invact_backward(&ia, d, fl, y, st, g, gi, n, NULL), ACTFIT_OK);

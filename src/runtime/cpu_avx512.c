@@ -4,6 +4,7 @@
  * of cpu_avx2.c.  Compiled with -mavx512f -mavx512bw -mavx512vl and entered only when the
  * CPU has them.  Every stored bit equals elem.h's scalar result (tests/test_runtime.c). */
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -24,6 +25,54 @@ typedef struct levels {
   _Alignas(64) float lev[REC][CHUNKS * 32];
   int chunks;
 } levels;
+
+/* A branch's pieces on a uniform grid in v (the fitter splits intervals in halves, so piece
+ * ends fall on multiples of the narrowest width w): the cell floor((v - lo0) / w) names the
+ * piece directly, and two compares with the neighbouring ends correct a cell that rounding
+ * put one off.  The result is the scalar search's, the first piece with v <= hi. */
+typedef struct grid {
+  int on; /* 0: the branch keeps the search */
+  float lo0, inv, ncell_m1;
+  _Alignas(64) int32_t piece[32]; /* cell -> piece */
+  _Alignas(64) float hi[32];      /* hi[i], +inf beyond the last piece */
+  _Alignas(64) float hi_m1[32];   /* hi[i - 1], -inf for i = 0 */
+} grid;
+
+static void grid_build(grid *g, const plan_branch *b)
+{
+  memset(g, 0, sizeof *g);
+  if (b->np < 2 || b->np > 32)
+    return;
+  float w = INFINITY, prev = b->lo0;
+  for (int i = 0; i < b->np; i++) {
+    w = b->hi[i] - prev < w ? b->hi[i] - prev : w;
+    prev = b->hi[i];
+  }
+  double ncell = ((double)b->hi[b->np - 1] - b->lo0) / w;
+  if (!(w > 0) || !(ncell < 32.5))
+    return;
+  for (int i = 0; i < b->np; i++) { /* every end on the grid (to 1e-3 of a cell) */
+    double c = ((double)b->hi[i] - b->lo0) / w;
+    if (fabs(c - nearbyint(c)) > 1e-3)
+      return;
+  }
+  int n = (int)nearbyint(ncell);
+  for (int c = 0; c < n; c++) {
+    float mid = (float)(b->lo0 + (c + 0.5) * (double)w);
+    int k = 0;
+    while (k < b->np - 1 && b->hi[k] < mid)
+      k++;
+    g->piece[c] = k;
+  }
+  for (int i = 0; i < 32; i++) {
+    g->hi[i] = i < b->np ? b->hi[i] : INFINITY;
+    g->hi_m1[i] = i == 0 ? -INFINITY : i - 1 < b->np ? b->hi[i - 1] : INFINITY;
+  }
+  g->lo0 = b->lo0;
+  g->inv = 1.0f / w;
+  g->ncell_m1 = (float)(n - 1);
+  g->on = 1;
+}
 
 static inline __attribute__((always_inline)) __m512 load16(actfit_dtype dt, const void *p, size_t i)
 {
@@ -84,14 +133,28 @@ static inline __attribute__((always_inline)) __m512 field(const levels *L, int f
 }
 
 /* the slot and the polynomial's variable for sixteen y of one branch (actfit_elem_branch) */
-static inline __attribute__((always_inline)) void branch_slot16(const plan_branch *b, __m512 y, __m512 t,
-                                                                __m512i *slot, __m512 *hv)
+static inline __attribute__((always_inline)) void branch_slot16(const plan_branch *b, const grid *gr,
+                                                                __m512 y, __m512 t, __m512i *slot,
+                                                                __m512 *hv)
 {
   const __m512i one = _mm512_set1_epi32(1);
   __m512 v = b->var == ACTFIT_VAR_T ? t : y;
-  __m512i k = _mm512_set1_epi32(b->base);
-  for (int i = 0; i < b->np; i++) /* k += (hi_i < v) */
-    k = _mm512_mask_add_epi32(k, _mm512_cmp_ps_mask(_mm512_set1_ps(b->hi[i]), v, _CMP_LT_OQ), k, one);
+  __m512i k;
+  if (gr->on) { /* the piece from the cell, then the first with v <= hi */
+    __m512 c = _mm512_mul_ps(_mm512_sub_ps(v, _mm512_set1_ps(gr->lo0)), _mm512_set1_ps(gr->inv));
+    c = _mm512_min_ps(_mm512_max_ps(c, _mm512_setzero_ps()), _mm512_set1_ps(gr->ncell_m1));
+    __m512i p = _mm512_permutex2var_epi32(_mm512_load_si512(gr->piece), _mm512_cvttps_epi32(c),
+                                          _mm512_load_si512(gr->piece + 16));
+    __m512 e = _mm512_permutex2var_ps(_mm512_load_ps(gr->hi), p, _mm512_load_ps(gr->hi + 16));
+    p = _mm512_mask_add_epi32(p, _mm512_cmp_ps_mask(e, v, _CMP_LT_OQ), p, one);
+    e = _mm512_permutex2var_ps(_mm512_load_ps(gr->hi_m1), p, _mm512_load_ps(gr->hi_m1 + 16));
+    p = _mm512_mask_sub_epi32(p, _mm512_cmp_ps_mask(v, e, _CMP_LE_OQ), p, one);
+    k = _mm512_add_epi32(p, _mm512_set1_epi32(b->base));
+  } else {
+    k = _mm512_set1_epi32(b->base);
+    for (int i = 0; i < b->np; i++) /* k += (hi_i < v) */
+      k = _mm512_mask_add_epi32(k, _mm512_cmp_ps_mask(_mm512_set1_ps(b->hi[i]), v, _CMP_LT_OQ), k, one);
+  }
   const int s_lo = b->base + b->np + b->nb, s_hi = s_lo + 1, s_zero = s_lo + 2;
   k = _mm512_mask_mov_epi32(k, _mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(b->base + b->np)), _mm512_set1_epi32(s_hi));
   k = _mm512_mask_mov_epi32(k, _mm512_cmp_ps_mask(v, _mm512_set1_ps(b->lo0), _CMP_LT_OQ), _mm512_set1_epi32(s_lo));
@@ -114,7 +177,7 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
 }
 
 static inline __attribute__((always_inline)) void
-groups16(actfit_dtype dt, int D, const plan *pl, const levels *L, const actfit_rt_invact *t,
+groups16(actfit_dtype dt, int D, const plan *pl, const levels *L, const grid *gr, const actfit_rt_invact *t,
          int bit_in_y, const void *yp, const uint32_t *state, const void *go, void *gi,
          size_t g0, size_t g1)
 {
@@ -142,11 +205,11 @@ groups16(actfit_dtype dt, int D, const plan *pl, const levels *L, const actfit_r
       __m512 d = _mm512_sub_ps(_mm512_sub_ps(y[h], ymh), yml);
       __m512 tt = _mm512_sqrt_ps(_mm512_max_ps(d, _mm512_setzero_ps()));
       __m512 hv;
-      branch_slot16(&pl->br[0], y[h], tt, &slot[h], &hv);
+      branch_slot16(&pl->br[0], &gr[0], y[h], tt, &slot[h], &hv);
       if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
         __m512i slot1;
         __m512 hv1;
-        branch_slot16(&pl->br[1], y[h], tt, &slot1, &hv1);
+        branch_slot16(&pl->br[1], &gr[1], y[h], tt, &slot1, &hv1);
         __mmask16 right = _mm512_cmpeq_epi32_mask(s, _mm512_setzero_si512());
         slot[h] = _mm512_mask_mov_epi32(slot[h], right, slot1);
         hv = _mm512_mask_mov_ps(hv, right, hv1);
@@ -183,8 +246,13 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
     for (int i = 0; i < nslots; i++)
       L.lev[f][i] = pl.rec[i][f];
   L.chunks = (nslots + 31) / 32;
+  grid gr[2];
+  for (int b = 0; b < 2; b++)
+    grid_build(&gr[b], &pl.br[b]);
+  if (pl.nbranch < 2)
+    gr[1].on = 0;
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
-#define CALL(T, D) groups16(T, D, &pl, &L, t, biy, y, state, go, gi, g0, g1);
+#define CALL(T, D) groups16(T, D, &pl, &L, gr, t, biy, y, state, go, gi, g0, g1);
   PLAN_DISPATCH(CALL, dt, pl.D)
 #undef CALL
   return 1;
