@@ -566,6 +566,50 @@ START_TEST(large_16_bit_forward_passes_store_the_element_math_for_every_input)
 }
 END_TEST
 
+/* Large fp16 / bf16 InvAct backward passes read g from a table of every 16-bit y and branch
+ * bit (built once per table and dtype): every 16-bit y, both bit placements, fitted and
+ * exact tables, stores exactly what elem.h computes */
+START_TEST(large_16_bit_invact_backward_passes_store_the_element_math_for_every_y)
+{
+  simd_cap(_i);
+  const size_t n = (1u << 18) + 2 * 65536 + 37;
+  uint16_t *y = malloc(n * 2), *g = malloc(n * 2), *gi = malloc(n * 2);
+  uint32_t *st = malloc(n / 8 + 8);
+  const char *names[] = {"gelu", "silu", "tanh", "softplus"};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.json", ACTFIT_SOURCE_DIR "/tables/invact", names[k]);
+    actfit_table tab;
+    load(path, &tab);
+    actfit_rt_invact ia;
+    ck_assert_int_eq(actfit_table_to_rt_invact(&tab, &ia), ACTFIT_OK);
+    actfit_table_destroy(&tab);
+    for (int q = 1; q < 3; q++)
+      for (int fl = 0; fl <= 1; fl++) {
+        actfit_dtype d = dts[q];
+        uint32_t raw;
+        for (size_t i = 0; i < n; i++) {
+          y[i] = (uint16_t)(i * 40503u);
+          g[i] = (uint16_t)(i % 7 ? (any_value(d, &raw), raw) : (d == ACTFIT_FP16 ? 0x3c00 : 0x3f80));
+        }
+        for (size_t i = 0; i < n / 32 + 1; i++)
+          st[i] = (uint32_t)(urand() * 4294967296.0);
+        ck_assert_int_eq(actfit_invact_backward(&ia, d, fl, y, st, g, gi, n, NULL), ACTFIT_OK);
+        for (size_t i = 0; i < n; i++) {
+          int s = !ia.bit ? 0 : fl ? (int)(y[i] & 1u) : (int)((st[i / 32] >> (i % 32)) & 1u);
+          float wf = get(d, g, i) * actfit_elem_invact(&ia, get(d, y, i), s);
+          if (wf != wf) {
+            ck_assert(get(d, gi, i) != get(d, gi, i));
+            continue;
+          }
+          ck_assert_msg(gi[i] == stored_bits(d, wf), "%s dtype %d flags %d y=%#x", names[k], q, fl, y[i]);
+        }
+      }
+  }
+  free(y); free(g); free(gi); free(st);
+}
+END_TEST
+
 /* InvAct backward for every committed table, both bit placements and every dtype: realistic
  * y (from the forward), y of every class and y around y_min, against elem.h bit for bit */
 START_TEST(invact_backward_bits_equal_the_element_math_for_every_table)
@@ -793,6 +837,7 @@ static Suite *suite(void)
   tcase_add_test(tc, reference_exp_and_erfc_are_accurate_to_their_stated_bounds);
   tcase_add_test(tc, forward_is_within_one_ulp_for_the_transcendental_activations);
   tcase_add_loop_test(tc, large_16_bit_forward_passes_store_the_element_math_for_every_input, 0, 3);
+  tcase_add_loop_test(tc, large_16_bit_invact_backward_passes_store_the_element_math_for_every_y, 0, 3);
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);

@@ -140,7 +140,8 @@ typedef struct pass {
   const uint32_t *cstate;
   size_t n, g0, g1;
   int given_y; /* kinds 0 and 2: encode (y is the framework's, not computed) */
-  const float *lut; /* kinds 0 and 2, fp16 / bf16: y (as float) for every 16-bit x, or NULL */
+  const float *lut; /* fp16 / bf16, or NULL: kinds 0 and 2, y (as float) for every 16-bit x;
+                     * kind 3, g for every 16-bit y and branch bit */
 } pass;
 
 #if defined(ACTFIT_HAVE_AVX2)
@@ -215,6 +216,42 @@ static const float *lut16(int act, const float *params, actfit_dtype dt)
     memcpy(luts[nluts].params, params, sizeof luts[nluts].params);
     luts[nluts++].y = y;
     r = y;
+  }
+  pthread_mutex_unlock(&lut_mu);
+  return r;
+}
+
+/* The InvAct backward's g, likewise: for fp16 / bf16 y, g_s(y) as float for every 16-bit y
+ * and both branch bits (512 KiB, [s * 65536 + y]), from elem.h's scalar g; one table per
+ * table content and dtype */
+typedef struct glut_entry {
+  actfit_rt_invact t;
+  actfit_dtype dt;
+  float *g;
+} glut_entry;
+static glut_entry gluts[LUT_MAX];
+static int ngluts;
+
+static const float *glut16(const actfit_rt_invact *t, actfit_dtype dt)
+{
+  if (dt == ACTFIT_FP32)
+    return NULL;
+  const float *r = NULL;
+  pthread_mutex_lock(&lut_mu);
+  for (int i = 0; i < ngluts && !r; i++)
+    if (gluts[i].dt == dt && !memcmp(&gluts[i].t, t, sizeof *t))
+      r = gluts[i].g;
+  float *g = r || ngluts == LUT_MAX ? NULL : malloc(2 * 65536 * sizeof(float));
+  if (g) {
+    for (int sb = 0; sb < 2; sb++)
+      for (uint32_t h = 0; h < 65536; h++) {
+        float y = dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)h) : actfit_bf16_to_f32((uint16_t)h);
+        g[(uint32_t)sb * 65536 + h] = actfit_elem_invact(t, y, sb);
+      }
+    gluts[ngluts].t = *t;
+    gluts[ngluts].dt = dt;
+    gluts[ngluts++].g = g;
+    r = g;
   }
   pthread_mutex_unlock(&lut_mu);
   return r;
@@ -397,7 +434,11 @@ static void invact_bwd(const pass *p)
 {
   pass rest = *p;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (avx512() && full_end(p) > p->g0 &&
+  if (p->lut && avx2() && full_end(p) > p->g0) {
+    actfit__avx2_invact_bwd_lut(p->ia, p->dt, p->flags, p->lut, p->y, p->cstate, p->go, p->gi,
+                                p->g0, full_end(p));
+    rest.g0 = full_end(p);
+  } else if (avx512() && full_end(p) > p->g0 &&
       actfit__avx512_invact_bwd(p->ia, p->dt, p->flags, p->y, p->cstate, p->go, p->gi, p->g0,
                                 full_end(p)))
     rest.g0 = full_end(p);
@@ -581,6 +622,10 @@ actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
                                         grad_in, n, stream);
   pass p = {3, NULL, t, dt, flags, NULL, grad_out, (void *)y, grad_in, NULL,
             (const uint32_t *)state, n, 0, 0, 0, NULL};
+#if defined(ACTFIT_HAVE_AVX2)
+  if (n >= LUT_MIN && avx2())
+    p.lut = glut16(t, dt);
+#endif
   run_parallel(&p);
   return ACTFIT_OK;
 }

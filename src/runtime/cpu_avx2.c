@@ -503,3 +503,35 @@ int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flag
 #undef CALL
   return 1;
 }
+
+/* g from the table of every 16-bit y and branch bit (cpu.c's glut16) */
+static inline __attribute__((always_inline)) void
+lut_bwd_groups(actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const float *lut,
+               const void *yp, const uint32_t *state, const void *go, void *gi, size_t g0,
+               size_t g1)
+{
+  const __m256i one = _mm256_set1_epi32(1), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (size_t g = g0; g < g1; g++) {
+    __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
+    for (int q = 0; q < 4; q++) {
+      size_t i0 = 32 * g + 8 * (size_t)q;
+      __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)yp + i0)));
+      __m256i s = !t->bit ? _mm256_setzero_si256()
+                  : bit_in_y ? _mm256_and_si256(h, one)
+                             : _mm256_and_si256(_mm256_srlv_epi32(w, _mm256_add_epi32(lane, _mm256_set1_epi32(8 * q))), one);
+      __m256 a = _mm256_i32gather_ps(lut, _mm256_or_si256(h, _mm256_slli_epi32(s, 16)), 4);
+      store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), a));
+    }
+  }
+}
+
+void actfit__avx2_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                 const float *lut, const void *y, const uint32_t *state,
+                                 const void *go, void *gi, size_t g0, size_t g1)
+{
+  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
+  if (dt == ACTFIT_FP16)
+    lut_bwd_groups(ACTFIT_FP16, t, biy, lut, y, state, go, gi, g0, g1);
+  else
+    lut_bwd_groups(ACTFIT_BF16, t, biy, lut, y, state, go, gi, g0, g1);
+}

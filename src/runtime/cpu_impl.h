@@ -36,6 +36,12 @@ int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flag
                             const void *y, const uint32_t *state, const void *go, void *gi,
                             size_t g0, size_t g1);
 
+/* InvAct backward for fp16 / bf16 over the full groups [g0, g1) with g read from lut
+ * ([s * 65536 + y], the 16-bit y's bits) */
+void actfit__avx2_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                 const float *lut, const void *y, const uint32_t *state,
+                                 const void *go, void *gi, size_t g0, size_t g1);
+
 /* AVX-512 (F, BW, VL): 1 when this CPU has them; the InvAct backward on fitted tables over
  * the full groups [g0, g1), 0 when the table has no plan (then nothing was written) */
 int actfit__avx512_usable(void);
