@@ -142,6 +142,7 @@ typedef struct pass {
   int given_y; /* kinds 0 and 2: encode (y is the framework's, not computed) */
   const float *lut; /* fp16 / bf16, or NULL: kinds 0 and 2, y (as float) for every 16-bit x;
                      * kind 3, g for every 16-bit y and branch bit */
+  const uint32_t *slut; /* kind 2 with the bit in y, fp16 / bf16, or NULL: the stored bits */
 } pass;
 
 #if defined(ACTFIT_HAVE_AVX2)
@@ -216,6 +217,47 @@ static const float *lut16(int act, const float *params, actfit_dtype dt)
     memcpy(luts[nluts].params, params, sizeof luts[nluts].params);
     luts[nluts++].y = y;
     r = y;
+  }
+  pthread_mutex_unlock(&lut_mu);
+  return r;
+}
+
+/* InvAct forward with the bit in y, fp16 / bf16: the stored bits for every 16-bit x (y from
+ * lut16 with s = (x < T) in its last bit, as elem.h stores it), one table per activation,
+ * parameters, dtype and T */
+typedef struct slut_entry {
+  int act;
+  actfit_dtype dt;
+  float params[4], T;
+  uint32_t *bits;
+} slut_entry;
+static slut_entry sluts[LUT_MAX];
+static int nsluts;
+
+static const uint32_t *slut16(int act, const float *params, actfit_dtype dt, float T)
+{
+  const float *y = lut16(act, params, dt);
+  if (!y)
+    return NULL;
+  const uint32_t *r = NULL;
+  pthread_mutex_lock(&lut_mu);
+  for (int i = 0; i < nsluts && !r; i++)
+    if (sluts[i].act == act && sluts[i].dt == dt && !memcmp(sluts[i].params, params, sizeof sluts[i].params) &&
+        !memcmp(&sluts[i].T, &T, sizeof T))
+      r = sluts[i].bits;
+  uint32_t *b = r || nsluts == LUT_MAX ? NULL : malloc(65536 * sizeof(uint32_t));
+  if (b) {
+    for (uint32_t h = 0; h < 65536; h++) {
+      float x = dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)h) : actfit_bf16_to_f32((uint16_t)h);
+      int sb = x < T;
+      b[h] = dt == ACTFIT_FP16 ? actfit_elem_store_f16(y[h], sb) : actfit_elem_store_bf16(y[h], sb);
+    }
+    sluts[nsluts].act = act;
+    sluts[nsluts].dt = dt;
+    memcpy(sluts[nsluts].params, params, sizeof sluts[nsluts].params);
+    sluts[nsluts].T = T;
+    sluts[nsluts++].bits = b;
+    r = b;
   }
   pthread_mutex_unlock(&lut_mu);
   return r;
@@ -375,7 +417,7 @@ static void invact_fwd(const pass *p)
 #if defined(ACTFIT_HAVE_AVX2)
   actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
   if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->lut, p->x, p->y, p->state, g0,
+    actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->lut, p->slut, p->x, p->y, p->state, g0,
                             full_end(p));
     g0 = full_end(p);
   }
@@ -527,7 +569,7 @@ actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, 
     return ACTFIT_EUNKNOWN; /* an expression: the framework computes y, then encodes */
   if (stream)
     return actfit__cuda_fewbit_forward(t, dt, x, y, (uint32_t *)state, n, stream);
-  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL};
+  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2())
     p.lut = lut16(t->act, t->params, dt);
@@ -545,7 +587,7 @@ actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt, c
     return st;
   if (stream)
     return actfit__cuda_fewbit_encode(t, dt, x, (uint32_t *)state, n, stream);
-  pass p = {0, t, NULL, dt, 0, x, NULL, NULL, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL};
+  pass p = {0, t, NULL, dt, 0, x, NULL, NULL, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -563,7 +605,7 @@ actfit_status actfit_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
     return actfit__cuda_fewbit_backward(t, dt, (const uint32_t *)state, grad_out, grad_in, n,
                                         stream);
   pass p = {1, t, NULL, dt, 0, NULL, grad_out, NULL, grad_in, NULL, (const uint32_t *)state,
-            n, 0, 0, 0, NULL};
+            n, 0, 0, 0, NULL, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -583,10 +625,13 @@ actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, 
     return st;
   if (stream)
     return actfit__cuda_invact_forward(t, dt, flags, x, y, (uint32_t *)state, n, stream);
-  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL};
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
-  if (n >= LUT_MIN && avx2())
+  if (n >= LUT_MIN && avx2()) {
     p.lut = lut16(t->act, t->params, dt);
+    if (t->bit && (flags & ACTFIT_BIT_IN_Y))
+      p.slut = slut16(t->act, t->params, dt, t->T);
+  }
 #endif
   run_parallel(&p);
   return ACTFIT_OK;
@@ -603,7 +648,7 @@ actfit_status actfit_invact_encode(const actfit_rt_invact *t, actfit_dtype dt, i
     return st;
   if (stream)
     return actfit__cuda_invact_encode(t, dt, flags, x, y, (uint32_t *)state, n, stream);
-  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL};
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -621,7 +666,7 @@ actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
     return actfit__cuda_invact_backward(t, dt, flags, y, (const uint32_t *)state, grad_out,
                                         grad_in, n, stream);
   pass p = {3, NULL, t, dt, flags, NULL, grad_out, (void *)y, grad_in, NULL,
-            (const uint32_t *)state, n, 0, 0, 0, NULL};
+            (const uint32_t *)state, n, 0, 0, 0, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2())
     p.lut = glut16(t, dt);

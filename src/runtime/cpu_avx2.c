@@ -361,9 +361,18 @@ void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit_
 
 /* f NULL: the encoder (y is the framework's: read, and re-stored only with the bit in y) */
 static inline __attribute__((always_inline)) void
-invact_fwd_groups(actfit__f32_fn f, const float *lut, actfit_dtype dt, const actfit_rt_invact *t,
-                  int bit_in_y, const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
+invact_fwd_groups(actfit__f32_fn f, const float *lut, const uint32_t *slut, actfit_dtype dt,
+                  const actfit_rt_invact *t, int bit_in_y, const void *x, void *y, uint32_t *state,
+                  size_t g0, size_t g1)
 {
+  if (f && slut && bit_in_y && t->bit && dt != ACTFIT_FP32) { /* the stored bits by table */
+    for (size_t i0 = 32 * g0; i0 < 32 * g1; i0 += 8) {
+      __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0)));
+      __m256i b = _mm256_i32gather_epi32((const int *)slut, h, 4);
+      _mm_storeu_si128((__m128i *)((uint16_t *)y + i0), pack16(b));
+    }
+    return;
+  }
   const __m256 T = _mm256_set1_ps(t->T);
   for (size_t g = g0; g < g1; g++) {
     uint32_t w = 0;
@@ -394,16 +403,16 @@ invact_fwd_groups(actfit__f32_fn f, const float *lut, actfit_dtype dt, const act
 }
 
 void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                             actfit__f32_fn f, const float *lut, const void *x, void *y,
-                             uint32_t *state, size_t g0, size_t g1)
+                             actfit__f32_fn f, const float *lut, const uint32_t *slut,
+                             const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   if (dt == ACTFIT_FP32)
-    invact_fwd_groups(f, NULL, ACTFIT_FP32, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, NULL, NULL, ACTFIT_FP32, t, biy, x, y, state, g0, g1);
   else if (dt == ACTFIT_FP16)
-    invact_fwd_groups(f, lut, ACTFIT_FP16, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, lut, slut, ACTFIT_FP16, t, biy, x, y, state, g0, g1);
   else
-    invact_fwd_groups(f, lut, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, lut, slut, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
 }
 
 /* g for softplus and logsigmoid, 1 - e^(-beta y) and 1 - e^y: elem.h's float pairs, lane by lane */
