@@ -210,7 +210,7 @@ static const float *lut16(int act, const float *params, actfit_dtype dt)
     for (uint32_t h0 = 0; h0 < 65536; h0 += 32) {
       for (uint32_t i = 0; i < 32; i++)
         x[i] = dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)(h0 + i)) : actfit_bf16_to_f32((uint16_t)(h0 + i));
-      f(params, x, y + h0);
+      f(params, x, y + h0, 32);
     }
     luts[nluts].act = act;
     luts[nluts].dt = dt;

@@ -299,6 +299,8 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
 
 /* ---- forward: y from elem.h's float math, vectorised by gcc (cpu_fwd.h) -------------- */
 
+#define CHUNK 64 /* groups per call of f when it writes fp32 y directly (8 KiB of x) */
+
 /* y = f(x) for a group's four vectors: from the table of every 16-bit x when there is one
  * (x16 the group's raw fp16 / bf16 elements), else computed */
 static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, const float *lut,
@@ -313,7 +315,7 @@ static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, co
   _Alignas(32) float xb[32], yb[32];
   for (int q = 0; q < 4; q++)
     _mm256_store_ps(xb + 8 * q, xs[q]);
-  f(pf, xb, yb);
+  f(pf, xb, yb, 32);
   for (int q = 0; q < 4; q++)
     ys[q] = _mm256_load_ps(yb + 8 * q);
 }
@@ -324,17 +326,22 @@ fewbit_fwd_groups(actfit__f32_fn f, const float *lut, actfit_dtype dt, const act
                   const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
   const int nb = (1 << t->bits) - 1;
+  const int direct = f && dt == ACTFIT_FP32; /* y = f(x) straight into y, a chunk at a time */
   for (size_t g = g0; g < g1; g++) {
+    if (direct && (g - g0) % CHUNK == 0) {
+      size_t m = g1 - g < CHUNK ? g1 - g : CHUNK;
+      f(t->params, (const float *)x + 32 * g, (float *)y + 32 * g, 32 * m);
+    }
     uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
     __m256 xs[4], ys[4];
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
-    if (f)
-      f32_group(f, dt == ACTFIT_FP32 ? NULL : lut, (const uint16_t *)x + 32 * g, t->params, xs, ys);
+    if (f && !direct)
+      f32_group(f, lut, (const uint16_t *)x + 32 * g, t->params, xs, ys);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q];
-      if (f)
+      if (f && !direct)
         store8(dt, y, i0, ys[q]);
       __m256 xa = t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv;
       __m256i c = _mm256_setzero_si256(); /* code: number of borders <= x */
@@ -374,22 +381,27 @@ invact_fwd_groups(actfit__f32_fn f, const float *lut, const uint32_t *slut, actf
     return;
   }
   const __m256 T = _mm256_set1_ps(t->T);
+  const int direct = f && dt == ACTFIT_FP32 && !(bit_in_y && t->bit);
   for (size_t g = g0; g < g1; g++) {
+    if (direct && (g - g0) % CHUNK == 0) {
+      size_t m = g1 - g < CHUNK ? g1 - g : CHUNK;
+      f(t->params, (const float *)x + 32 * g, (float *)y + 32 * g, 32 * m);
+    }
     uint32_t w = 0;
     __m256 xs[4], ys[4];
     for (int q = 0; q < 4; q++) {
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
       ys[q] = !f && bit_in_y ? load8(dt, y, 32 * g + 8 * (size_t)q) : _mm256_setzero_ps();
     }
-    if (f)
-      f32_group(f, dt == ACTFIT_FP32 ? NULL : lut, (const uint16_t *)x + 32 * g, t->params, xs, ys);
+    if (f && !direct)
+      f32_group(f, lut, (const uint16_t *)x + 32 * g, t->params, xs, ys);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q], yv = ys[q];
       unsigned s8 = t->bit ? (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(xv, T, _CMP_LT_OQ)) : 0u;
       w |= (uint32_t)s8 << (8 * q);
       if (!(bit_in_y && t->bit)) {
-        if (f)
+        if (f && !direct)
           store8(dt, y, i0, yv);
         continue;
       }

@@ -1,4 +1,4 @@
-/* y = f(x) for 32 floats, one function per built-in activation: included by cpu_avx2.c and
+/* y = f(x) for n floats (n a multiple of 32), one function per built-in activation: included by cpu_avx2.c and
  * cpu_avx512.c, which compile elem.h's float forward with their own flags.  gcc vectorises
  * each loop (elem.h's branches are selects) with the same operations in the same order as
  * the scalar code, so every stored bit equals actfit_elem_f's (tests/test_runtime.c).
@@ -7,9 +7,10 @@
 #include "runtime/cpu_impl.h"
 
 #define FWD_ONE(A)                                                                          \
-  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y) \
+  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
+                          size_t n)                                                         \
   {                                                                                         \
-    for (int i = 0; i < 32; i++)                                                            \
+    for (size_t i = 0; i < (n & ~(size_t)31); i++)                                          \
       y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
   }
 FWD_ONE(ACTFIT_A_GELU) FWD_ONE(ACTFIT_A_GELU_TANH) FWD_ONE(ACTFIT_A_SILU)

@@ -13,9 +13,11 @@ int actfit__avx2_usable(void);
 void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const uint32_t *state,
                              const void *go, void *gi, size_t g0, size_t g1);
 
-/* y = f(x) for 32 floats (elem.h's float forward, vectorised): one function per built-in,
- * from the AVX2 or the AVX-512 build of the same code; NULL for an unknown act */
-typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x, float *restrict y);
+/* y = f(x) for n floats, n a multiple of 32 (elem.h's float forward, vectorised): one
+ * function per built-in, from the AVX2 or the AVX-512 build of the same code; NULL for an
+ * unknown act */
+typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x,
+                               float *restrict y, size_t n);
 actfit__f32_fn actfit__avx2_f32(int act);
 actfit__f32_fn actfit__avx512_f32(int act);
 
