@@ -178,125 +178,134 @@ static actfit__f32_fn f32_fn(int act)
   return avx512() ? actfit__avx512_f32(act) : actfit__avx2_f32(act);
 }
 
-/* fp16 and bf16 inputs take one of 65536 values, so for large n the vector loops read y
- * from a table of f over all of them (256 KiB, built once per activation, parameters and
- * dtype with the same vectorised f, so the bits are those f computes), kept for the life of
- * the process: at most LUT_MAX tables, then f is computed again. */
-#define LUT_MIN (1u << 18) /* elements from which a forward pass uses the table */
-#define LUT_MAX 16
-typedef struct lut_entry {
-  int act;
+/* fp16 and bf16 values are one of 65536, so large 16-bit passes of the vector loops read
+ * from tables over all of them instead of computing, built once with the same arithmetic
+ * (so the bits do not change) and kept for the life of the process, at most LUT_MAX:
+ *   kind 0, y = f(x) as float for every x (256 KiB; the bit-in-y store needs the float);
+ *   kind 1, InvAct with the bit in y: the stored bits for every x, s = (x < T) (256 KiB);
+ *   kind 2, InvAct backward: g_s(y) as float, [s * 65536 + y] (512 KiB). */
+#define LUT_MIN (1u << 18) /* elements from which a pass uses the tables */
+#define LUT_MAX 48
+
+typedef struct lut_key { /* zeroed, then the fields its kind uses */
+  int kind, act;
   actfit_dtype dt;
-  float params[4];
-  float *y;
+  float params[4], T;
+  actfit_rt_invact table;
+} lut_key;
+typedef struct lut_entry {
+  lut_key key;
+  void *data;
 } lut_entry;
-static lut_entry luts[LUT_MAX];
+static lut_entry *luts[LUT_MAX];
 static int nluts;
 static pthread_mutex_t lut_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static const float *lut16(int act, const float *params, actfit_dtype dt)
+static float from16(actfit_dtype dt, uint32_t h)
 {
-  actfit__f32_fn f = f32_fn(act);
-  if (dt == ACTFIT_FP32 || !f)
-    return NULL;
-  const float *r = NULL;
+  return dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)h) : actfit_bf16_to_f32((uint16_t)h);
+}
+
+static const void *lut_find(const lut_key *k)
+{
+  const void *r = NULL;
   pthread_mutex_lock(&lut_mu);
   for (int i = 0; i < nluts && !r; i++)
-    if (luts[i].act == act && luts[i].dt == dt && !memcmp(luts[i].params, params, sizeof luts[i].params))
-      r = luts[i].y;
-  float *y = r || nluts == LUT_MAX ? NULL : malloc(65536 * sizeof(float));
-  if (y) {
+    if (!memcmp(&luts[i]->key, k, sizeof *k))
+      r = luts[i]->data;
+  pthread_mutex_unlock(&lut_mu);
+  return r;
+}
+
+/* keeps e (built outside the lock) unless the same table arrived meanwhile or the cache is
+ * full; returns the table to use, or NULL */
+static const void *lut_keep(lut_entry *e)
+{
+  const void *r = NULL;
+  pthread_mutex_lock(&lut_mu);
+  for (int i = 0; i < nluts && !r; i++)
+    if (!memcmp(&luts[i]->key, &e->key, sizeof e->key))
+      r = luts[i]->data;
+  if (!r && nluts < LUT_MAX) {
+    luts[nluts++] = e;
+    r = e->data;
+    e = NULL;
+  }
+  pthread_mutex_unlock(&lut_mu);
+  if (e) {
+    free(e->data);
+    free(e);
+  }
+  return r;
+}
+
+static const void *lut_get(lut_key *k)
+{
+  const void *r = lut_find(k);
+  if (r)
+    return r;
+  lut_entry *e = malloc(sizeof *e);
+  const float *y = NULL;
+  if (k->kind == 1) { /* from the float y */
+    lut_key ky = *k;
+    ky.kind = 0;
+    ky.T = 0;
+    y = lut_get(&ky);
+  }
+  size_t n = k->kind == 2 ? 2 * 65536 : 65536;
+  void *data = e && (k->kind != 1 || y) ? malloc(n * 4) : NULL;
+  if (!data) {
+    free(e);
+    return NULL;
+  }
+  e->key = *k;
+  e->data = data;
+  if (k->kind == 0) {
     float x[32];
     for (uint32_t h0 = 0; h0 < 65536; h0 += 32) {
       for (uint32_t i = 0; i < 32; i++)
-        x[i] = dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)(h0 + i)) : actfit_bf16_to_f32((uint16_t)(h0 + i));
-      f(params, x, y + h0, 32);
+        x[i] = from16(k->dt, h0 + i);
+      f32_fn(k->act)(k->params, x, (float *)data + h0, 32);
     }
-    luts[nluts].act = act;
-    luts[nluts].dt = dt;
-    memcpy(luts[nluts].params, params, sizeof luts[nluts].params);
-    luts[nluts++].y = y;
-    r = y;
-  }
-  pthread_mutex_unlock(&lut_mu);
-  return r;
-}
-
-/* InvAct forward with the bit in y, fp16 / bf16: the stored bits for every 16-bit x (y from
- * lut16 with s = (x < T) in its last bit, as elem.h stores it), one table per activation,
- * parameters, dtype and T */
-typedef struct slut_entry {
-  int act;
-  actfit_dtype dt;
-  float params[4], T;
-  uint32_t *bits;
-} slut_entry;
-static slut_entry sluts[LUT_MAX];
-static int nsluts;
-
-static const uint32_t *slut16(int act, const float *params, actfit_dtype dt, float T)
-{
-  const float *y = lut16(act, params, dt);
-  if (!y)
-    return NULL;
-  const uint32_t *r = NULL;
-  pthread_mutex_lock(&lut_mu);
-  for (int i = 0; i < nsluts && !r; i++)
-    if (sluts[i].act == act && sluts[i].dt == dt && !memcmp(sluts[i].params, params, sizeof sluts[i].params) &&
-        !memcmp(&sluts[i].T, &T, sizeof T))
-      r = sluts[i].bits;
-  uint32_t *b = r || nsluts == LUT_MAX ? NULL : malloc(65536 * sizeof(uint32_t));
-  if (b) {
+  } else if (k->kind == 1) {
     for (uint32_t h = 0; h < 65536; h++) {
-      float x = dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)h) : actfit_bf16_to_f32((uint16_t)h);
-      int sb = x < T;
-      b[h] = dt == ACTFIT_FP16 ? actfit_elem_store_f16(y[h], sb) : actfit_elem_store_bf16(y[h], sb);
+      int sb = from16(k->dt, h) < k->T;
+      ((uint32_t *)data)[h] = k->dt == ACTFIT_FP16 ? actfit_elem_store_f16(y[h], sb)
+                                                   : actfit_elem_store_bf16(y[h], sb);
     }
-    sluts[nsluts].act = act;
-    sluts[nsluts].dt = dt;
-    memcpy(sluts[nsluts].params, params, sizeof sluts[nsluts].params);
-    sluts[nsluts].T = T;
-    sluts[nsluts++].bits = b;
-    r = b;
+  } else {
+    for (uint32_t i = 0; i < 2 * 65536; i++)
+      ((float *)data)[i] = actfit_elem_invact(&k->table, from16(k->dt, i & 0xffffu), (int)(i >> 16));
   }
-  pthread_mutex_unlock(&lut_mu);
-  return r;
+  return lut_keep(e);
 }
 
-/* The InvAct backward's g, likewise: for fp16 / bf16 y, g_s(y) as float for every 16-bit y
- * and both branch bits (512 KiB, [s * 65536 + y]), from elem.h's scalar g; one table per
- * table content and dtype */
-typedef struct glut_entry {
-  actfit_rt_invact t;
-  actfit_dtype dt;
-  float *g;
-} glut_entry;
-static glut_entry gluts[LUT_MAX];
-static int ngluts;
+/* the table of f over every fp16 / bf16 x (kind 0), or with the bit in y the stored bits
+ * (kind 1); NULL for fp32 or when none can be had */
+static const void *lut_fwd(int kind, int act, const float *params, actfit_dtype dt, float T)
+{
+  if (dt == ACTFIT_FP32 || !f32_fn(act))
+    return NULL;
+  lut_key k;
+  memset(&k, 0, sizeof k);
+  k.kind = kind;
+  k.act = act;
+  k.dt = dt;
+  memcpy(k.params, params, sizeof k.params);
+  k.T = kind == 1 ? T : 0.0f;
+  return lut_get(&k);
+}
 
-static const float *glut16(const actfit_rt_invact *t, actfit_dtype dt)
+static const float *lut_bwd(const actfit_rt_invact *t, actfit_dtype dt)
 {
   if (dt == ACTFIT_FP32)
     return NULL;
-  const float *r = NULL;
-  pthread_mutex_lock(&lut_mu);
-  for (int i = 0; i < ngluts && !r; i++)
-    if (gluts[i].dt == dt && !memcmp(&gluts[i].t, t, sizeof *t))
-      r = gluts[i].g;
-  float *g = r || ngluts == LUT_MAX ? NULL : malloc(2 * 65536 * sizeof(float));
-  if (g) {
-    for (int sb = 0; sb < 2; sb++)
-      for (uint32_t h = 0; h < 65536; h++) {
-        float y = dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)h) : actfit_bf16_to_f32((uint16_t)h);
-        g[(uint32_t)sb * 65536 + h] = actfit_elem_invact(t, y, sb);
-      }
-    gluts[ngluts].t = *t;
-    gluts[ngluts].dt = dt;
-    gluts[ngluts++].g = g;
-    r = g;
-  }
-  pthread_mutex_unlock(&lut_mu);
-  return r;
+  lut_key k;
+  memset(&k, 0, sizeof k);
+  k.kind = 2;
+  k.dt = dt;
+  k.table = *t;
+  return lut_get(&k);
 }
 #endif
 
@@ -572,7 +581,7 @@ actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, 
   pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2())
-    p.lut = lut16(t->act, t->params, dt);
+    p.lut = lut_fwd(0, t->act, t->params, dt, 0.0f);
 #endif
   run_parallel(&p);
   return ACTFIT_OK;
@@ -628,9 +637,9 @@ actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, 
   pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2()) {
-    p.lut = lut16(t->act, t->params, dt);
+    p.lut = lut_fwd(0, t->act, t->params, dt, 0.0f);
     if (t->bit && (flags & ACTFIT_BIT_IN_Y))
-      p.slut = slut16(t->act, t->params, dt, t->T);
+      p.slut = lut_fwd(1, t->act, t->params, dt, t->T);
   }
 #endif
   run_parallel(&p);
@@ -669,7 +678,7 @@ actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
             (const uint32_t *)state, n, 0, 0, 0, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2())
-    p.lut = glut16(t, dt);
+    p.lut = lut_bwd(t, dt);
 #endif
   run_parallel(&p);
   return ACTFIT_OK;
