@@ -518,16 +518,18 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
 }
 END_TEST
 
-/* Large fp16 / bf16 forward passes read y from a table of f over every 16-bit x (built
- * once per activation, parameters and dtype): every 16-bit pattern, several times over,
- * stores exactly what elem.h computes, for FewBit and for InvAct with the bit in y (which
+/* Large fp16 / bf16 forward passes read y (and FewBit's codes) from tables over every 16-bit
+ * x (built once per activation, parameters or table, and dtype): every 16-bit pattern,
+ * several times over, stores exactly what elem.h computes, for FewBit (forward and encoder,
+ * codes of x and of |x|) and for InvAct with the bit in y (which
  * moves y towards f's unrounded value, so the table must hold the float result) */
 START_TEST(large_16_bit_forward_passes_store_the_element_math_for_every_input)
 {
   simd_cap(_i);
   const size_t n = (1u << 18) + 4 * 65536 + 37; /* past the table's threshold */
   uint16_t *x = malloc(n * 2), *y = malloc(n * 2);
-  uint32_t *st = malloc(actfit_fewbit_state_bytes(2, n));
+  uint32_t *st = malloc(actfit_fewbit_state_bytes(3, n));
+  uint8_t *codes = malloc(n);
   const int acts[] = {ACTFIT_A_GELU, ACTFIT_A_SILU, ACTFIT_A_SOFTPLUS, ACTFIT_A_HARDSWISH};
   for (size_t i = 0; i < n; i++)
     x[i] = (uint16_t)(i * 40503u);
@@ -539,14 +541,23 @@ START_TEST(large_16_bit_forward_passes_store_the_element_math_for_every_input)
       t.act = acts[k];
       t.params[0] = 0.75f;
       t.params[1] = 20.0f;
-      t.bits = 2;
-      t.borders[0] = -1.0f, t.borders[1] = 0.0f, t.borders[2] = 1.0f;
+      t.bits = 3;
+      t.parity_even = k % 2; /* codes of |x| */
+      for (int j = 0; j < 7; j++)
+        t.borders[j] = t.parity_even ? 0.25f * (float)(j + 1) : (float)(j - 3);
       ck_assert_int_eq(actfit_fewbit_forward(&t, d, x, y, st, n, NULL), ACTFIT_OK);
+      actfit_rt_unpack(st, 3, n, codes);
       for (size_t i = 0; i < n; i++) {
         float xv = get(d, x, i);
         ck_assert_msg(raw_at(d, y, i) == stored_bits(d, actfit_elem_f(t.act, t.params, xv)),
                       "act %d dtype %d x=%a", t.act, q, xv);
+        ck_assert_int_eq(codes[i], actfit_elem_code(&t, xv));
       }
+      memset(st, 0, actfit_fewbit_state_bytes(3, n));
+      ck_assert_int_eq(actfit_fewbit_encode(&t, d, x, st, n, NULL), ACTFIT_OK);
+      actfit_rt_unpack(st, 3, n, codes);
+      for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(codes[i], actfit_elem_code(&t, get(d, x, i)));
       actfit_rt_invact ia;
       memset(&ia, 0, sizeof ia);
       ia.act = acts[k];
@@ -562,7 +573,7 @@ START_TEST(large_16_bit_forward_passes_store_the_element_math_for_every_input)
         ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d x=%a", ia.act, q, xv);
       }
     }
-  free(x); free(y); free(st);
+  free(x); free(y); free(st); free(codes);
 }
 END_TEST
 

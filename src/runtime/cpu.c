@@ -143,6 +143,7 @@ typedef struct pass {
   const float *lut; /* fp16 / bf16, or NULL: kinds 0 and 2, y (as float) for every 16-bit x;
                      * kind 3, g for every 16-bit y and branch bit */
   const uint32_t *slut; /* kind 2 with the bit in y, fp16 / bf16, or NULL: the stored bits */
+  const int32_t *clut;  /* kind 0, fp16 / bf16, or NULL: the code of every 16-bit x */
 } pass;
 
 #if defined(ACTFIT_HAVE_AVX2)
@@ -183,7 +184,8 @@ static actfit__f32_fn f32_fn(int act)
  * (so the bits do not change) and kept for the life of the process, at most LUT_MAX:
  *   kind 0, y = f(x) as float for every x (256 KiB; the bit-in-y store needs the float);
  *   kind 1, InvAct with the bit in y: the stored bits for every x, s = (x < T) (256 KiB);
- *   kind 2, InvAct backward: g_s(y) as float, [s * 65536 + y] (512 KiB). */
+ *   kind 2, InvAct backward: g_s(y) as float, [s * 65536 + y] (512 KiB);
+ *   kind 3, FewBit forward and encoder: the code of every x (256 KiB). */
 #define LUT_MIN (1u << 18) /* elements from which a pass uses the tables */
 #define LUT_MAX 48
 
@@ -192,6 +194,7 @@ typedef struct lut_key { /* zeroed, then the fields its kind uses */
   actfit_dtype dt;
   float params[4], T;
   actfit_rt_invact table;
+  actfit_rt_fewbit fb;
 } lut_key;
 typedef struct lut_entry {
   lut_key key;
@@ -273,9 +276,12 @@ static const void *lut_get(lut_key *k)
       ((uint32_t *)data)[h] = k->dt == ACTFIT_FP16 ? actfit_elem_store_f16(y[h], sb)
                                                    : actfit_elem_store_bf16(y[h], sb);
     }
-  } else {
+  } else if (k->kind == 2) {
     for (uint32_t i = 0; i < 2 * 65536; i++)
       ((float *)data)[i] = actfit_elem_invact(&k->table, from16(k->dt, i & 0xffffu), (int)(i >> 16));
+  } else {
+    for (uint32_t h = 0; h < 65536; h++)
+      ((int32_t *)data)[h] = actfit_elem_code(&k->fb, from16(k->dt, h));
   }
   return lut_keep(e);
 }
@@ -293,6 +299,18 @@ static const void *lut_fwd(int kind, int act, const float *params, actfit_dtype 
   k.dt = dt;
   memcpy(k.params, params, sizeof k.params);
   k.T = kind == 1 ? T : 0.0f;
+  return lut_get(&k);
+}
+
+static const int32_t *lut_codes(const actfit_rt_fewbit *t, actfit_dtype dt)
+{
+  if (dt == ACTFIT_FP32)
+    return NULL;
+  lut_key k;
+  memset(&k, 0, sizeof k);
+  k.kind = 3;
+  k.dt = dt;
+  k.fb = *t;
   return lut_get(&k);
 }
 
@@ -317,7 +335,7 @@ static void fewbit_fwd(const pass *p)
 #if defined(ACTFIT_HAVE_AVX2)
   actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
   if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx2_fewbit_fwd(t, p->dt, f, p->lut, p->x, p->y, p->state, g0, full_end(p));
+    actfit__avx2_fewbit_fwd(t, p->dt, f, p->lut, p->clut, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
   }
 #endif
@@ -578,10 +596,12 @@ actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, 
     return ACTFIT_EUNKNOWN; /* an expression: the framework computes y, then encodes */
   if (stream)
     return actfit__cuda_fewbit_forward(t, dt, x, y, (uint32_t *)state, n, stream);
-  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL};
+  pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
-  if (n >= LUT_MIN && avx2())
+  if (n >= LUT_MIN && avx2()) {
     p.lut = lut_fwd(0, t->act, t->params, dt, 0.0f);
+    p.clut = lut_codes(t, dt);
+  }
 #endif
   run_parallel(&p);
   return ACTFIT_OK;
@@ -596,7 +616,11 @@ actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt, c
     return st;
   if (stream)
     return actfit__cuda_fewbit_encode(t, dt, x, (uint32_t *)state, n, stream);
-  pass p = {0, t, NULL, dt, 0, x, NULL, NULL, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL, NULL};
+  pass p = {0, t, NULL, dt, 0, x, NULL, NULL, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL, NULL, NULL};
+#if defined(ACTFIT_HAVE_AVX2)
+  if (n >= LUT_MIN && avx2())
+    p.clut = lut_codes(t, dt);
+#endif
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -614,7 +638,7 @@ actfit_status actfit_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
     return actfit__cuda_fewbit_backward(t, dt, (const uint32_t *)state, grad_out, grad_in, n,
                                         stream);
   pass p = {1, t, NULL, dt, 0, NULL, grad_out, NULL, grad_in, NULL, (const uint32_t *)state,
-            n, 0, 0, 0, NULL, NULL};
+            n, 0, 0, 0, NULL, NULL, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -634,7 +658,7 @@ actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, 
     return st;
   if (stream)
     return actfit__cuda_invact_forward(t, dt, flags, x, y, (uint32_t *)state, n, stream);
-  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL};
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2()) {
     p.lut = lut_fwd(0, t->act, t->params, dt, 0.0f);
@@ -657,7 +681,7 @@ actfit_status actfit_invact_encode(const actfit_rt_invact *t, actfit_dtype dt, i
     return st;
   if (stream)
     return actfit__cuda_invact_encode(t, dt, flags, x, y, (uint32_t *)state, n, stream);
-  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL, NULL};
+  pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL, NULL, NULL};
   run_parallel(&p);
   return ACTFIT_OK;
 }
@@ -675,7 +699,7 @@ actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
     return actfit__cuda_invact_backward(t, dt, flags, y, (const uint32_t *)state, grad_out,
                                         grad_in, n, stream);
   pass p = {3, NULL, t, dt, flags, NULL, grad_out, (void *)y, grad_in, NULL,
-            (const uint32_t *)state, n, 0, 0, 0, NULL, NULL};
+            (const uint32_t *)state, n, 0, 0, 0, NULL, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2())
     p.lut = lut_bwd(t, dt);

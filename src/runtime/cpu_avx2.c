@@ -322,8 +322,9 @@ static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, co
 
 /* f NULL: the encoder (codes only; y is the framework's and is not touched) */
 static inline __attribute__((always_inline)) void
-fewbit_fwd_groups(actfit__f32_fn f, const float *lut, actfit_dtype dt, const actfit_rt_fewbit *t,
-                  const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
+fewbit_fwd_groups(actfit__f32_fn f, const float *lut, const int32_t *clut, actfit_dtype dt,
+                  const actfit_rt_fewbit *t, const void *x, void *y, uint32_t *state, size_t g0,
+                  size_t g1)
 {
   const int nb = (1 << t->bits) - 1;
   const int direct = f && dt == ACTFIT_FP32; /* y = f(x) straight into y, a chunk at a time */
@@ -343,10 +344,14 @@ fewbit_fwd_groups(actfit__f32_fn f, const float *lut, actfit_dtype dt, const act
       __m256 xv = xs[q];
       if (f && !direct)
         store8(dt, y, i0, ys[q]);
-      __m256 xa = t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv;
       __m256i c = _mm256_setzero_si256(); /* code: number of borders <= x */
-      for (int k = 0; k < nb; k++)
-        c = _mm256_sub_epi32(c, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(t->borders[k]), xa, _CMP_LE_OQ)));
+      if (clut) {
+        c = _mm256_i32gather_epi32((const int *)clut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0))), 4);
+      } else {
+        __m256 xa = t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv;
+        for (int k = 0; k < nb; k++)
+          c = _mm256_sub_epi32(c, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(t->borders[k]), xa, _CMP_LE_OQ)));
+      }
       for (int j = 0; j < t->bits; j++)
         w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
     }
@@ -355,15 +360,15 @@ fewbit_fwd_groups(actfit__f32_fn f, const float *lut, actfit_dtype dt, const act
 }
 
 void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
-                             const float *lut, const void *x, void *y, uint32_t *state,
-                             size_t g0, size_t g1)
+                             const float *lut, const int32_t *clut, const void *x, void *y,
+                             uint32_t *state, size_t g0, size_t g1)
 {
   if (dt == ACTFIT_FP32)
-    fewbit_fwd_groups(f, NULL, ACTFIT_FP32, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, NULL, NULL, ACTFIT_FP32, t, x, y, state, g0, g1);
   else if (dt == ACTFIT_FP16)
-    fewbit_fwd_groups(f, lut, ACTFIT_FP16, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, lut, clut, ACTFIT_FP16, t, x, y, state, g0, g1);
   else
-    fewbit_fwd_groups(f, lut, ACTFIT_BF16, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, lut, clut, ACTFIT_BF16, t, x, y, state, g0, g1);
 }
 
 /* f NULL: the encoder (y is the framework's: read, and re-stored only with the bit in y) */
