@@ -143,7 +143,8 @@ typedef struct pass {
   const float *lut; /* fp16 / bf16, or NULL: kinds 0 and 2, y (as float) for every 16-bit x;
                      * kind 3, g for every 16-bit y and branch bit */
   const uint32_t *slut; /* kind 2 with the bit in y, fp16 / bf16, or NULL: the stored bits */
-  const int32_t *clut;  /* kind 0, fp16 / bf16, or NULL: the code of every 16-bit x */
+  const int32_t *clut;  /* kind 0, fp16 / bf16, or NULL: the code of every 16-bit x, or (not
+                         * encoding) the stored y | code << 16 */
 } pass;
 
 #if defined(ACTFIT_HAVE_AVX2)
@@ -185,7 +186,8 @@ static actfit__f32_fn f32_fn(int act)
  *   kind 0, y = f(x) as float for every x (256 KiB; the bit-in-y store needs the float);
  *   kind 1, InvAct with the bit in y: the stored bits for every x, s = (x < T) (256 KiB);
  *   kind 2, InvAct backward: g_s(y) as float, [s * 65536 + y] (512 KiB);
- *   kind 3, FewBit forward and encoder: the code of every x (256 KiB). */
+ *   kind 3, FewBit encoder: the code of every x (256 KiB);
+ *   kind 4, FewBit forward: the stored y bits | code << 16 for every x (256 KiB). */
 #define LUT_MIN (1u << 18) /* elements from which a pass uses the tables */
 #define LUT_MAX 48
 
@@ -249,14 +251,16 @@ static const void *lut_get(lut_key *k)
     return r;
   lut_entry *e = malloc(sizeof *e);
   const float *y = NULL;
-  if (k->kind == 1) { /* from the float y */
-    lut_key ky = *k;
-    ky.kind = 0;
-    ky.T = 0;
-    y = lut_get(&ky);
+  if (k->kind == 1 || k->kind == 4) { /* from the float y */
+    lut_key ky;
+    memset(&ky, 0, sizeof ky);
+    ky.act = k->kind == 4 ? k->fb.act : k->act;
+    ky.dt = k->dt;
+    memcpy(ky.params, k->kind == 4 ? k->fb.params : k->params, sizeof ky.params);
+    y = f32_fn(ky.act) ? lut_get(&ky) : NULL;
   }
   size_t n = k->kind == 2 ? 2 * 65536 : 65536;
-  void *data = e && (k->kind != 1 || y) ? malloc(n * 4) : NULL;
+  void *data = e && (y || (k->kind != 1 && k->kind != 4)) ? malloc(n * 4) : NULL;
   if (!data) {
     free(e);
     return NULL;
@@ -280,8 +284,12 @@ static const void *lut_get(lut_key *k)
     for (uint32_t i = 0; i < 2 * 65536; i++)
       ((float *)data)[i] = actfit_elem_invact(&k->table, from16(k->dt, i & 0xffffu), (int)(i >> 16));
   } else {
-    for (uint32_t h = 0; h < 65536; h++)
-      ((int32_t *)data)[h] = actfit_elem_code(&k->fb, from16(k->dt, h));
+    for (uint32_t h = 0; h < 65536; h++) {
+      int32_t c = actfit_elem_code(&k->fb, from16(k->dt, h));
+      if (k->kind == 4)
+        c = (int32_t)((uint32_t)c << 16 | (k->dt == ACTFIT_FP16 ? actfit_f32_to_f16(y[h]) : actfit_f32_to_bf16(y[h])));
+      ((int32_t *)data)[h] = c;
+    }
   }
   return lut_keep(e);
 }
@@ -302,13 +310,14 @@ static const void *lut_fwd(int kind, int act, const float *params, actfit_dtype 
   return lut_get(&k);
 }
 
-static const int32_t *lut_codes(const actfit_rt_fewbit *t, actfit_dtype dt)
+/* FewBit: the codes (kind 3) or the stored y and codes (kind 4) of every fp16 / bf16 x */
+static const int32_t *lut_codes(int kind, const actfit_rt_fewbit *t, actfit_dtype dt)
 {
   if (dt == ACTFIT_FP32)
     return NULL;
   lut_key k;
   memset(&k, 0, sizeof k);
-  k.kind = 3;
+  k.kind = kind;
   k.dt = dt;
   k.fb = *t;
   return lut_get(&k);
@@ -598,10 +607,8 @@ actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, 
     return actfit__cuda_fewbit_forward(t, dt, x, y, (uint32_t *)state, n, stream);
   pass p = {0, t, NULL, dt, 0, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
-  if (n >= LUT_MIN && avx2()) {
-    p.lut = lut_fwd(0, t->act, t->params, dt, 0.0f);
-    p.clut = lut_codes(t, dt);
-  }
+  if (n >= LUT_MIN && avx2())
+    p.clut = lut_codes(4, t, dt);
 #endif
   run_parallel(&p);
   return ACTFIT_OK;
@@ -619,7 +626,7 @@ actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt, c
   pass p = {0, t, NULL, dt, 0, x, NULL, NULL, NULL, (uint32_t *)state, NULL, n, 0, 0, 1, NULL, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2())
-    p.clut = lut_codes(t, dt);
+    p.clut = lut_codes(3, t, dt);
 #endif
   run_parallel(&p);
   return ACTFIT_OK;

@@ -334,6 +334,18 @@ fewbit_fwd_groups(actfit__f32_fn f, const float *lut, const int32_t *clut, actfi
       f(t->params, (const float *)x + 32 * g, (float *)y + 32 * g, 32 * m);
     }
     uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
+    if (f && clut && dt != ACTFIT_FP32) { /* y's bits and the code from one table */
+      for (int q = 0; q < 4; q++) {
+        size_t i0 = 32 * g + 8 * (size_t)q;
+        __m256i e = _mm256_i32gather_epi32((const int *)clut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0))), 4);
+        _mm_storeu_si128((__m128i *)((uint16_t *)y + i0), pack16(_mm256_and_si256(e, _mm256_set1_epi32(0xffff))));
+        __m256i c = _mm256_srli_epi32(e, 16);
+        for (int j = 0; j < t->bits; j++)
+          w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
+      }
+      memcpy(state + g * (size_t)t->bits, w, sizeof(uint32_t) * (size_t)t->bits);
+      continue;
+    }
     __m256 xs[4], ys[4];
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);

@@ -25,7 +25,7 @@ actfit__f32_fn actfit__avx512_f32(int act);
  * encoders, FewBit with y == NULL (codes only), InvAct with y read and re-stored only with
  * the bit).  For fp16 / bf16, lut (when not NULL) holds f's float result for every 16-bit
  * x, and y is read from it instead; slut (InvAct with the bit in y) the bits to store,
- * clut (FewBit) the codes. */
+ * clut (FewBit) the codes (the encoder) or the stored y | code << 16 (the forward). */
 void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
                              const float *lut, const int32_t *clut, const void *x, void *y,
                              uint32_t *state, size_t g0, size_t g1);
