@@ -565,12 +565,17 @@ START_TEST(large_16_bit_forward_passes_store_the_element_math_for_every_input)
       ia.exact = ACTFIT_EXACT_SIGMOID;
       ia.bit = 1;
       ia.T = -0.75f;
-      ck_assert_int_eq(actfit_invact_forward(&ia, d, ACTFIT_BIT_IN_Y, x, y, st, n, NULL), ACTFIT_OK);
-      for (size_t i = 0; i < n; i++) {
-        float xv = get(d, x, i), fy = actfit_elem_f(ia.act, ia.params, xv);
-        uint32_t want = d == ACTFIT_FP16 ? actfit_elem_store_f16(fy, xv < ia.T)
-                                         : actfit_elem_store_bf16(fy, xv < ia.T);
-        ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d x=%a", ia.act, q, xv);
+      for (int fl = 0; fl <= 1; fl++) {
+        ck_assert_int_eq(actfit_invact_forward(&ia, d, fl, x, y, st, n, NULL), ACTFIT_OK);
+        for (size_t i = 0; i < n; i++) {
+          float xv = get(d, x, i), fy = actfit_elem_f(ia.act, ia.params, xv);
+          int sb = xv < ia.T;
+          uint32_t want = !fl ? stored_bits(d, fy)
+                          : d == ACTFIT_FP16 ? actfit_elem_store_f16(fy, sb) : actfit_elem_store_bf16(fy, sb);
+          ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d flags %d x=%a", ia.act, q, fl, xv);
+          if (!fl)
+            ck_assert_uint_eq((st[i / 32] >> (i % 32)) & 1u, (unsigned)sb);
+        }
       }
     }
   free(x); free(y); free(st); free(codes);

@@ -142,7 +142,7 @@ typedef struct pass {
   int given_y; /* kinds 0 and 2: encode (y is the framework's, not computed) */
   const float *lut; /* fp16 / bf16, or NULL: kinds 0 and 2, y (as float) for every 16-bit x;
                      * kind 3, g for every 16-bit y and branch bit */
-  const uint32_t *slut; /* kind 2 with the bit in y, fp16 / bf16, or NULL: the stored bits */
+  const uint32_t *slut; /* kind 2, fp16 / bf16, or NULL: the stored y bits of every 16-bit x */
   const int32_t *clut;  /* kind 0, fp16 / bf16, or NULL: the code of every 16-bit x, or (not
                          * encoding) the stored y | code << 16 */
 } pass;
@@ -187,7 +187,8 @@ static actfit__f32_fn f32_fn(int act)
  *   kind 1, InvAct with the bit in y: the stored bits for every x, s = (x < T) (256 KiB);
  *   kind 2, InvAct backward: g_s(y) as float, [s * 65536 + y] (512 KiB);
  *   kind 3, FewBit encoder: the code of every x (256 KiB);
- *   kind 4, FewBit forward: the stored y bits | code << 16 for every x (256 KiB). */
+ *   kind 4, FewBit forward: the stored y bits | code << 16 for every x (256 KiB);
+ *   kind 5, InvAct forward without the bit in y: the stored y bits (256 KiB). */
 #define LUT_MIN (1u << 18) /* elements from which a pass uses the tables */
 #define LUT_MAX 48
 
@@ -251,7 +252,7 @@ static const void *lut_get(lut_key *k)
     return r;
   lut_entry *e = malloc(sizeof *e);
   const float *y = NULL;
-  if (k->kind == 1 || k->kind == 4) { /* from the float y */
+  if (k->kind == 1 || k->kind == 4 || k->kind == 5) { /* from the float y */
     lut_key ky;
     memset(&ky, 0, sizeof ky);
     ky.act = k->kind == 4 ? k->fb.act : k->act;
@@ -260,7 +261,7 @@ static const void *lut_get(lut_key *k)
     y = f32_fn(ky.act) ? lut_get(&ky) : NULL;
   }
   size_t n = k->kind == 2 ? 2 * 65536 : 65536;
-  void *data = e && (y || (k->kind != 1 && k->kind != 4)) ? malloc(n * 4) : NULL;
+  void *data = e && (y || k->kind == 0 || k->kind == 2 || k->kind == 3) ? malloc(n * 4) : NULL;
   if (!data) {
     free(e);
     return NULL;
@@ -274,9 +275,13 @@ static const void *lut_get(lut_key *k)
         x[i] = from16(k->dt, h0 + i);
       f32_fn(k->act)(k->params, x, (float *)data + h0, 32);
     }
-  } else if (k->kind == 1) {
+  } else if (k->kind == 1 || k->kind == 5) {
     for (uint32_t h = 0; h < 65536; h++) {
       int sb = from16(k->dt, h) < k->T;
+      if (k->kind == 5) {
+        ((uint32_t *)data)[h] = k->dt == ACTFIT_FP16 ? actfit_f32_to_f16(y[h]) : actfit_f32_to_bf16(y[h]);
+        continue;
+      }
       ((uint32_t *)data)[h] = k->dt == ACTFIT_FP16 ? actfit_elem_store_f16(y[h], sb)
                                                    : actfit_elem_store_bf16(y[h], sb);
     }
@@ -294,8 +299,8 @@ static const void *lut_get(lut_key *k)
   return lut_keep(e);
 }
 
-/* the table of f over every fp16 / bf16 x (kind 0), or with the bit in y the stored bits
- * (kind 1); NULL for fp32 or when none can be had */
+/* the table of f over every fp16 / bf16 x (kind 0), or the stored bits with the bit in y
+ * (kind 1) or without (kind 5); NULL for fp32 or when none can be had */
 static const void *lut_fwd(int kind, int act, const float *params, actfit_dtype dt, float T)
 {
   if (dt == ACTFIT_FP32 || !f32_fn(act))
@@ -668,9 +673,8 @@ actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, 
   pass p = {2, NULL, t, dt, flags, x, NULL, y, NULL, (uint32_t *)state, NULL, n, 0, 0, 0, NULL, NULL, NULL};
 #if defined(ACTFIT_HAVE_AVX2)
   if (n >= LUT_MIN && avx2()) {
-    p.lut = lut_fwd(0, t->act, t->params, dt, 0.0f);
-    if (t->bit && (flags & ACTFIT_BIT_IN_Y))
-      p.slut = lut_fwd(1, t->act, t->params, dt, t->T);
+    p.slut = t->bit && (flags & ACTFIT_BIT_IN_Y) ? lut_fwd(1, t->act, t->params, dt, t->T)
+                                                 : lut_fwd(5, t->act, t->params, dt, 0.0f);
   }
 #endif
   run_parallel(&p);

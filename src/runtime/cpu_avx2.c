@@ -389,11 +389,20 @@ invact_fwd_groups(actfit__f32_fn f, const float *lut, const uint32_t *slut, actf
                   const actfit_rt_invact *t, int bit_in_y, const void *x, void *y, uint32_t *state,
                   size_t g0, size_t g1)
 {
-  if (f && slut && bit_in_y && t->bit && dt != ACTFIT_FP32) { /* the stored bits by table */
-    for (size_t i0 = 32 * g0; i0 < 32 * g1; i0 += 8) {
-      __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0)));
-      __m256i b = _mm256_i32gather_epi32((const int *)slut, h, 4);
-      _mm_storeu_si128((__m128i *)((uint16_t *)y + i0), pack16(b));
+  if (f && slut && dt != ACTFIT_FP32) { /* the stored bits by table */
+    const __m256 T = _mm256_set1_ps(t->T);
+    for (size_t g = g0; g < g1; g++) {
+      uint32_t w = 0;
+      for (int q = 0; q < 4; q++) {
+        size_t i0 = 32 * g + 8 * (size_t)q;
+        __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0)));
+        __m256i b = _mm256_i32gather_epi32((const int *)slut, h, 4);
+        _mm_storeu_si128((__m128i *)((uint16_t *)y + i0), pack16(b));
+        if (t->bit && !bit_in_y)
+          w |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(from16(dt, h), T, _CMP_LT_OQ)) << (8 * q);
+      }
+      if (t->bit && !bit_in_y)
+        state[g] = w;
     }
     return;
   }
