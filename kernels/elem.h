@@ -275,11 +275,12 @@ ACTFIT_HD float actfit_scalef(float v, float k)
 
 /* e^(ah + al) = 2^n (1 + m) with n = round(ah / ln2), m = e^r - 1 as a pair (relative
  * error below 2^-27), r = ah + al - n ln2, |r| <= ln2/2 + 2^-8.  ah is clamped to
- * [-130, 90]; callers pass al = 0 where that can happen. */
+ * [-130, 90] (a NaN to -130: callers select x for NaN x); callers pass al = 0 where the
+ * clamp can act. */
 ACTFIT_HD actfit_ff actfit_ff_expm1_red(float ah, float al, float *n)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
-  ah = ah < -130.0f ? -130.0f : ah > 90.0f ? 90.0f : ah;
+  ah = ah >= -130.0f ? (ah <= 90.0f ? ah : 90.0f) : -130.0f; /* NaN too: n stays an integer */
   float nf = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f) - 0x1.8p23f;
   float r1 = fmaf(-nf, ACTFIT_F_LN2_H, ah); /* exact */
   actfit_ff r = actfit_ff_sum(r1, fmaf(-nf, ACTFIT_F_LN2_L, al));
