@@ -140,8 +140,8 @@ typedef struct pass {
   const uint32_t *cstate;
   size_t n, g0, g1;
   int given_y; /* kinds 0 and 2: encode (y is the framework's, not computed) */
-  const float *lut; /* fp16 / bf16, or NULL: kinds 0 and 2, y (as float) for every 16-bit x;
-                     * kind 3, g for every 16-bit y and branch bit */
+  const float *lut; /* kind 3 (InvAct backward), fp16 / bf16, or NULL: g for every 16-bit y
+                     * and branch bit */
   const uint32_t *slut; /* kind 2, fp16 / bf16, or NULL: the stored y bits of every 16-bit x */
   const int32_t *clut;  /* kind 0, fp16 / bf16, or NULL: the code of every 16-bit x, or (not
                          * encoding) the stored y | code << 16 */
@@ -349,7 +349,7 @@ static void fewbit_fwd(const pass *p)
 #if defined(ACTFIT_HAVE_AVX2)
   actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
   if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx2_fewbit_fwd(t, p->dt, f, p->lut, p->clut, p->x, p->y, p->state, g0, full_end(p));
+    actfit__avx2_fewbit_fwd(t, p->dt, f, p->clut, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
   }
 #endif
@@ -458,7 +458,7 @@ static void invact_fwd(const pass *p)
 #if defined(ACTFIT_HAVE_AVX2)
   actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
   if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->lut, p->slut, p->x, p->y, p->state, g0,
+    actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->slut, p->x, p->y, p->state, g0,
                             full_end(p));
     g0 = full_end(p);
   }

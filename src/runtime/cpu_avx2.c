@@ -303,15 +303,9 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
 
 /* y = f(x) for a group's four vectors: from the table of every 16-bit x when there is one
  * (x16 the group's raw fp16 / bf16 elements), else computed */
-static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, const float *lut,
-                                                             const uint16_t *x16, const float *pf,
+static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, const float *pf,
                                                              const __m256 *xs, __m256 *ys)
 {
-  if (lut) {
-    for (int q = 0; q < 4; q++)
-      ys[q] = _mm256_i32gather_ps(lut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x16 + 8 * q))), 4);
-    return;
-  }
   _Alignas(32) float xb[32], yb[32];
   for (int q = 0; q < 4; q++)
     _mm256_store_ps(xb + 8 * q, xs[q]);
@@ -322,7 +316,7 @@ static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, co
 
 /* f NULL: the encoder (codes only; y is the framework's and is not touched) */
 static inline __attribute__((always_inline)) void
-fewbit_fwd_groups(actfit__f32_fn f, const float *lut, const int32_t *clut, actfit_dtype dt,
+fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt,
                   const actfit_rt_fewbit *t, const void *x, void *y, uint32_t *state, size_t g0,
                   size_t g1)
 {
@@ -350,7 +344,7 @@ fewbit_fwd_groups(actfit__f32_fn f, const float *lut, const int32_t *clut, actfi
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
     if (f && !direct)
-      f32_group(f, lut, (const uint16_t *)x + 32 * g, t->params, xs, ys);
+      f32_group(f, t->params, xs, ys);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q];
@@ -372,20 +366,20 @@ fewbit_fwd_groups(actfit__f32_fn f, const float *lut, const int32_t *clut, actfi
 }
 
 void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
-                             const float *lut, const int32_t *clut, const void *x, void *y,
+                             const int32_t *clut, const void *x, void *y,
                              uint32_t *state, size_t g0, size_t g1)
 {
   if (dt == ACTFIT_FP32)
-    fewbit_fwd_groups(f, NULL, NULL, ACTFIT_FP32, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, NULL, ACTFIT_FP32, t, x, y, state, g0, g1);
   else if (dt == ACTFIT_FP16)
-    fewbit_fwd_groups(f, lut, clut, ACTFIT_FP16, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, clut, ACTFIT_FP16, t, x, y, state, g0, g1);
   else
-    fewbit_fwd_groups(f, lut, clut, ACTFIT_BF16, t, x, y, state, g0, g1);
+    fewbit_fwd_groups(f, clut, ACTFIT_BF16, t, x, y, state, g0, g1);
 }
 
 /* f NULL: the encoder (y is the framework's: read, and re-stored only with the bit in y) */
 static inline __attribute__((always_inline)) void
-invact_fwd_groups(actfit__f32_fn f, const float *lut, const uint32_t *slut, actfit_dtype dt,
+invact_fwd_groups(actfit__f32_fn f, const uint32_t *slut, actfit_dtype dt,
                   const actfit_rt_invact *t, int bit_in_y, const void *x, void *y, uint32_t *state,
                   size_t g0, size_t g1)
 {
@@ -420,7 +414,7 @@ invact_fwd_groups(actfit__f32_fn f, const float *lut, const uint32_t *slut, actf
       ys[q] = !f && bit_in_y ? load8(dt, y, 32 * g + 8 * (size_t)q) : _mm256_setzero_ps();
     }
     if (f && !direct)
-      f32_group(f, lut, (const uint16_t *)x + 32 * g, t->params, xs, ys);
+      f32_group(f, t->params, xs, ys);
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 xv = xs[q], yv = ys[q];
@@ -441,16 +435,16 @@ invact_fwd_groups(actfit__f32_fn f, const float *lut, const uint32_t *slut, actf
 }
 
 void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                             actfit__f32_fn f, const float *lut, const uint32_t *slut,
+                             actfit__f32_fn f, const uint32_t *slut,
                              const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
 {
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   if (dt == ACTFIT_FP32)
-    invact_fwd_groups(f, NULL, NULL, ACTFIT_FP32, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, NULL, ACTFIT_FP32, t, biy, x, y, state, g0, g1);
   else if (dt == ACTFIT_FP16)
-    invact_fwd_groups(f, lut, slut, ACTFIT_FP16, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, slut, ACTFIT_FP16, t, biy, x, y, state, g0, g1);
   else
-    invact_fwd_groups(f, lut, slut, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
+    invact_fwd_groups(f, slut, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
 }
 
 /* g for softplus and logsigmoid, 1 - e^(-beta y) and 1 - e^y: elem.h's float pairs, lane by lane */

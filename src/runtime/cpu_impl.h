@@ -23,14 +23,14 @@ actfit__f32_fn actfit__avx512_f32(int act);
 
 /* Forward passes over the full 32-element groups [g0, g1), f computing y (NULL: the
  * encoders, FewBit with y == NULL (codes only), InvAct with y read and re-stored only with
- * the bit).  For fp16 / bf16, lut (when not NULL) holds f's float result for every 16-bit
- * x, and y is read from it instead; slut (InvAct with the bit in y) the bits to store,
- * clut (FewBit) the codes (the encoder) or the stored y | code << 16 (the forward). */
+ * the bit).  For fp16 / bf16, tables over every 16-bit x replace the arithmetic when not
+ * NULL: slut (InvAct) the stored y bits, with or without the bit in y; clut (FewBit) the
+ * codes (the encoder) or the stored y | code << 16 (the forward). */
 void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
-                             const float *lut, const int32_t *clut, const void *x, void *y,
+                             const int32_t *clut, const void *x, void *y,
                              uint32_t *state, size_t g0, size_t g1);
 void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                             actfit__f32_fn f, const float *lut, const uint32_t *slut,
+                             actfit__f32_fn f, const uint32_t *slut,
                              const void *x, void *y, uint32_t *state, size_t g0, size_t g1);
 
 /* InvAct backward over the full 32-element groups [g0, g1); 0 when the table has no AVX2
