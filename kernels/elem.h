@@ -207,6 +207,8 @@ typedef struct actfit_rt_invact {
  * written by tools/gen_elem.c. ------------------------------------------------------------- */
 #include "elem_coeffs.h"
 
+#define ACTFIT_GELU_ZTOP 0x1.dffffep3f /* the float below 15 */
+
 typedef struct actfit_ff {
   float h, l;
 } actfit_ff;
@@ -276,8 +278,8 @@ ACTFIT_HD float actfit_scalef(float v, float k)
 /* e^(ah + al) = 2^n (1 + m) with n = round(ah / ln2), m = e^r - 1 as a pair (relative
  * error below 2^-27), r = ah + al - n ln2, |r| <= ln2/2 + 2^-8.  ah is clamped to
  * [-130, 90] (a NaN to -130: callers select x for NaN x); callers pass al = 0 where the
- * clamp can act. */
-ACTFIT_HD actfit_ff actfit_ff_expm1_red(float ah, float al, float *n)
+ * clamp can act.  The pair is not renormalised: |m.l| stays below 2^-5 |m.h|. */
+ACTFIT_HD actfit_ff actfit_ff_expm1_raw(float ah, float al, float *n)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
   ah = ah >= -130.0f ? (ah <= 90.0f ? ah : 90.0f) : -130.0f; /* NaN too: n stays an integer */
@@ -293,7 +295,14 @@ ACTFIT_HD actfit_ff actfit_ff_expm1_red(float ah, float al, float *n)
   float lo = fmaf(r.l, r.h, r.l) + fmaf(0.5f, q.l, t);
   actfit_ff m = actfit_ff_fast(r.h, 0.5f * q.h);
   *n = nf;
-  return actfit_ff_fast(m.h, m.l + lo);
+  return actfit_ff_of(m.h, m.l + lo);
+}
+
+/* the same, renormalised */
+ACTFIT_HD actfit_ff actfit_ff_expm1_red(float ah, float al, float *n)
+{
+  actfit_ff m = actfit_ff_expm1_raw(ah, al, n);
+  return actfit_ff_fast(m.h, m.l);
 }
 
 /* e^(ah + al) = 2^k (h + l), h + l in [0.7, 1.42]; k is returned */
@@ -338,57 +347,57 @@ ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
   return actfit_scalef(fmaf(x, s.h, x * s.l), k);
 }
 
-/* c + s A in pairs (not renormalised) */
-ACTFIT_HD actfit_ff actfit_ff_horner_step(actfit_ff A, actfit_ff s, float ch, float cl)
+/* GELU's M(z) = Q(z) e^(z^2/2) (elem_coeffs.h): rows of 32, one copy for the host, one in
+ * device memory; actfit_gelu_tab() is the one the code runs on can read */
+#define ACTFIT_GELU_ROWS (4 + ACTFIT_F_GELU_M_DEG)
+static const float actfit_gelu_m_host[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_M};
+#if defined(__CUDACC__)
+static __device__ const float actfit_gelu_m_dev[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_M};
+#endif
+ACTFIT_HD const float (*actfit_gelu_tab(void))[32]
 {
-  actfit_ff p = actfit_ff_prod(A.h, s.h);
-  float pl = fmaf(A.h, s.l, fmaf(A.l, s.h, p.l));
-  actfit_ff r = actfit_ff_sum(ch, p.h);
-  return actfit_ff_of(r.h, r.l + (pl + cl));
+#if defined(__CUDA_ARCH__)
+  return actfit_gelu_m_dev;
+#else
+  return actfit_gelu_m_host;
+#endif
 }
 
-/* GELU, y = x Phi(x) with Phi the normal CDF */
+/* GELU, y = x Phi(x) with Phi the normal CDF.  With z = |x| < 15 and Q(z) = Phi(-z):
+ *   Q(z) = e^(-z^2/2) M(z) = 2^n (1 + m) M(z),
+ * M from its piece j (the exponent and top 3 mantissa bits of z + 1) as c0 + c1 s + s^2 P(s),
+ * s = z - c_j, with c0 + c1 s in pairs; e^(-z^2/2) from -z^2/2 as an exact pair.  M and m
+ * stay unnormalised pairs (low parts up to 2^-5 of the high ones).  Then
+ * y = x Q (x < 0) or x (1 - Q) (x >= 0), each rounded once.  z >= 15: x or -0; z < 2^-60:
+ * x/2 (its low parts would round in the subnormal range).
+ * src/runtime/cpu_gelu.h repeats these steps lane by lane for AVX2 and AVX-512 (the table
+ * lookups as gathers or permutes); keep the two in step. */
 ACTFIT_HD float actfit_gelu(float x)
 {
-  const float T[] = {ACTFIT_F_GELU_T}, D[] = {ACTFIT_F_GELU_D};
-  float z = fabsf(x);
-  /* |x| < 1/2: Phi = 1/2 + phi0 x (1 + w T(w)) */
-  float xs = z < 0.5f ? x : 0.5f, w = xs * xs, tw = T[0];
+  const float (*G)[32] = actfit_gelu_tab();
+  float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
+  uint32_t j = ((actfit_f32_bits(zc + 1.0f) >> 20) - 0x3f8u) & 31u;
+  float s = zc - G[0][j], p = G[ACTFIT_GELU_ROWS - 1][j];
   ACTFIT_UNROLL
-  for (int i = 1; i < (int)(sizeof T / sizeof T[0]); i++)
-    tw = fmaf(tw, w, T[i]);
-  actfit_ff a = actfit_ff_prod(xs, ACTFIT_F_PHI0_H);
-  a.l = fmaf(xs, ACTFIT_F_PHI0_L, a.l);
-  actfit_ff v = actfit_ff_fast(a.h, fmaf(a.h * w, tw, a.l));
-  actfit_ff H = actfit_ff_fast(0.5f, v.h);
-  float y1 = fmaf(xs, H.h, xs * (H.l + v.l));
-  /* |x| >= 1/2: Q(z) = Phi(-z) = phi0 e^(-z^2/2) / (z + D(s)), s = 2 / (2 + z) - TC */
-  float zr = z < 0.5f ? 0.5f : z > 16.0f ? 16.0f : z;
-  actfit_ff zz = actfit_ff_prod(zr, zr), d = actfit_ff_sum(2.0f, zr);
-  float inv = 1.0f / d.h, th = 2.0f * inv, tl = fmaf(-th, d.l, fmaf(-th, d.h, 2.0f)) * inv;
-  /* exact for z < 6.7 (Sterbenz); beyond, D's share of z + D is too small to matter */
-  actfit_ff s = actfit_ff_of(th - ACTFIT_F_GELU_TC, tl);
-  float acc = D[0];
-  ACTFIT_UNROLL
-  for (int i = 1; i < (int)(sizeof D / sizeof D[0]); i++)
-    acc = fmaf(acc, s.h, D[i]);
-  actfit_ff A = actfit_ff_of(acc, 0.0f);
-  A = actfit_ff_horner_step(A, s, ACTFIT_F_GELU_D2_H, ACTFIT_F_GELU_D2_L);
-  A = actfit_ff_horner_step(A, s, ACTFIT_F_GELU_D1_H, ACTFIT_F_GELU_D1_L);
-  A = actfit_ff_horner_step(A, s, ACTFIT_F_GELU_D0_H, ACTFIT_F_GELU_D0_L);
-  actfit_ff den = actfit_ff_sum(zr, A.h);
-  den = actfit_ff_fast(den.h, den.l + A.l);
-  float k;
-  actfit_ff e = actfit_ff_exp(-0.5f * zz.h, -0.5f * zz.l, &k);
-  actfit_ff q = actfit_ff_div(actfit_ff_mul(e, actfit_ff_of(ACTFIT_F_PHI0_H, ACTFIT_F_PHI0_L)), den);
-  float yn = actfit_times(x, q, k); /* x < 0: x Q(z) */
-  float p = actfit_scalef(1.0f, k); /* x > 0: x - x Q(z) */
-  actfit_ff xq = actfit_ff_prod(x, q.h * p);
-  xq.l = fmaf(x, q.l * p, xq.l);
-  actfit_ff r = actfit_ff_fast(x, -xq.h); /* x Q <= x / 2 */
-  float yp = r.h + (r.l - xq.l);
-  float y = z < 0.5f ? y1 : x < 0.0f ? yn : yp;
-  return z > 16.0f ? (x > 0.0f ? x : -0.0f) : y;
+  for (int r = ACTFIT_GELU_ROWS - 2; r >= 5; r--)
+    p = fmaf(p, s, G[r][j]);
+  actfit_ff c1s = actfit_ff_prod(G[3][j], s);
+  float small = fmaf(fmaf(p, s, G[4][j]), s, G[2][j] + c1s.l);
+  actfit_ff M = actfit_ff_fast(G[1][j], c1s.h);
+  M.l += small;
+  /* e^(-z^2/2) = 2^n (1 + m); q = M (1 + m) = M + M m */
+  actfit_ff zz = actfit_ff_prod(zc, zc);
+  float n;
+  actfit_ff m = actfit_ff_expm1_raw(-0.5f * zz.h, -0.5f * zz.l, &n);
+  actfit_ff Mm = actfit_ff_prod(M.h, m.h);
+  actfit_ff q = actfit_ff_fast(M.h, Mm.h);
+  q.l += fmaf(M.h, m.l, fmaf(M.l, m.h + m.l, M.l + Mm.l)); /* neither low part is small */
+  float yn = actfit_times(x, q, n); /* x < 0: x Q */
+  float pw = actfit_scalef(1.0f, n); /* x >= 0: x (1 - Q), Q <= 1/2 */
+  actfit_ff phi = actfit_ff_fast(1.0f, -(q.h * pw));
+  float yp = fmaf(x, phi.h, x * (phi.l - q.l * pw));
+  float y = z < 0x1p-60f ? 0.5f * x : x < 0.0f ? yn : yp; /* tiny x: x/2 + phi0 x^2, rounded */
+  return z >= 15.0f ? (x > 0.0f ? x : -0.0f) : y;
 }
 
 /* x sigmoid(u) for u = (uh, ul) */

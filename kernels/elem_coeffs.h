@@ -100,35 +100,84 @@
 #define ACTFIT_F_LOG2E 0x1.715476p+0f
 #define ACTFIT_F_PHI0_H 0x1.988454p-2f
 #define ACTFIT_F_PHI0_L -0x1.857936p-27f
-/* GELU, |x| < 1/2: Phi(x) = 1/2 + phi0 x (1 + w T(w)), w = x^2; T Horner order */
-#define ACTFIT_F_GELU_T \
-  0x1.c01c02p-20f, \
-  -0x1.8d3018p-16f, \
-  0x1.2f684cp-12f, \
-  -0x1.861862p-9f, \
-  0x1.99999ap-6f, \
-  -0x1.555556p-3f
-/* GELU, |x| >= 1/2: Q(z) = phi0 e^(-z^2/2) / (z + D), t = 2 / (2 + z), s = t - TC;
- * D(s) fitted for z in [0.5, 15] to 2.3e-10 of z + D (weighted least squares, degree 12):
- * degree 12 down to 3 in float, then 2, 1, 0 as pairs */
-#define ACTFIT_F_GELU_TC 0x1.d5d5d6p-2f
-#define ACTFIT_F_GELU_D \
-  -0x1.81b7e2p-2f, \
-  0x1.0973f6p+1f, \
-  -0x1.636218p+0f, \
-  -0x1.c89a78p-1f, \
-  0x1.7e657ap+0f, \
-  -0x1.633ad8p-2f, \
-  -0x1.758964p-1f, \
-  0x1.53b2b6p-1f, \
-  0x1.25e9aap-3f, \
-  -0x1.388d6cp-1f
-#define ACTFIT_F_GELU_D2_H 0x1.27cffcp-3f
-#define ACTFIT_F_GELU_D2_L 0x1.9ee65ap-30f
-#define ACTFIT_F_GELU_D1_H 0x1.cf8fc6p-1f
-#define ACTFIT_F_GELU_D1_L -0x1.e5ef2cp-29f
-#define ACTFIT_F_GELU_D0_H 0x1.57ca16p-2f
-#define ACTFIT_F_GELU_D0_L 0x1.f2dc12p-27f
+/* GELU: M(z) = Q(z) e^(z^2/2) for z in [0, 15), 32 pieces j from the bits of z + 1
+ * (exponent and top 3 mantissa bits), polynomials of degree 5 in s = z - c_j, fitted
+ * to 1.9e-09 relative (weighted least squares, the coefficients as stored).  Rows: c_j,
+ * then c0 hi, c0 lo, c1 hi, c1 lo, then c2 .. c5 */
+#define ACTFIT_F_GELU_M_DEG 5
+#define ACTFIT_F_GELU_M \
+  {0x1p-4f, 0x1.8p-3f, 0x1.4p-2f, 0x1.cp-2f, \
+   0x1.2p-1f, 0x1.6p-1f, 0x1.ap-1f, 0x1.ep-1f, \
+   0x1.2p+0f, 0x1.6p+0f, 0x1.ap+0f, 0x1.ep+0f, \
+   0x1.1p+1f, 0x1.3p+1f, 0x1.5p+1f, 0x1.7p+1f, \
+   0x1.ap+1f, 0x1.ep+1f, 0x1.1p+2f, 0x1.3p+2f, \
+   0x1.5p+2f, 0x1.7p+2f, 0x1.9p+2f, 0x1.bp+2f, \
+   0x1.ep+2f, 0x1.1p+3f, 0x1.3p+3f, 0x1.5p+3f, \
+   0x1.7p+3f, 0x1.9p+3f, 0x1.bp+3f, 0x1.dp+3f}, \
+  {0x1.e76f76p-2f, 0x1.bb9424p-2f, 0x1.95b88ep-2f, 0x1.74d7e8p-2f, \
+   0x1.58207ep-2f, 0x1.3ee88ep-2f, 0x1.28a5d4p-2f, 0x1.14e6fep-2f, \
+   0x1.f6704ep-3f, 0x1.bdb9f2p-3f, 0x1.8f6846p-3f, 0x1.690b32p-3f, \
+   0x1.48de38p-3f, 0x1.2d938ap-3f, 0x1.1630fap-3f, 0x1.01f838p-3f, \
+   0x1.d0b31cp-4f, 0x1.99c2b6p-4f, 0x1.6e040ap-4f, 0x1.4a724ap-4f, \
+   0x1.2d01fep-4f, 0x1.1445a6p-4f, 0x1.fe6e5ep-5f, 0x1.da2caep-5f, \
+   0x1.ac6292p-5f, 0x1.7b5f34p-5f, 0x1.545298p-5f, 0x1.34805ap-5f, \
+   0x1.1a1574p-5f, 0x1.03cf06p-5f, 0x1.e18ddcp-6f, 0x1.c0a9c4p-6f}, \
+  {0x1.8597fap-28f, 0x1.857428p-27f, 0x1.a9d774p-29f, 0x1.593ec4p-28f, \
+   -0x1.ea11acp-27f, -0x1.d27ffap-27f, -0x1.73611cp-27f, 0x1.705882p-31f, \
+   -0x1.6e9732p-29f, 0x1.524fdp-28f, 0x1.7362d8p-28f, 0x1.d0cbb8p-28f, \
+   0x1.1ceb74p-30f, 0x1.d9685cp-29f, -0x1.068e44p-28f, 0x1.fd023p-30f, \
+   0x1.281b94p-32f, 0x1.c0cf72p-29f, -0x1.18822ap-29f, -0x1.b79cdep-30f, \
+   0x1.869b4ap-29f, -0x1.a58e6cp-29f, 0x1.8dcd3ep-32f, -0x1.6e8e06p-30f, \
+   0x1.957224p-30f, -0x1.d3a066p-30f, -0x1.9b4b58p-30f, -0x1.59b7dp-32f, \
+   0x1.c541bap-31f, -0x1.f78934p-30f, -0x1.de9858p-32f, -0x1.7beae4p-34f}, \
+  {-0x1.7a0d5cp-2f, -0x1.45588cp-2f, -0x1.19baa6p-2f, -0x1.eacbbcp-3f, \
+   -0x1.ade41ap-3f, -0x1.7a88e4p-3f, -0x1.4efb3p-3f, -0x1.29d78ap-3f, \
+   -0x1.f7949ep-4f, -0x1.9851f2p-4f, -0x1.4ffe68p-4f, -0x1.18274ep-4f, \
+   -0x1.d8c1bcp-5f, -0x1.9328f6p-5f, -0x1.5b205ep-5f, -0x1.2d7c14p-5f, \
+   -0x1.ef2cc8p-6f, -0x1.85dc7cp-6f, -0x1.3a0094p-6f, -0x1.01c9bep-6f, \
+   -0x1.ae369cp-7f, -0x1.6c06bap-7f, -0x1.37c334p-7f, -0x1.0dd422p-7f, \
+   -0x1.b9fa6ap-8f, -0x1.5bcb3ep-8f, -0x1.188feep-8f, -0x1.cdeeacp-9f, \
+   -0x1.82bdeep-9f, -0x1.486db4p-9f, -0x1.1a5102p-9f, -0x1.ea79b4p-10f}, \
+  {0x1.4c67d4p-29f, -0x1.61229ep-28f, -0x1.98a81ap-27f, 0x1.a2c1ecp-28f, \
+   0x1.9067b6p-30f, -0x1.ec62c4p-29f, 0x1.afa23ap-28f, -0x1.27258p-30f, \
+   -0x1.04276ap-30f, 0x1.6f608cp-30f, 0x1.caad8p-29f, -0x1.da27fp-33f, \
+   -0x1.7b5896p-30f, -0x1.0f6134p-30f, -0x1.385156p-31f, 0x1.e0b982p-30f, \
+   0x1.5e13bep-31f, -0x1.e1e08ep-31f, 0x1.6465a8p-31f, -0x1.6573acp-34f, \
+   0x1.03be52p-33f, 0x1.877262p-33f, -0x1.b7fc02p-32f, 0x1.f2103p-32f, \
+   -0x1.81a91ap-33f, -0x1.e865dcp-33f, 0x1.94dbp-33f, 0x1.27124cp-38f, \
+   0x1.d030c4p-36f, 0x1.3b59bcp-35f, 0x1.4f3628p-34f, 0x1.ce761ap-35f}, \
+  {0x1.cfce96p-3f, 0x1.7e9382p-3f, 0x1.3dae34p-3f, 0x1.097b54p-3f, \
+   0x1.be70a6p-4f, 0x1.7992f8p-4f, 0x1.411f8cp-4f, 0x1.1293e8p-4f, \
+   0x1.b6593p-5f, 0x1.4a0316p-5f, 0x1.f9a62p-6f, 0x1.89994cp-6f, \
+   0x1.36dd1ep-6f, 0x1.f199aap-7f, 0x1.931dcep-7f, 0x1.4a384ap-7f, \
+   0x1.f2f516p-8f, 0x1.621fbp-8f, 0x1.031b36p-8f, 0x1.852b48p-9f, \
+   0x1.2ae26ap-9f, 0x1.d419d4p-10f, 0x1.74d5a4p-10f, 0x1.2d6b4ap-10f, \
+   0x1.c0f8e8p-11f, 0x1.3ae79ap-11f, 0x1.c9eaf6p-12f, 0x1.56ee08p-12f, \
+   0x1.073c44p-12f, 0x1.9ca82ep-13f, 0x1.494a3cp-13f, 0x1.0ade5ap-13f}, \
+  {-0x1.e4be9p-4f, -0x1.81f8f8p-4f, -0x1.357494p-4f, -0x1.f387b4p-5f, \
+   -0x1.95c5e4p-5f, -0x1.4ba87ep-5f, -0x1.10b328p-5f, -0x1.c305e2p-6f, \
+   -0x1.56addp-6f, -0x1.e3d4a6p-7f, -0x1.5c3244p-7f, -0x1.fe2778p-8f, \
+   -0x1.7be748p-8f, -0x1.1f39ccp-8f, -0x1.b86ec8p-9f, -0x1.561322p-9f, \
+   -0x1.dec59p-10f, -0x1.34a24cp-10f, -0x1.9ccf82p-11f, -0x1.1cff2p-11f, \
+   -0x1.948da4p-12f, -0x1.262b46p-12f, -0x1.b504f6p-13f, -0x1.4acbd4p-13f, \
+   -0x1.c15982p-14f, -0x1.19ba12p-14f, -0x1.72076p-15f, -0x1.f8ff0cp-16f, \
+   -0x1.63dab4p-16f, -0x1.01b376p-16f, -0x1.7e19cap-17f, -0x1.21199ep-17f}, \
+  {0x1.c115eep-5f, 0x1.5ab432p-5f, 0x1.0d8f02p-5f, 0x1.a608a2p-6f, \
+   0x1.4c928cp-6f, 0x1.07c268p-6f, 0x1.a4f856p-7f, 0x1.51f616p-7f, \
+   0x1.ec62c6p-8f, 0x1.481d8cp-8f, 0x1.be5f3ep-9f, 0x1.357d7ap-9f, \
+   0x1.b4e1acp-10f, 0x1.3982cep-10f, 0x1.c8f514p-11f, 0x1.51d6d2p-11f, \
+   0x1.b9c6dcp-12f, 0x1.0417fcp-12f, 0x1.3f6e04p-13f, 0x1.970262p-14f, \
+   0x1.0bd012p-14f, 0x1.6a9f7cp-15f, 0x1.f789cep-16f, 0x1.658a64p-16f, \
+   0x1.bdc9d6p-17f, 0x1.f47ccep-18f, 0x1.293cfep-18f, 0x1.71fa3ap-19f, \
+   0x1.df0676p-20f, 0x1.40b172p-20f, 0x1.b9faep-21f, 0x1.385112p-21f}, \
+  {-0x1.78b79cp-6f, -0x1.1ae70ep-6f, -0x1.abf3f8p-7f, -0x1.45f238p-7f, \
+   -0x1.f3df8ep-8f, -0x1.81d3cap-8f, -0x1.2bb3f2p-8f, -0x1.d47dcap-9f, \
+   -0x1.47ae44p-9f, -0x1.9e82d8p-10f, -0x1.0bdd62p-10f, -0x1.613da6p-11f, \
+   -0x1.dab48p-12f, -0x1.44a8a8p-12f, -0x1.c37f1p-13f, -0x1.3eda1p-13f, \
+   -0x1.85affap-14f, -0x1.a5a2cp-15f, -0x1.dde71ep-16f, -0x1.1a2b14p-16f, \
+   -0x1.598064p-17f, -0x1.b4e2b6p-18f, -0x1.1c4176p-18f, -0x1.7b8202p-19f, \
+   -0x1.b1537cp-20f, -0x1.b53e36p-21f, -0x1.d706b6p-22f, -0x1.0bf49cp-22f, \
+   -0x1.3f469ep-23f, -0x1.8bbe0ap-24f, -0x1.fb86fp-25f, -0x1.4f3ffcp-25f}
 /* log1p(u) = 2 s (1 + w R(w)), s = u / (2 + u), w = s^2 <= 1/9: R = 1/3, 1/5, .., Horner order */
 #define ACTFIT_F_LOG1P_R \
   0x1.af286cp-5f, \

@@ -472,7 +472,7 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
         {0x7f7fu, 0xff7fu, 0, 0x8000u, 1, 0x8001u, 0x7f80u, 0x7f7eu}};
       for (int i = 0; i < 8; i++)
         put_raw(d, x, 40 + (size_t)i, edge[q][i]);
-      for (int b = 1; b <= 8; b += 1 + (b > 2) * 3) { /* 1, 2, 3, 7, 8 */
+      for (int b = 1; b <= 8; b++) { /* every width: the AVX-512 search reads borders 3 ways */
         actfit_rt_fewbit t;
         memset(&t, 0, sizeof t);
         t.act = act;
@@ -482,6 +482,9 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
         t.parity_even = b == 2;
         for (int j = 0; j < (1 << b) - 1; j++)
           t.borders[j] = (float)(-6 + 12.0 * (j + 1) / (1 << b)) + (b == 2 ? 6.0f : 0.0f);
+        for (int j = 0; j < (1 << b) - 1 && 64 + 3 * j + 2 < (int)n; j++) /* on and next to each */
+          for (int e = 0; e < 3; e++)
+            put(d, x, 64 + 3 * (size_t)j + (size_t)e, e == 1 ? t.borders[j] : nextafterf(t.borders[j], e ? INFINITY : -INFINITY));
         ck_assert_int_eq(actfit_fewbit_forward(&t, d, x, y, st, n, NULL), ACTFIT_OK);
         actfit_rt_unpack(st, b, n, codes);
         for (size_t i = 0; i < n; i++) {
@@ -515,6 +518,55 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
       }
     }
   free(x); free(y); free(st); free(codes);
+}
+END_TEST
+
+/* GELU's vector loops (written out lane by lane, cpu_gelu.h) store the scalar code's bits on
+ * and next to every piece end of M, at the ends of its range (15, 2^-60), for zeros,
+ * subnormals, infinities, NaN and across [-16, 16]; and y is within 1 ulp there */
+START_TEST(gelu_vector_loops_store_the_scalar_bits_at_every_piece_end)
+{
+  simd_cap(_i);
+  const size_t n = 32 * 400;
+  float *x = malloc(n * 4), *y = malloc(n * 4);
+  uint32_t *st = malloc(n);
+  size_t m = 0;
+  float ends[40];
+  int ne = 0;
+  for (int j = 0; j <= 32; j++) /* z + 1 = 2^e (1 + i/8): z = 0, 1/8, .., 15 */
+    ends[ne++] = (float)(ldexp(1.0 + (j % 8) / 8.0, j / 8) - 1.0);
+  ends[ne++] = 0x1p-60f;
+  ends[ne++] = 0x1p-126f;
+  for (int k = 0; k < ne; k++)
+    for (int sg = -1; sg <= 1; sg += 2) {
+      float v = sg * ends[k];
+      for (int u = 0; u < 4; u++) /* two floats below, on, one above */
+        v = nextafterf(v, -INFINITY);
+      for (int u = 0; u < 6; u++, v = nextafterf(v, INFINITY))
+        x[m++] = v;
+    }
+  const float special[] = {0.0f, -0.0f, 0x1p-149f, -0x1p-149f, INFINITY, -INFINITY, NAN, -NAN,
+                           0x1.fffffep127f, -0x1.fffffep127f, 14.5f, -14.5f, 13.18f, -13.18f};
+  for (size_t k = 0; k < sizeof special / sizeof special[0]; k++)
+    x[m++] = special[k];
+  while (m < n)
+    x[m++] = (float)(-16 + 32 * urand());
+  actfit_rt_invact ia;
+  memset(&ia, 0, sizeof ia);
+  ia.act = ACTFIT_A_GELU;
+  ia.exact = ACTFIT_EXACT_SIGMOID; /* any valid table: only act matters here */
+  ck_assert_int_eq(actfit_invact_forward(&ia, ACTFIT_FP32, 0, x, y, st, n, NULL), ACTFIT_OK);
+  for (size_t i = 0; i < n; i++) {
+    float want = actfit_elem_f(ACTFIT_A_GELU, NULL, x[i]);
+    ck_assert_msg(actfit_f32_bits(y[i]) == actfit_f32_bits(want), "x=%a: %a, scalar %a", x[i], y[i], want);
+    if (isfinite(x[i])) {
+      long double r = ref_f(ACTFIT_A_GELU, x[i], 0), ulp;
+      float rf = (float)r, lo = fabsf(rf) > fabsl(r) ? nextafterf(fabsf(rf), 0) : fabsf(rf);
+      ulp = (long double)nextafterf(lo, INFINITY) - lo;
+      ck_assert_msg(y[i] == rf || fabsl(y[i] - r) < ulp, "x=%a: %a, exact %La", x[i], y[i], r);
+    }
+  }
+  free(x); free(y); free(st);
 }
 END_TEST
 
@@ -862,6 +914,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, large_16_bit_forward_passes_store_the_element_math_for_every_input, 0, 3);
   tcase_add_loop_test(tc, large_16_bit_invact_backward_passes_store_the_element_math_for_every_y, 0, 3);
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
+  tcase_add_loop_test(tc, gelu_vector_loops_store_the_scalar_bits_at_every_piece_end, 0, 3);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   suite_add_tcase(s, tc);

@@ -2,12 +2,14 @@
  *
  * The runtime's float forward (kernels/elem.h): Taylor coefficients of e^r - 1, ln 2 and the
  * other constants as float pairs hi + lo, the series of Phi near 0, of x - tanh x and of
- * 2 atanh (log1p), and GELU's tail denominator
+ * 2 atanh (log1p), and GELU's scaled tail
  *
- *   Q(z) = Phi(-z) = phi0 e^(-z^2/2) / (z + D(t)),  t = 2 / (2 + z),  z in [1/2, 15],
+ *   M(z) = Q(z) e^(z^2/2),  Q(z) = Phi(-z),  z in [0, 15),
  *
- * D a polynomial in s = t - TC fitted by weighted least squares (GSL) at Chebyshev nodes,
- * its relative error on z + D printed in the header.
+ * in 32 pieces (the exponent and top 3 mantissa bits of z + 1: widths 1/8 on [0, 1), 1/4,
+ * 1/2, 1 on [7, 15)), each a polynomial of degree M_DEG in s = z - c (c the piece's middle)
+ * fitted by weighted least squares (GSL) at Chebyshev nodes, its relative error with the
+ * coefficients as stored (c0 and c1 as float pairs) printed in the header.
  *
  * The double-precision reference (tools/elem_ref.h, for the tests and tools/ulp_sweep):
  *
@@ -41,10 +43,9 @@ static double p_of_t(double t, void *unused)
 
 
 /* ---- the float forward (elem.h): constants as float, or as pairs hi + lo ------------- */
-#define D_DEG 12      /* GELU: D(t) = phi(z) / Q(z) - z, polynomial of this degree in s */
-#define D_ZLO 0.5     /* fitted for z = |x| in [D_ZLO, D_ZHI] */
-#define D_ZHI 15.0
-#define D_NODES 600
+#define M_DEG 5       /* GELU: M(z) = Q(z) e^(z^2/2), a polynomial of this degree per piece */
+#define M_PIECES 32
+#define M_NODES 64
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -64,43 +65,61 @@ static void list(FILE *f, const char *name, const double *v, int n)
   fprintf(f, "\n");
 }
 
-static long double gelu_d(long double z)
+static long double gelu_m(long double z)
 {
-  long double q = 0.5L * erfcl(z / sqrtl(2.0L)), phi = expl(-0.5L * z * z) / sqrtl(2.0L * acosl(-1.0L));
-  return phi / q - z;
+  return 0.5L * erfcl(z / sqrtl(2.0L)) * expl(0.5L * z * z);
 }
 
-/* GELU's D in s = t - TC, t = 2 / (2 + z): weighted least squares (weight 1 / (z + D), the
- * relative error of the denominator z + D) at Chebyshev nodes in t, monomial basis */
-static int fit_gelu_d(double *coef, double *tc, double *worst)
+/* piece j of M: z + 1 in [2^e (1 + i/8), 2^e (1 + (i+1)/8)), e = j / 8, i = j % 8 */
+static void gelu_piece(int j, double *a, double *b)
 {
-  const double tlo = 2.0 / (2.0 + D_ZHI), thi = 2.0 / (2.0 + D_ZLO);
-  *tc = (double)(float)(0.5 * (tlo + thi));
-  gsl_matrix *X = gsl_matrix_alloc(D_NODES, D_DEG + 1), *cov = gsl_matrix_alloc(D_DEG + 1, D_DEG + 1);
-  gsl_vector *y = gsl_vector_alloc(D_NODES), *w = gsl_vector_alloc(D_NODES), *c = gsl_vector_alloc(D_DEG + 1);
-  gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(D_NODES, D_DEG + 1);
+  *a = ldexp(1.0 + (j % 8) / 8.0, j / 8) - 1.0;
+  *b = ldexp(1.0 + (j % 8 + 1) / 8.0, j / 8) - 1.0;
+}
+
+/* GELU's M, piece by piece: row 0 the middles c, rows 1-4 c0 and c1 as pairs (hi, lo, hi,
+ * lo), rows 5.. c2 .. c_M_DEG.  The fit covers the piece widened by 2^-20 on each side (the
+ * index comes from z + 1 rounded to float, which can land in the next piece).  Weighted
+ * least squares (weight 1 / M^2: relative error) at Chebyshev nodes, monomial basis. */
+static int fit_gelu_m(float tab[][M_PIECES], double *worst)
+{
+  gsl_matrix *X = gsl_matrix_alloc(M_NODES, M_DEG + 1), *cov = gsl_matrix_alloc(M_DEG + 1, M_DEG + 1);
+  gsl_vector *y = gsl_vector_alloc(M_NODES), *w = gsl_vector_alloc(M_NODES), *c = gsl_vector_alloc(M_DEG + 1);
+  gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(M_NODES, M_DEG + 1);
   int ok = X && cov && y && w && c && ws;
-  double chisq;
-  for (int i = 0; ok && i < D_NODES; i++) {
-    double t = 0.5 * (tlo + thi) + 0.5 * (thi - tlo) * cos(M_PI * (i + 0.5) / D_NODES);
-    long double z = 2.0L / t - 2.0L, d = gelu_d(z);
-    double s = t - *tc, p = 1;
-    for (int j = 0; j <= D_DEG; j++, p *= s)
-      gsl_matrix_set(X, i, j, p);
-    gsl_vector_set(y, i, (double)d);
-    gsl_vector_set(w, i, (double)(1.0L / ((z + d) * (z + d))));
-  }
-  ok = ok && gsl_multifit_wlinear(X, w, y, c, cov, &chisq, ws) == GSL_SUCCESS;
   *worst = 0;
-  for (int j = 0; ok && j <= D_DEG; j++)
-    coef[j] = gsl_vector_get(c, j);
-  for (int i = 0; ok && i <= 20000; i++) { /* dense check of the relative error of z + D */
-    double t = tlo + (thi - tlo) * i / 20000.0, s = t - *tc, v = 0;
-    for (int j = D_DEG; j >= 0; j--)
-      v = v * s + coef[j];
-    long double z = 2.0L / t - 2.0L, d = gelu_d(z);
-    double e = (double)fabsl((v - d) / (z + d));
-    *worst = e > *worst ? e : *worst;
+  for (int j = 0; ok && j < M_PIECES; j++) {
+    double a, b, chisq;
+    gelu_piece(j, &a, &b);
+    float mid = (float)(0.5 * (a + b));
+    double lo = a - 0x1p-20, hi = b + 0x1p-20;
+    for (int i = 0; i < M_NODES; i++) {
+      double z = 0.5 * (lo + hi) + 0.5 * (hi - lo) * cos(M_PI * (i + 0.5) / M_NODES), s = z - mid, p = 1;
+      long double m = gelu_m(z);
+      for (int k = 0; k <= M_DEG; k++, p *= s)
+        gsl_matrix_set(X, i, k, p);
+      gsl_vector_set(y, i, (double)m);
+      gsl_vector_set(w, i, (double)(1.0L / (m * m)));
+    }
+    ok = gsl_multifit_wlinear(X, w, y, c, cov, &chisq, ws) == GSL_SUCCESS;
+    long double c0 = gsl_vector_get(c, 0), c1 = gsl_vector_get(c, 1);
+    tab[0][j] = mid;
+    tab[1][j] = (float)c0;
+    tab[2][j] = (float)(c0 - tab[1][j]);
+    tab[3][j] = (float)c1;
+    tab[4][j] = (float)(c1 - tab[3][j]);
+    for (int k = 2; k <= M_DEG; k++)
+      tab[3 + k][j] = (float)gsl_vector_get(c, k);
+    for (int i = 0; ok && i <= 4000; i++) { /* the stored coefficients, densely, exactly */
+      double z = lo + (hi - lo) * i / 4000.0;
+      long double s = (long double)z - mid, v = 0;
+      for (int k = M_DEG; k >= 2; k--)
+        v = v * s + tab[3 + k][j];
+      v = v * s + ((long double)tab[3][j] + tab[4][j]);
+      v = v * s + ((long double)tab[1][j] + tab[2][j]);
+      double e = (double)fabsl(v / gelu_m(z) - 1.0L);
+      *worst = e > *worst ? e : *worst;
+    }
   }
   gsl_multifit_linear_free(ws);
   gsl_matrix_free(X); gsl_matrix_free(cov);
@@ -129,29 +148,23 @@ static int write_float_section(FILE *f)
   }
   fprintf(f, "#define ACTFIT_F_LOG2E %af\n", (double)(float)(1.0L / logl(2.0L)));
   pair(f, "ACTFIT_F_PHI0", 1.0L / sqrtl(2.0L * pi));
-  fprintf(f, "/* GELU, |x| < 1/2: Phi(x) = 1/2 + phi0 x (1 + w T(w)), w = x^2; T Horner order */\n");
-  fact = 1.0L;
-  for (int n = 1; n <= 6; n++) {
-    fact *= n;
-    v[6 - n] = (double)((n % 2 ? -1.0L : 1.0L) / (fact * powl(2.0L, n) * (2 * n + 1)));
-  }
-  list(f, "ACTFIT_F_GELU_T", v, 6);
-  double dc[D_DEG + 1], tc, worst;
-  if (!fit_gelu_d(dc, &tc, &worst))
+  float tab[4 + M_DEG][M_PIECES];
+  double worst;
+  if (!fit_gelu_m(tab, &worst))
     return 0;
-  fprintf(f, "/* GELU, |x| >= 1/2: Q(z) = phi0 e^(-z^2/2) / (z + D), t = 2 / (2 + z), s = t - TC;\n"
-             " * D(s) fitted for z in [%g, %g] to %.2g of z + D (weighted least squares, degree %d):\n"
-             " * degree %d down to 3 in float, then 2, 1, 0 as pairs */\n",
-          D_ZLO, D_ZHI, worst, D_DEG, D_DEG);
-  fprintf(f, "#define ACTFIT_F_GELU_TC %af\n", tc);
-  for (int j = D_DEG; j >= 3; j--)
-    v[D_DEG - j] = dc[j];
-  list(f, "ACTFIT_F_GELU_D", v, D_DEG - 2);
-  for (int j = 2; j >= 0; j--) {
-    char name[32];
-    snprintf(name, sizeof name, "ACTFIT_F_GELU_D%d", j);
-    pair(f, name, dc[j]);
+  fprintf(f, "/* GELU: M(z) = Q(z) e^(z^2/2) for z in [0, 15), %d pieces j from the bits of z + 1\n"
+             " * (exponent and top 3 mantissa bits), polynomials of degree %d in s = z - c_j, fitted\n"
+             " * to %.2g relative (weighted least squares, the coefficients as stored).  Rows: c_j,\n"
+             " * then c0 hi, c0 lo, c1 hi, c1 lo, then c2 .. c%d */\n"
+             "#define ACTFIT_F_GELU_M_DEG %d\n#define ACTFIT_F_GELU_M",
+          M_PIECES, M_DEG, worst, M_DEG, M_DEG);
+  for (int r = 0; r < 4 + M_DEG; r++) {
+    fprintf(f, "%s \\\n  {", r ? "," : "");
+    for (int j = 0; j < M_PIECES; j++)
+      fprintf(f, "%s%af", j ? (j % 4 ? ", " : ", \\\n   ") : "", (double)tab[r][j]);
+    fprintf(f, "}");
   }
+  fprintf(f, "\n");
   fprintf(f, "/* log1p(u) = 2 s (1 + w R(w)), s = u / (2 + u), w = s^2 <= 1/9: R = 1/3, 1/5, .., Horner order */\n");
   for (int k = 1; k <= 9; k++)
     v[9 - k] = 1.0 / (2 * k + 1);

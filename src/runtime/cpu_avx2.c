@@ -314,13 +314,54 @@ static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, co
     ys[q] = _mm256_load_ps(yb + 8 * q);
 }
 
+/* The FewBit code of eight x (|x| for even parity): the number of borders <= x.  Up to 3
+ * borders by compares; beyond, a binary search over the (strictly increasing, checked)
+ * borders, which counts the same: step k compares the border at c + 2^k - 1 and adds 2^k
+ * when it is <= x.  Borders read by one permute (up to 7), two and a blend (15), a gather
+ * beyond; a NaN x compares false throughout, code 0, as the count gives. */
+static inline __attribute__((always_inline)) void border_regs(int bits, const actfit_rt_fewbit *t,
+                                                              __m256 *b0, __m256 *b1)
+{
+  float b[16] = {0};
+  for (int k = 0; k < 16 && k < (1 << bits) - 1; k++)
+    b[k] = t->borders[k];
+  *b0 = _mm256_loadu_ps(b);
+  *b1 = _mm256_loadu_ps(b + 8);
+}
+
+static inline __attribute__((always_inline)) __m256i code8(int bits, const actfit_rt_fewbit *t,
+                                                           __m256 xa, __m256 b0, __m256 b1)
+{
+  __m256i c = _mm256_setzero_si256();
+  if (bits <= 2) {
+    for (int k = 0; k < (1 << bits) - 1; k++)
+      c = _mm256_sub_epi32(c, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(t->borders[k]), xa, _CMP_LE_OQ)));
+    return c;
+  }
+  for (int step = 1 << (bits - 1); step >= 1; step >>= 1) {
+    __m256i i = _mm256_add_epi32(c, _mm256_set1_epi32(step - 1));
+    __m256 b;
+    if (bits == 3)
+      b = _mm256_permutevar8x32_ps(b0, i);
+    else if (bits == 4)
+      b = _mm256_blendv_ps(_mm256_permutevar8x32_ps(b0, i), _mm256_permutevar8x32_ps(b1, i),
+                           _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)));
+    else
+      b = _mm256_i32gather_ps(t->borders, i, 4);
+    __m256i le = _mm256_castps_si256(_mm256_cmp_ps(b, xa, _CMP_LE_OQ));
+    c = _mm256_add_epi32(c, _mm256_and_si256(le, _mm256_set1_epi32(step)));
+  }
+  return c;
+}
+
 /* f NULL: the encoder (codes only; y is the framework's and is not touched) */
 static inline __attribute__((always_inline)) void
-fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt,
+fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt, int bits,
                   const actfit_rt_fewbit *t, const void *x, void *y, uint32_t *state, size_t g0,
                   size_t g1)
 {
-  const int nb = (1 << t->bits) - 1;
+  __m256 b0, b1;
+  border_regs(bits, t, &b0, &b1);
   const int direct = f && dt == ACTFIT_FP32; /* y = f(x) straight into y, a chunk at a time */
   for (size_t g = g0; g < g1; g++) {
     if (direct && (g - g0) % CHUNK == 0) {
@@ -334,10 +375,10 @@ fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt,
         __m256i e = _mm256_i32gather_epi32((const int *)clut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0))), 4);
         _mm_storeu_si128((__m128i *)((uint16_t *)y + i0), pack16(_mm256_and_si256(e, _mm256_set1_epi32(0xffff))));
         __m256i c = _mm256_srli_epi32(e, 16);
-        for (int j = 0; j < t->bits; j++)
+        for (int j = 0; j < bits; j++)
           w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
       }
-      memcpy(state + g * (size_t)t->bits, w, sizeof(uint32_t) * (size_t)t->bits);
+      memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
       continue;
     }
     __m256 xs[4], ys[4];
@@ -354,14 +395,12 @@ fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt,
       if (clut) {
         c = _mm256_i32gather_epi32((const int *)clut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0))), 4);
       } else {
-        __m256 xa = t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv;
-        for (int k = 0; k < nb; k++)
-          c = _mm256_sub_epi32(c, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(t->borders[k]), xa, _CMP_LE_OQ)));
+        c = code8(bits, t, t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv, b0, b1);
       }
-      for (int j = 0; j < t->bits; j++)
+      for (int j = 0; j < bits; j++)
         w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
     }
-    memcpy(state + g * (size_t)t->bits, w, sizeof(uint32_t) * (size_t)t->bits);
+    memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
   }
 }
 
@@ -369,12 +408,22 @@ void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit_
                              const int32_t *clut, const void *x, void *y,
                              uint32_t *state, size_t g0, size_t g1)
 {
+  /* the widths as constants, so the code and the state stores unroll */
+#define FB_FWD(DT, LUT)                                                                     \
+  switch (t->bits) {                                                                        \
+  case 1: fewbit_fwd_groups(f, LUT, DT, 1, t, x, y, state, g0, g1); break;                  \
+  case 2: fewbit_fwd_groups(f, LUT, DT, 2, t, x, y, state, g0, g1); break;                  \
+  case 3: fewbit_fwd_groups(f, LUT, DT, 3, t, x, y, state, g0, g1); break;                  \
+  case 4: fewbit_fwd_groups(f, LUT, DT, 4, t, x, y, state, g0, g1); break;                  \
+  default: fewbit_fwd_groups(f, LUT, DT, t->bits, t, x, y, state, g0, g1); break;           \
+  }
   if (dt == ACTFIT_FP32)
-    fewbit_fwd_groups(f, NULL, ACTFIT_FP32, t, x, y, state, g0, g1);
+    FB_FWD(ACTFIT_FP32, NULL)
   else if (dt == ACTFIT_FP16)
-    fewbit_fwd_groups(f, clut, ACTFIT_FP16, t, x, y, state, g0, g1);
+    FB_FWD(ACTFIT_FP16, clut)
   else
-    fewbit_fwd_groups(f, clut, ACTFIT_BF16, t, x, y, state, g0, g1);
+    FB_FWD(ACTFIT_BF16, clut)
+#undef FB_FWD
 }
 
 /* f NULL: the encoder (y is the framework's: read, and re-stored only with the bit in y) */
@@ -401,7 +450,7 @@ invact_fwd_groups(actfit__f32_fn f, const uint32_t *slut, actfit_dtype dt,
     return;
   }
   const __m256 T = _mm256_set1_ps(t->T);
-  const int direct = f && dt == ACTFIT_FP32 && !(bit_in_y && t->bit);
+  const int direct = f && dt == ACTFIT_FP32; /* y straight into y; the bit, if any, then moved in */
   for (size_t g = g0; g < g1; g++) {
     if (direct && (g - g0) % CHUNK == 0) {
       size_t m = g1 - g < CHUNK ? g1 - g : CHUNK;
@@ -411,7 +460,7 @@ invact_fwd_groups(actfit__f32_fn f, const uint32_t *slut, actfit_dtype dt,
     __m256 xs[4], ys[4];
     for (int q = 0; q < 4; q++) {
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
-      ys[q] = !f && bit_in_y ? load8(dt, y, 32 * g + 8 * (size_t)q) : _mm256_setzero_ps();
+      ys[q] = (!f || direct) && bit_in_y ? load8(dt, y, 32 * g + 8 * (size_t)q) : _mm256_setzero_ps();
     }
     if (f && !direct)
       f32_group(f, t->params, xs, ys);

@@ -257,3 +257,64 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
 #undef CALL
   return 1;
 }
+
+/* ---- FewBit forward, fp32: the code of sixteen x at a time --------------------------- */
+
+/* the number of borders <= xa (the borders strictly increasing, checked): a binary search,
+ * step k comparing the border at c + 2^k - 1 (from one permute of up to 16 borders, two of
+ * up to 32, a gather beyond) and adding 2^k where it is <= xa.  That counts what the scalar
+ * code counts; a NaN compares false throughout (code 0). */
+static inline __attribute__((always_inline)) __m512i code16(int bits, const actfit_rt_fewbit *t,
+                                                            __m512 xa, __m512 b0, __m512 b1)
+{
+  __m512i c = _mm512_setzero_si512();
+  for (int step = 1 << (bits - 1); step >= 1; step >>= 1) {
+    __m512i i = _mm512_add_epi32(c, _mm512_set1_epi32(step - 1));
+    __m512 b = bits <= 4 ? _mm512_permutexvar_ps(i, b0)
+               : bits == 5 ? _mm512_permutex2var_ps(b0, i, b1)
+                           : _mm512_i32gather_ps(i, t->borders, 4);
+    c = _mm512_mask_add_epi32(c, _mm512_cmp_ps_mask(b, xa, _CMP_LE_OQ), c, _mm512_set1_epi32(step));
+  }
+  return c;
+}
+
+static inline __attribute__((always_inline)) void
+fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, const float *x, float *y,
+             uint32_t *state, size_t g0, size_t g1)
+{
+  float b[32] = {0};
+  for (int k = 0; k < 32 && k < (1 << bits) - 1; k++)
+    b[k] = t->borders[k];
+  const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+  for (size_t g = g0; g < g1; g++) {
+    if (f && (g - g0) % 64 == 0) /* y = f(x) a chunk of 64 groups at a time, then the codes */
+      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64));
+    uint32_t w[ACTFIT_RT_MAX_BITS];
+    for (int j = 0; j < bits; j++)
+      w[j] = 0;
+    for (int h = 0; h < 2; h++) {
+      __m512 xv = _mm512_loadu_ps(x + 32 * g + 16 * (size_t)h);
+      if (t->parity_even)
+        xv = _mm512_abs_ps(xv);
+      __m512i c = code16(bits, t, xv, b0, b1);
+      for (int j = 0; j < bits; j++)
+        w[j] |= (uint32_t)_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << j)) << (16 * h);
+    }
+    memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
+  }
+}
+
+void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, const float *x,
+                                   float *y, uint32_t *state, size_t g0, size_t g1)
+{
+  switch (t->bits) { /* the width as a constant, so the search and the stores unroll */
+  case 1: fewbit_fwd16(1, t, f, x, y, state, g0, g1); break;
+  case 2: fewbit_fwd16(2, t, f, x, y, state, g0, g1); break;
+  case 3: fewbit_fwd16(3, t, f, x, y, state, g0, g1); break;
+  case 4: fewbit_fwd16(4, t, f, x, y, state, g0, g1); break;
+  case 5: fewbit_fwd16(5, t, f, x, y, state, g0, g1); break;
+  case 6: fewbit_fwd16(6, t, f, x, y, state, g0, g1); break;
+  case 7: fewbit_fwd16(7, t, f, x, y, state, g0, g1); break;
+  default: fewbit_fwd16(8, t, f, x, y, state, g0, g1); break;
+  }
+}

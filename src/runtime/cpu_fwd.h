@@ -2,8 +2,9 @@
  * cpu_avx512.c, which compile elem.h's float forward with their own flags.  gcc vectorises
  * each loop (elem.h's branches are selects) with the same operations in the same order as
  * the scalar code, so every stored bit equals actfit_elem_f's (tests/test_runtime.c).
- * Define FWD_NAME(a) (the function name for activation a) and FWD_TABLE (the lookup's
- * name) before including. */
+ * GELU's loop is written with vector operations instead (cpu_gelu.h).  Define FWD_NAME(a)
+ * (the function name for activation a), FWD_TABLE (the lookup's name), VL (the lanes) and
+ * the operations cpu_gelu.h lists before including. */
 #include "runtime/cpu_impl.h"
 
 #define FWD_ONE(A)                                                                          \
@@ -13,7 +14,7 @@
     for (size_t i = 0; i < (n & ~(size_t)31); i++)                                          \
       y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
   }
-FWD_ONE(ACTFIT_A_GELU) FWD_ONE(ACTFIT_A_GELU_TANH) FWD_ONE(ACTFIT_A_SILU)
+FWD_ONE(ACTFIT_A_GELU_TANH) FWD_ONE(ACTFIT_A_SILU)
 FWD_ONE(ACTFIT_A_MISH) FWD_ONE(ACTFIT_A_SOFTPLUS) FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU)
 FWD_ONE(ACTFIT_A_SELU) FWD_ONE(ACTFIT_A_SIGMOID) FWD_ONE(ACTFIT_A_TANH)
 FWD_ONE(ACTFIT_A_LOGSIGMOID) FWD_ONE(ACTFIT_A_SOFTSIGN) FWD_ONE(ACTFIT_A_TANHSHRINK)
@@ -21,6 +22,16 @@ FWD_ONE(ACTFIT_A_HARDSWISH) FWD_ONE(ACTFIT_A_HARDSIGMOID) FWD_ONE(ACTFIT_A_HARDT
 FWD_ONE(ACTFIT_A_RELU) FWD_ONE(ACTFIT_A_RELU6) FWD_ONE(ACTFIT_A_LEAKY_RELU)
 FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
 #undef FWD_ONE
+
+/* GELU: written out with the includer's vector operations (cpu_gelu.h) */
+#include "runtime/cpu_gelu.h"
+static void FWD_NAME(ACTFIT_A_GELU)(const float *restrict pf, const float *restrict x,
+                                    float *restrict y, size_t n)
+{
+  (void)pf;
+  for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
+    V_STORE(y + i, gelu_vec(V_LOAD(x + i)));
+}
 
 /* the function for activation act (ACTFIT_A_*), NULL for any other */
 actfit__f32_fn FWD_TABLE(int act)

@@ -1,4 +1,33 @@
 /* The float forward (kernels/elem.h) vectorised for AVX-512: sixteen lanes (cpu_fwd.h) */
+#include <immintrin.h>
+
 #define FWD_NAME(a) f32_avx512_##a
 #define FWD_TABLE actfit__avx512_f32
+#define VL 16
+#define VF __m512
+#define VI __m512i
+#define V_LOAD _mm512_loadu_ps
+#define V_STORE _mm512_storeu_ps
+#define V1 _mm512_set1_ps
+#define V_ADD _mm512_add_ps
+#define V_SUB _mm512_sub_ps
+#define V_MUL _mm512_mul_ps
+#define V_FMA _mm512_fmadd_ps
+#define V_FMS _mm512_fmsub_ps
+#define V_FNMA _mm512_fnmadd_ps
+#define V_NEG(a) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)))
+#define V_ABS _mm512_abs_ps
+#define V_MIN _mm512_min_ps
+#define V_LT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define V_GE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
+#define V_GT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define V_SEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
+/* the permute reads the index's low 5 bits */
+#define V_LUT(row, j) _mm512_permutex2var_ps(_mm512_loadu_ps(row), j, _mm512_loadu_ps((row) + 16))
+#define V_INDEX(zc)                                                                         \
+  _mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(V_ADD(zc, V1(1.0f))), 20),         \
+                   _mm512_set1_epi32(0x3f8))
+/* v 2^k rounded once, as actfit_scalef for GELU's v and k (its first factor is exact) */
+#define V_SCALEF _mm512_scalef_ps
+
 #include "runtime/cpu_fwd.h"

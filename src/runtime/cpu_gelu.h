@@ -1,0 +1,86 @@
+/* GELU's float forward (kernels/elem.h, actfit_gelu) lane by lane, for the vector loops of
+ * cpu_fwd.h: the same operations in the same order, so every lane stores the scalar code's
+ * bits (tests/test_runtime.c compares them).  It is written out rather than left to gcc's
+ * vectoriser because M(z) comes from a 32-entry table per coefficient: gcc turns those
+ * reads into one scalar load per lane, while AVX-512 reads them with one permute per
+ * coefficient (and AVX2 with one gather).
+ *
+ * The includer defines the vector type and its operations:
+ *   VF, VM         the float vector and its compare mask
+ *   V1(c)          c in every lane
+ *   V_ADD, V_SUB, V_MUL, V_FMA(a, b, c) = a b + c, V_FMS = a b - c, V_FNMA = c - a b (each
+ *                  rounded once), V_NEG (flips the sign bit)
+ *   V_ABS, V_MIN(a, b) = a < b ? a : b
+ *   V_LT, V_GE, V_GT (ordered compares, false for NaN), V_SEL(m, a, b) = m ? a : b
+ *   V_LUT(row, j)  row[j] per lane, row a const float[32], j the index vector
+ *   VI, V_INDEX(zc) the piece index of zc (elem.h's j, the bits of zc + 1)
+ *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
+ * Constants are those of elem.h (elem_coeffs.h). */
+
+/* (h, l) = a b exactly */
+#define GV_PROD(h, l, a, b)                                                                  \
+  do {                                                                                      \
+    VF a_ = (a), b_ = (b);                                                                  \
+    h = V_MUL(a_, b_);                                                                      \
+    l = V_FMS(a_, b_, h);                                                                   \
+  } while (0)
+
+/* (h, l) = a + b exactly, |a| >= |b| */
+#define GV_FAST(h, l, a, b)                                                                 \
+  do {                                                                                      \
+    VF a_ = (a), b_ = (b);                                                                  \
+    h = V_ADD(a_, b_);                                                                      \
+    l = V_SUB(b_, V_SUB(h, a_));                                                            \
+  } while (0)
+
+static inline VF gelu_vec(VF x)
+{
+  const float (*G)[32] = actfit_gelu_m_host;
+  const float P[] = {ACTFIT_F_EXPM1_P};
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP));
+  VI j = V_INDEX(zc);
+  /* M(z) = c0 + c1 s + s^2 p(s) */
+  VF s = V_SUB(zc, V_LUT(G[0], j)), p = V_LUT(G[ACTFIT_GELU_ROWS - 1], j);
+  for (int r = ACTFIT_GELU_ROWS - 2; r >= 5; r--)
+    p = V_FMA(p, s, V_LUT(G[r], j));
+  VF c1h, c1l, mh, ml;
+  GV_PROD(c1h, c1l, V_LUT(G[3], j), s);
+  VF small = V_FMA(V_FMA(p, s, V_LUT(G[4], j)), s, V_ADD(V_LUT(G[2], j), c1l));
+  GV_FAST(mh, ml, V_LUT(G[1], j), c1h);
+  ml = V_ADD(ml, small);
+  /* e^(-z^2/2) = 2^n (1 + e): actfit_ff_expm1_raw, whose clamp leaves [-112.5, 0] alone */
+  VF zzh, zzl, ah, al;
+  GV_PROD(zzh, zzl, zc, zc);
+  ah = V_MUL(V1(-0.5f), zzh);
+  al = V_MUL(V1(-0.5f), zzl);
+  VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
+  VF r1 = V_FNMA(n, V1(ACTFIT_F_LN2_H), ah);
+  VF r2 = V_FNMA(n, V1(ACTFIT_F_LN2_L), al);
+  VF rh = V_ADD(r1, r2), rb = V_SUB(rh, r1);
+  VF rl = V_ADD(V_SUB(r1, V_SUB(rh, rb)), V_SUB(r2, rb));
+  VF qh, ql, eh, el;
+  GV_PROD(qh, ql, rh, rh);
+  VF pe = V1(P[0]);
+  for (int i = 1; i < (int)(sizeof P / sizeof P[0]); i++)
+    pe = V_FMA(pe, rh, V1(P[i]));
+  VF t = V_MUL(V_MUL(qh, rh), pe);
+  VF lo = V_ADD(V_FMA(rl, rh, rl), V_FMA(V1(0.5f), ql, t));
+  GV_FAST(eh, el, rh, V_MUL(V1(0.5f), qh));
+  el = V_ADD(el, lo);
+  /* Q 2^-n = M (1 + e) */
+  VF mmh, mml, Qh, Ql;
+  GV_PROD(mmh, mml, mh, eh);
+  GV_FAST(Qh, Ql, mh, mmh);
+  Ql = V_ADD(Ql, V_FMA(mh, el, V_FMA(ml, V_ADD(eh, el), V_ADD(ml, mml))));
+  VF yn = V_SCALEF(V_FMA(x, Qh, V_MUL(x, Ql)), n);
+  VF pw = V_SCALEF(V1(1.0f), n), fh, fl;
+  GV_FAST(fh, fl, V1(1.0f), V_NEG(V_MUL(Qh, pw)));
+  VF yp = V_FMA(x, fh, V_MUL(x, V_SUB(fl, V_MUL(Ql, pw))));
+  VF y = V_SEL(V_LT(x, V1(0.0f)), yn, yp);
+  y = V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
+  VF big = V_SEL(V_GT(x, V1(0.0f)), x, V1(-0.0f));
+  return V_SEL(V_GE(z, V1(15.0f)), big, y);
+}
+
+#undef GV_PROD
+#undef GV_FAST
