@@ -98,8 +98,6 @@
 #define ACTFIT_F_LN2_H 0x1.62p-1f
 #define ACTFIT_F_LN2_L 0x1.c85fep-10f
 #define ACTFIT_F_LOG2E 0x1.715476p+0f
-#define ACTFIT_F_PHI0_H 0x1.988454p-2f
-#define ACTFIT_F_PHI0_L -0x1.857936p-27f
 /* GELU: M(z) = Q(z) e^(z^2/2) for z in [0, 15), 32 pieces j from the bits of z + 1
  * (exponent and top 3 mantissa bits), polynomials of degree 5 in s = z - c_j, fitted
  * to 1.9e-09 relative (weighted least squares, the coefficients as stored).  Rows: c_j,

@@ -129,7 +129,6 @@ static int fit_gelu_m(float tab[][M_PIECES], double *worst)
 
 static int write_float_section(FILE *f)
 {
-  const long double pi = acosl(-1.0L);
   double v[32];
   fprintf(f, "\n/* ---- float forward ---- */\n"
              "/* e^r - 1 = r + r^2/2 + r^3 P(r), |r| <= ln2/2: P = 1/3! .. 1/9!, Horner order */\n");
@@ -147,7 +146,6 @@ static int write_float_section(FILE *f)
             (double)(float)(logl(2.0L) - h));
   }
   fprintf(f, "#define ACTFIT_F_LOG2E %af\n", (double)(float)(1.0L / logl(2.0L)));
-  pair(f, "ACTFIT_F_PHI0", 1.0L / sqrtl(2.0L * pi));
   float tab[4 + M_DEG][M_PIECES];
   double worst;
   if (!fit_gelu_m(tab, &worst))
