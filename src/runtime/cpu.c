@@ -460,7 +460,10 @@ static void invact_fwd(const pass *p)
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
   actfit__f32_fn f = p->given_y ? NULL : f32_fn(t->act);
-  if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
+  if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
+    actfit__avx512_invact_fwd_f32(t, p->flags, f, p->x, p->y, p->state, g0, full_end(p));
+    g0 = full_end(p);
+  } else if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->slut, p->x, p->y, p->state, g0,
                             full_end(p));
     g0 = full_end(p);

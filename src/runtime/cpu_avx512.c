@@ -318,3 +318,44 @@ void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, 
   default: fewbit_fwd16(8, t, f, x, y, state, g0, g1); break;
   }
 }
+
+/* ---- InvAct forward, fp32 --------------------------------------------------------------- */
+
+/* y with the branch bit (mask s) in its last bit: actfit_elem_store_f32 lane by lane */
+static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mmask16 s)
+{
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512i p = _mm512_castps_si512(y), mag = _mm512_and_si512(p, _mm512_set1_epi32(0x7fffffff));
+  __m512i pm = _mm512_sub_epi32(p, one), pp = _mm512_add_epi32(p, one);
+  __m512 vm = _mm512_castsi512_ps(pm), vp = _mm512_castsi512_ps(pp);
+  /* p - 1 or p + 1 unusable (across zero, past the largest finite, or not a value) */
+  __mmask16 vm_nan = _mm512_cmpeq_epi32_mask(mag, _mm512_setzero_si512()) | _mm512_cmp_ps_mask(vm, vm, _CMP_UNORD_Q);
+  __mmask16 vp_nan = _mm512_cmpge_epu32_mask(mag, _mm512_set1_epi32(0x7f7fffff)) | _mm512_cmp_ps_mask(vp, vp, _CMP_UNORD_Q);
+  __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(vp, y)), _mm512_abs_ps(_mm512_sub_ps(vm, y)), _CMP_LT_OQ);
+  up = (__mmask16)((up & ~vp_nan) | vm_nan);
+  __mmask16 keep = (__mmask16)~(_mm512_test_epi32_mask(p, one) ^ s);
+  return _mm512_mask_blend_epi32(keep, _mm512_mask_blend_epi32(up, pm, pp), p);
+}
+
+void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f,
+                                   const float *x, float *y, uint32_t *state, size_t g0, size_t g1)
+{
+  const int bit_in_y = (flags & ACTFIT_BIT_IN_Y) && t->bit, keep = t->bit && !(flags & ACTFIT_BIT_IN_Y);
+  const __m512 T = _mm512_set1_ps(t->T);
+  for (size_t g = g0; g < g1; g++) {
+    if (f && (g - g0) % 64 == 0) /* y = f(x) a chunk of 64 groups at a time */
+      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64));
+    if (!t->bit)
+      continue;
+    __mmask16 s[2];
+    for (int h = 0; h < 2; h++)
+      s[h] = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32 * g + 16 * (size_t)h), T, _CMP_LT_OQ);
+    if (keep)
+      state[g] = (uint32_t)s[0] | (uint32_t)s[1] << 16;
+    if (bit_in_y)
+      for (int h = 0; h < 2; h++) {
+        float *yp = y + 32 * g + 16 * (size_t)h;
+        _mm512_storeu_si512(yp, store_bit16(_mm512_loadu_ps(yp), s[h]));
+      }
+  }
+}

@@ -32,6 +32,8 @@ void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit_
 /* the same for fp32 on AVX-512 (x and y as floats) */
 void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, const float *x,
                                    float *y, uint32_t *state, size_t g0, size_t g1);
+void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f,
+                                   const float *x, float *y, uint32_t *state, size_t g0, size_t g1);
 void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
                              actfit__f32_fn f, const uint32_t *slut,
                              const void *x, void *y, uint32_t *state, size_t g0, size_t g1);
