@@ -285,6 +285,15 @@ static uint32_t stored_bits(actfit_dtype d, float v)
   return actfit_f32_bits(v);
 }
 
+/* what an InvAct forward stores for y = fy, branch bit s: fy rounded, or with the bit in y */
+static uint32_t invact_stored(actfit_dtype d, float fy, int s, int bit_in_y)
+{
+  if (!bit_in_y)
+    return stored_bits(d, fy);
+  return d == ACTFIT_FP32 ? actfit_f32_bits(actfit_elem_store_f32(fy, s))
+         : d == ACTFIT_FP16 ? actfit_elem_store_f16(fy, s) : actfit_elem_store_bf16(fy, s);
+}
+
 static uint32_t raw_at(actfit_dtype d, const void *p, size_t i)
 {
   return d == ACTFIT_FP32 ? ((const uint32_t *)p)[i] : ((const uint16_t *)p)[i];
@@ -391,6 +400,13 @@ static long double tanhshrinkl(long double x)
   return sum;
 }
 
+/* the float grid's spacing at |r|: the gap above the float at or below |r| */
+static long double spacing(long double r)
+{
+  float rf = (float)r, lo = fabsf(rf) > fabsl(r) ? nextafterf(fabsf(rf), 0) : fabsf(rf);
+  return (long double)nextafterf(lo, INFINITY) - lo;
+}
+
 static long double ref_f(int act, long double x, long double a)
 {
   switch (act) {
@@ -433,9 +449,7 @@ START_TEST(forward_is_within_one_ulp_for_the_transcendental_activations)
       rounded += y == rf;
       if (y == rf)
         continue;
-      /* the grid spacing at |r|: the gap above the float at or below |r| */
-      float lo = fabsf(rf) > fabsl(r) ? nextafterf(fabsf(rf), 0) : fabsf(rf);
-      long double ulp = (long double)nextafterf(lo, INFINITY) - lo;
+      long double ulp = spacing(r);
       ck_assert_msg(fabsl(y - r) < ulp, "act %d x=%a: %a, exact %La (%Lg ulp)", acts[k], x, y, r,
                     fabsl(y - r) / ulp);
     }
@@ -507,10 +521,7 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
         for (size_t i = 0; i < n; i++) {
           float xv = get(d, x, i), fy = actfit_elem_f(ia.act, ia.params, xv);
           int s = xv < ia.T;
-          uint32_t want = !fl ? stored_bits(d, fy)
-                          : d == ACTFIT_FP32 ? actfit_f32_bits(actfit_elem_store_f32(fy, s))
-                          : d == ACTFIT_FP16 ? actfit_elem_store_f16(fy, s)
-                                             : actfit_elem_store_bf16(fy, s);
+          uint32_t want = invact_stored(d, fy, s, fl);
           ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d flags %d x=%a", act, q, fl, xv);
           if (!fl)
             ck_assert_uint_eq((st[i / 32] >> (i % 32)) & 1u, (unsigned)s);
@@ -540,7 +551,7 @@ START_TEST(gelu_vector_loops_store_the_scalar_bits_at_every_piece_end)
   for (int k = 0; k < ne; k++)
     for (int sg = -1; sg <= 1; sg += 2) {
       float v = sg * ends[k];
-      for (int u = 0; u < 4; u++) /* two floats below, on, one above */
+      for (int u = 0; u < 4; u++) /* four floats below, on, one above */
         v = nextafterf(v, -INFINITY);
       for (int u = 0; u < 6; u++, v = nextafterf(v, INFINITY))
         x[m++] = v;
@@ -560,10 +571,8 @@ START_TEST(gelu_vector_loops_store_the_scalar_bits_at_every_piece_end)
     float want = actfit_elem_f(ACTFIT_A_GELU, ia.params, x[i]);
     ck_assert_msg(actfit_f32_bits(y[i]) == actfit_f32_bits(want), "x=%a: %a, scalar %a", x[i], y[i], want);
     if (isfinite(x[i])) {
-      long double r = ref_f(ACTFIT_A_GELU, x[i], 0), ulp;
-      float rf = (float)r, lo = fabsf(rf) > fabsl(r) ? nextafterf(fabsf(rf), 0) : fabsf(rf);
-      ulp = (long double)nextafterf(lo, INFINITY) - lo;
-      ck_assert_msg(y[i] == rf || fabsl(y[i] - r) < ulp, "x=%a: %a, exact %La", x[i], y[i], r);
+      long double r = ref_f(ACTFIT_A_GELU, x[i], 0);
+      ck_assert_msg(y[i] == (float)r || fabsl(y[i] - r) < spacing(r), "x=%a: %a, exact %La", x[i], y[i], r);
     }
   }
   free(x); free(y); free(st);
@@ -629,8 +638,7 @@ START_TEST(large_16_bit_forward_passes_store_the_element_math_for_every_input)
         for (size_t i = 0; i < n; i = next_checked(i, n)) {
           float xv = get(d, x, i), fy = actfit_elem_f(ia.act, ia.params, xv);
           int sb = xv < ia.T;
-          uint32_t want = !fl ? stored_bits(d, fy)
-                          : d == ACTFIT_FP16 ? actfit_elem_store_f16(fy, sb) : actfit_elem_store_bf16(fy, sb);
+          uint32_t want = invact_stored(d, fy, sb, fl);
           ck_assert_msg(raw_at(d, y, i) == want, "act %d dtype %d flags %d x=%a", ia.act, q, fl, xv);
           if (!fl)
             ck_assert_uint_eq((st[i / 32] >> (i % 32)) & 1u, (unsigned)sb);

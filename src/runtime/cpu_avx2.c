@@ -314,40 +314,21 @@ static inline __attribute__((always_inline)) void f32_group(actfit__f32_fn f, co
     ys[q] = _mm256_load_ps(yb + 8 * q);
 }
 
-/* The FewBit code of eight x (|x| for even parity): the number of borders <= x.  Up to 3
- * borders by compares; beyond, a binary search over the (strictly increasing, checked)
- * borders, which counts the same: step k compares the border at c + 2^k - 1 and adds 2^k
- * when it is <= x.  Borders read by one permute (up to 7), two and a blend (15), a gather
- * beyond; a NaN x compares false throughout, code 0, as the count gives. */
-static inline __attribute__((always_inline)) void border_regs(int bits, const actfit_rt_fewbit *t,
-                                                              __m256 *b0, __m256 *b1)
-{
-  float b[16] = {0};
-  for (int k = 0; k < 16 && k < (1 << bits) - 1; k++)
-    b[k] = t->borders[k];
-  *b0 = _mm256_loadu_ps(b);
-  *b1 = _mm256_loadu_ps(b + 8);
-}
-
-static inline __attribute__((always_inline)) __m256i code8(int bits, const actfit_rt_fewbit *t,
-                                                           __m256 xa, __m256 b0, __m256 b1)
+/* The FewBit code of eight x (|x| for even parity): the number of borders <= x.  Up to 15
+ * borders by compares (as cheap here as a search with permutes); beyond, a binary search
+ * over the (strictly increasing, checked) borders, which counts the same: step k gathers
+ * the border at c + 2^k - 1 and adds 2^k where it is <= x.  A NaN x compares false
+ * throughout, code 0, as the count gives. */
+static inline __attribute__((always_inline)) __m256i code8(int bits, const actfit_rt_fewbit *t, __m256 xa)
 {
   __m256i c = _mm256_setzero_si256();
-  if (bits <= 2) {
+  if (bits <= 4) {
     for (int k = 0; k < (1 << bits) - 1; k++)
       c = _mm256_sub_epi32(c, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(t->borders[k]), xa, _CMP_LE_OQ)));
     return c;
   }
   for (int step = 1 << (bits - 1); step >= 1; step >>= 1) {
-    __m256i i = _mm256_add_epi32(c, _mm256_set1_epi32(step - 1));
-    __m256 b;
-    if (bits == 3)
-      b = _mm256_permutevar8x32_ps(b0, i);
-    else if (bits == 4)
-      b = _mm256_blendv_ps(_mm256_permutevar8x32_ps(b0, i), _mm256_permutevar8x32_ps(b1, i),
-                           _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)));
-    else
-      b = _mm256_i32gather_ps(t->borders, i, 4);
+    __m256 b = _mm256_i32gather_ps(t->borders, _mm256_add_epi32(c, _mm256_set1_epi32(step - 1)), 4);
     __m256i le = _mm256_castps_si256(_mm256_cmp_ps(b, xa, _CMP_LE_OQ));
     c = _mm256_add_epi32(c, _mm256_and_si256(le, _mm256_set1_epi32(step)));
   }
@@ -360,8 +341,6 @@ fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt, int bi
                   const actfit_rt_fewbit *t, const void *x, void *y, uint32_t *state, size_t g0,
                   size_t g1)
 {
-  __m256 b0, b1;
-  border_regs(bits, t, &b0, &b1);
   const int direct = f && dt == ACTFIT_FP32; /* y = f(x) straight into y, a chunk at a time */
   for (size_t g = g0; g < g1; g++) {
     if (direct && (g - g0) % CHUNK == 0) {
@@ -395,7 +374,7 @@ fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt, int bi
       if (clut) {
         c = _mm256_i32gather_epi32((const int *)clut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0))), 4);
       } else {
-        c = code8(bits, t, t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv, b0, b1);
+        c = code8(bits, t, t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv);
       }
       for (int j = 0; j < bits; j++)
         w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);

@@ -328,11 +328,11 @@ static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mma
   __m512i p = _mm512_castps_si512(y), mag = _mm512_and_si512(p, _mm512_set1_epi32(0x7fffffff));
   __m512i pm = _mm512_sub_epi32(p, one), pp = _mm512_add_epi32(p, one);
   __m512 vm = _mm512_castsi512_ps(pm), vp = _mm512_castsi512_ps(pp);
-  /* p - 1 or p + 1 unusable (across zero, past the largest finite, or not a value) */
+  /* p - 1 unusable (across zero, or not a value): up.  p + 1 unusable (past the largest
+   * finite: inf, or not a value) needs no test: |vp - y| is then inf or NaN, never less */
   __mmask16 vm_nan = _mm512_cmpeq_epi32_mask(mag, _mm512_setzero_si512()) | _mm512_cmp_ps_mask(vm, vm, _CMP_UNORD_Q);
-  __mmask16 vp_nan = _mm512_cmpge_epu32_mask(mag, _mm512_set1_epi32(0x7f7fffff)) | _mm512_cmp_ps_mask(vp, vp, _CMP_UNORD_Q);
   __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(vp, y)), _mm512_abs_ps(_mm512_sub_ps(vm, y)), _CMP_LT_OQ);
-  up = (__mmask16)((up & ~vp_nan) | vm_nan);
+  up = (__mmask16)(up | vm_nan);
   __mmask16 keep = (__mmask16)~(_mm512_test_epi32_mask(p, one) ^ s);
   return _mm512_mask_blend_epi32(keep, _mm512_mask_blend_epi32(up, pm, pp), p);
 }

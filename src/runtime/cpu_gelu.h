@@ -6,7 +6,7 @@
  * coefficient (and AVX2 with one gather).
  *
  * The includer defines the vector type and its operations:
- *   VF, VM         the float vector and its compare mask
+ *   VF             the float vector (compares give the includer's mask type)
  *   V1(c)          c in every lane
  *   V_ADD, V_SUB, V_MUL, V_FMA(a, b, c) = a b + c, V_FMS = a b - c, V_FNMA = c - a b (each
  *                  rounded once), V_NEG (flips the sign bit)
