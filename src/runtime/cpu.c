@@ -2,8 +2,11 @@
  * groups of 32 elements so codes pack into the shared bit-plane layout, and both cores for
  * large n (threads split on group boundaries; every element's result is independent of the
  * split). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "runtime/runtime_impl.h"
 
 #define PAR_MIN (1u << 18) /* elements below which one thread does it all */
+#define MAX_THREADS 16
 
 size_t actfit_fewbit_state_bytes(int bits, size_t n)
 {
@@ -545,40 +549,72 @@ static void invact_bwd(const pass *p)
   }
 }
 
-static void *run(void *arg)
+static void run_pass(const pass *p)
 {
-  const pass *p = arg;
   switch (p->kind) {
   case 0: fewbit_fwd(p); break;
   case 1: fewbit_bwd(p); break;
   case 2: invact_fwd(p); break;
   default: invact_bwd(p); break;
   }
-  return NULL;
+}
+
+/* The threads of one call take chunks of CHUNK_GROUPS groups from a shared counter until
+ * none is left, so a core that is slower (busy with something else, or an efficiency core)
+ * does less of the work instead of holding up the call. */
+#define CHUNK_GROUPS 2048 /* 65,536 elements */
+
+typedef struct work {
+  const pass *p;
+  size_t groups;
+  _Atomic size_t next;
+} work;
+
+static void *worker(void *arg)
+{
+  work *w = arg;
+  for (;;) {
+    size_t g0 = atomic_fetch_add_explicit(&w->next, CHUNK_GROUPS, memory_order_relaxed);
+    if (g0 >= w->groups)
+      return NULL;
+    pass part = *w->p;
+    part.g0 = g0;
+    part.g1 = w->groups - g0 < CHUNK_GROUPS ? w->groups : g0 + CHUNK_GROUPS;
+    run_pass(&part);
+  }
+}
+
+/* the CPUs this process may run on (a container or taskset may allow fewer than are online) */
+static int usable_cpus(void)
+{
+#ifdef CPU_COUNT
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+#endif
+  long nc = sysconf(_SC_NPROCESSORS_ONLN);
+  return nc > 0 ? (int)nc : 1;
 }
 
 static void run_parallel(pass *p)
 {
   size_t groups = (p->n + 31) / 32;
-  long nc = sysconf(_SC_NPROCESSORS_ONLN);
-  int T = p->n < PAR_MIN || nc < 2 ? 1 : nc > 16 ? 16 : (int)nc;
-  pass parts[16];
-  pthread_t tid[16];
-  int started[16] = {0};
-  for (int q = 0; q < T; q++) {
-    parts[q] = *p;
-    parts[q].g0 = groups * (size_t)q / (size_t)T;
-    parts[q].g1 = groups * (size_t)(q + 1) / (size_t)T;
-    if (q > 0)
-      started[q] = pthread_create(&tid[q], NULL, run, &parts[q]) == 0;
+  int nc = usable_cpus();
+  int T = p->n < PAR_MIN || nc < 2 ? 1 : nc > MAX_THREADS ? MAX_THREADS : nc;
+  if (T == 1) {
+    p->g0 = 0;
+    p->g1 = groups;
+    run_pass(p);
+    return;
   }
-  run(&parts[0]);
-  for (int q = 1; q < T; q++) {
-    if (started[q])
-      pthread_join(tid[q], NULL);
-    else
-      run(&parts[q]);
-  }
+  work w = {p, groups, 0};
+  pthread_t tid[MAX_THREADS];
+  int started = 0;
+  while (started < T - 1 && pthread_create(&tid[started], NULL, worker, &w) == 0)
+    started++;
+  worker(&w); /* this thread works too, and alone if no thread could start */
+  for (int q = 0; q < started; q++)
+    pthread_join(tid[q], NULL);
 }
 
 /* The checks every pass makes, in one order: dtype, table, then (for n > 0) pointers.
