@@ -23,7 +23,6 @@ int actfit__avx512_usable(void)
 /* the plan's records by field: lev[f][slot] = rec[slot][f], zero beyond the last slot */
 typedef struct levels {
   _Alignas(64) float lev[REC][CHUNKS * 32];
-  int chunks;
 } levels;
 
 /* A branch's pieces on a uniform grid in v (the fitter splits intervals in halves, so piece
@@ -107,26 +106,27 @@ static inline __attribute__((always_inline)) void store16(actfit_dtype dt, void 
   _mm256_storeu_si256((__m256i *)((uint16_t *)p + i), _mm512_cvtepi32_epi16(r));
 }
 
-/* sixteen slots, with the lanes of each 32-slot chunk beyond the first */
+/* sixteen slots, with the lanes in each 32-slot chunk beyond the first */
 typedef struct slots16 {
   __m512i id;
   __mmask16 in[CHUNKS];
 } slots16;
 
-static inline __attribute__((always_inline)) slots16 slots_of(const levels *L, __m512i id)
+/* CH: how many chunks to read (a constant where the callers can make it one) */
+static inline __attribute__((always_inline)) slots16 slots_of(int CH, __m512i id)
 {
   slots16 r = {id, {0}};
-  for (int c = 1; c < L->chunks; c++)
+  for (int c = 1; c < CH; c++)
     r.in[c] = _mm512_cmpeq_epi32_mask(_mm512_srli_epi32(id, 5), _mm512_set1_epi32(c));
   return r;
 }
 
 /* field f of sixteen slots: 32 slots per two-table permute, chunk by chunk */
-static inline __attribute__((always_inline)) __m512 field(const levels *L, int f, const slots16 *s)
+static inline __attribute__((always_inline)) __m512 field(int CH, const levels *L, int f, const slots16 *s)
 {
   const float *t = L->lev[f];
   __m512 r = _mm512_permutex2var_ps(_mm512_load_ps(t), s->id, _mm512_load_ps(t + 16));
-  for (int c = 1; c < L->chunks; c++)
+  for (int c = 1; c < CH; c++)
     r = _mm512_mask_mov_ps(r, s->in[c], _mm512_permutex2var_ps(_mm512_load_ps(t + 32 * c), s->id,
                                                                _mm512_load_ps(t + 32 * c + 16)));
   return r;
@@ -155,8 +155,9 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
     for (int i = 0; i < b->np; i++) /* k += (hi_i < v) */
       k = _mm512_mask_add_epi32(k, _mm512_cmp_ps_mask(_mm512_set1_ps(b->hi[i]), v, _CMP_LT_OQ), k, one);
   }
-  const int s_lo = b->base + b->np + b->nb, s_hi = s_lo + 1, s_zero = s_lo + 2;
-  k = _mm512_mask_mov_epi32(k, _mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(b->base + b->np)), _mm512_set1_epi32(s_hi));
+  const int s_lo = b->base + b->np, s_hi = s_lo + 1, s_zero = s_lo + 2;
+  /* k = s_lo (past the last piece) names asym_hi */
+  k = _mm512_mask_mov_epi32(k, _mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(s_lo)), _mm512_set1_epi32(s_hi));
   k = _mm512_mask_mov_epi32(k, _mm512_cmp_ps_mask(v, _mm512_set1_ps(b->lo0), _CMP_LT_OQ), _mm512_set1_epi32(s_lo));
   if (b->nb > 0) {
     __m512 ay = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(y), _mm512_set1_epi32(0x7fffffff)));
@@ -166,7 +167,7 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
     __m512i i = _mm512_sub_epi32(_mm512_set1_epi32(b->top), e);
     __mmask16 inb = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ) &
                     _mm512_cmpgt_epi32_mask(i, _mm512_set1_epi32(-1));
-    __m512i bs = _mm512_mask_mov_epi32(_mm512_add_epi32(i, _mm512_set1_epi32(b->base + b->np)),
+    __m512i bs = _mm512_mask_mov_epi32(_mm512_add_epi32(i, _mm512_set1_epi32(b->bbase)),
                                        _mm512_cmpgt_epi32_mask(i, _mm512_set1_epi32(b->nb - 1)), _mm512_set1_epi32(s_zero));
     k = _mm512_mask_mov_epi32(k, inb, bs);
     v = _mm512_mask_mov_ps(v, inb, ay);
@@ -176,19 +177,41 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
   *hv = v;
 }
 
+/* g = go * (the polynomial at the slots) for the two halves of a group, reading CH chunks */
 static inline __attribute__((always_inline)) void
-groups16(actfit_dtype dt, int D, const plan *pl, const levels *L, const grid *gr, const actfit_rt_invact *t,
-         int bit_in_y, const void *yp, const uint32_t *state, const void *go, void *gi,
-         size_t g0, size_t g1)
+horner16(actfit_dtype dt, int D, int CH, const levels *L, const __m512 y[2], const __m512i slot[2],
+         const __m512 hv[2], const void *go, void *gi, size_t g)
+{
+  __m512 u[2], acc[2];
+  slots16 sl[2];
+  for (int h = 0; h < 2; h++) {
+    sl[h] = slots_of(CH, slot[h]);
+    u[h] = _mm512_mul_ps(_mm512_sub_ps(hv[h], field(CH, L, 0, &sl[h])), field(CH, L, 1, &sl[h]));
+    u[h] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(u[h], u[h], _CMP_ORD_Q), u[h]); /* inf * 0 -> 0 */
+    acc[h] = field(CH, L, 2, &sl[h]);
+  }
+  for (int k = 1; k <= D; k++)
+    for (int h = 0; h < 2; h++)
+      acc[h] = _mm512_fmadd_ps(acc[h], u[h], field(CH, L, 2 + k, &sl[h]));
+  for (int h = 0; h < 2; h++) {
+    size_t i0 = 32 * g + 16 * (size_t)h;
+    __m512 a = _mm512_mask_mov_ps(acc[h], _mm512_cmp_ps_mask(y[h], y[h], _CMP_UNORD_Q), y[h]);
+    store16(dt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
+  }
+}
+
+static inline __attribute__((always_inline)) void
+groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const grid *gr,
+         const actfit_rt_invact *t, int bit_in_y, const void *yp, const uint32_t *state,
+         const void *go, void *gi, size_t g0, size_t g1)
 {
   const __m512i one = _mm512_set1_epi32(1);
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512 ymh = _mm512_set1_ps(t->ymin_hi), yml = _mm512_set1_ps(t->ymin_lo);
   for (size_t g = g0; g < g1; g++) {
     __m512i w = _mm512_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
-    __m512 y[2], u[2], acc[2];
+    __m512 y[2], hv[2];
     __m512i slot[2];
-    slots16 sl[2];
     for (int h = 0; h < 2; h++) {
       size_t i0 = 32 * g + 16 * (size_t)h;
       y[h] = load16(dt, yp, i0);
@@ -204,29 +227,23 @@ groups16(actfit_dtype dt, int D, const plan *pl, const levels *L, const grid *gr
         s = _mm512_and_si512(_mm512_srlv_epi32(w, _mm512_add_epi32(lane, _mm512_set1_epi32(16 * h))), one);
       __m512 d = _mm512_sub_ps(_mm512_sub_ps(y[h], ymh), yml);
       __m512 tt = _mm512_sqrt_ps(_mm512_max_ps(d, _mm512_setzero_ps()));
-      __m512 hv;
-      branch_slot16(&pl->br[0], &gr[0], y[h], tt, &slot[h], &hv);
+      branch_slot16(&pl->br[0], &gr[0], y[h], tt, &slot[h], &hv[h]);
       if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
         __m512i slot1;
         __m512 hv1;
         branch_slot16(&pl->br[1], &gr[1], y[h], tt, &slot1, &hv1);
         __mmask16 right = _mm512_cmpeq_epi32_mask(s, _mm512_setzero_si512());
         slot[h] = _mm512_mask_mov_epi32(slot[h], right, slot1);
-        hv = _mm512_mask_mov_ps(hv, right, hv1);
+        hv[h] = _mm512_mask_mov_ps(hv[h], right, hv1);
       }
-      sl[h] = slots_of(L, slot[h]);
-      u[h] = _mm512_mul_ps(_mm512_sub_ps(hv, field(L, 0, &sl[h])), field(L, 1, &sl[h]));
-      u[h] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(u[h], u[h], _CMP_ORD_Q), u[h]); /* inf * 0 -> 0 */
-      acc[h] = field(L, 2, &sl[h]);
     }
-    for (int k = 1; k <= D; k++)
-      for (int h = 0; h < 2; h++)
-        acc[h] = _mm512_fmadd_ps(acc[h], u[h], field(L, 2 + k, &sl[h]));
-    for (int h = 0; h < 2; h++) {
-      size_t i0 = 32 * g + 16 * (size_t)h;
-      __m512 a = _mm512_mask_mov_ps(acc[h], _mm512_cmp_ps_mask(y[h], y[h], _CMP_UNORD_Q), y[h]);
-      store16(dt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
-    }
+    /* the slots past the first 32 (the deep binades) are rare: read their chunks only for
+     * groups that have a lane there */
+    if (CH > 1 && (_mm512_cmpge_epi32_mask(slot[0], _mm512_set1_epi32(32)) |
+                   _mm512_cmpge_epi32_mask(slot[1], _mm512_set1_epi32(32))))
+      horner16(dt, D, CH, L, y, slot, hv, go, gi, g);
+    else
+      horner16(dt, D, 1, L, y, slot, hv, go, gi, g);
   }
 }
 
@@ -238,22 +255,29 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
   levels L;
   if (!plan_build(&pl, t))
     return 0;
-  int nslots = 0;
-  for (int b = 0; b < pl.nbranch; b++)
-    nslots = pl.br[b].base + pl.br[b].np + pl.br[b].nb + 3;
   memset(L.lev, 0, sizeof L.lev);
   for (int f = 0; f < REC; f++)
-    for (int i = 0; i < nslots; i++)
+    for (int i = 0; i < pl.nslots; i++)
       L.lev[f][i] = pl.rec[i][f];
-  L.chunks = (nslots + 31) / 32;
+  int chunks = (pl.nslots + 31) / 32;
   grid gr[2];
   for (int b = 0; b < 2; b++)
     grid_build(&gr[b], &pl.br[b]);
   if (pl.nbranch < 2)
     gr[1].on = 0;
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
-#define CALL(T, D) groups16(T, D, &pl, &L, gr, t, biy, y, state, go, gi, g0, g1);
-  PLAN_DISPATCH(CALL, dt, pl.D)
+  /* the chunk count as a constant for one and two chunks (most tables) */
+#define CALL(T, D) groups16(T, D, CH, &pl, &L, gr, t, biy, y, state, go, gi, g0, g1);
+  if (chunks == 1) {
+    const int CH = 1;
+    PLAN_DISPATCH(CALL, dt, pl.D)
+  } else if (chunks == 2) {
+    const int CH = 2;
+    PLAN_DISPATCH(CALL, dt, pl.D)
+  } else {
+    const int CH = chunks;
+    PLAN_DT(CALL, dt, pl.D)
+  }
 #undef CALL
   return 1;
 }

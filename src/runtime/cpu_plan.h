@@ -9,7 +9,11 @@
 /* Every polynomial of the table in one numbered list ("slots"), so that eight lanes on eight
  * different pieces load their coefficients: each slot is one 64-byte record {c, s, coef...},
  * and eight records (one per lane) are transposed into eight vectors of one field each.
- * Per branch: its pieces, its binades, then the constants asym_lo, asym_hi and asym_zero.
+ * Per branch its pieces, then the constants asym_lo, asym_hi and asym_zero; after both
+ * branches, the binades of each (branch 0's, then branch 1's).  The binades come last
+ * because the deep ones are rare in practice (|y| far below the activation's scale), so the
+ * AVX-512 loop finds the common slots in its first 32 and skips the rest when no lane
+ * needs them.
  * Coefficients are right-aligned to the highest degree D with zeros in front: Horner over
  * the zeros gives +0 exactly, and then the piece's own steps, so the value is the scalar
  * Horner's.  (Not so for a leading coefficient of -0.0, whose sign the zeros would lose, or
@@ -19,13 +23,15 @@
 #define REC 16 /* floats per record: c, s, coef[0..D] with D <= 13 */
 
 typedef struct plan_branch {
-  int var, np, nb, top, base;
+  int var, np, nb, top;
+  int base;  /* the first piece's slot; the constants follow the pieces */
+  int bbase; /* the first binade's slot */
   float lo0, hi[ACTFIT_RT_MAX_TPIECES];
 } plan_branch;
 
 typedef struct plan {
   _Alignas(64) float rec[SLOTS][REC];
-  int D, nbranch;
+  int D, nbranch, nslots;
   plan_branch br[2];
 } plan;
 
@@ -66,7 +72,7 @@ static inline int plan_build(plan *pl, const actfit_rt_invact *t)
   for (int b = 0; b < t->nbranch; b++) {
     const actfit_rt_branch *br = &t->br[b];
     plan_branch *q = &pl->br[b];
-    *q = (plan_branch){br->var, br->np, br->nb, br->binade_top, slot, br->p[0].lo, {0}};
+    *q = (plan_branch){br->var, br->np, br->nb, br->binade_top, slot, 0, br->p[0].lo, {0}};
     for (int i = 0; i < br->np; i++) {
       /* a count of the his below v finds the first piece with v <= hi only if they rise */
       if (i > 0 && !(br->p[i].hi >= br->p[i - 1].hi))
@@ -75,13 +81,17 @@ static inline int plan_build(plan *pl, const actfit_rt_invact *t)
       if (!plan_piece(pl, slot++, &br->p[i]))
         return 0;
     }
-    for (int i = 0; i < br->nb; i++)
-      if (!plan_piece(pl, slot++, &br->b[i]))
-        return 0;
     if (!plan_const(pl, slot++, br->asym_lo) || !plan_const(pl, slot++, br->asym_hi) ||
         !plan_const(pl, slot++, br->asym_zero))
       return 0;
   }
+  for (int b = 0; b < t->nbranch; b++) {
+    pl->br[b].bbase = slot;
+    for (int i = 0; i < t->br[b].nb; i++)
+      if (!plan_piece(pl, slot++, &t->br[b].b[i]))
+        return 0;
+  }
+  pl->nslots = slot;
   return 1;
 }
 
