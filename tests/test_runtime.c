@@ -805,6 +805,54 @@ START_TEST(invact_backward_of_a_table_without_a_vector_plan_matches_the_element_
 }
 END_TEST
 
+/* The bit-in-y encoder stores elem.h's choice for y of every class, in every loop, with
+ * s = 0 and s = 1 (x on either side of T): for fp16 / bf16 every pattern; for fp32 every
+ * 4099th one and those around +-0, the smallest normal, 1, the largest finite, inf, the first
+ * NaN, the quiet NaN and the last one */
+START_TEST(bit_in_y_encoder_stores_the_element_math_for_y_of_every_class)
+{
+  simd_cap(_i);
+  const actfit_rt_invact *t = actfit_rt_invact_builtin("gelu");
+  const uint32_t edge[] = {0x00000000u, 0x00800000u, 0x3f800000u, 0x7f7fffffu, 0x7f800000u,
+                           0x7f800001u, 0x7fc00000u, 0x7fffffffu};
+  const int ne = (int)(sizeof edge / sizeof edge[0]);
+  for (int q = 0; q < 3; q++) {
+    actfit_dtype d = dts[q];
+    int wide = d == ACTFIT_FP32;
+    size_t m = wide ? 0x100000000ull / 4099 + 1 : 0x10000, n = 2 * (m + (size_t)ne * 2 * 9) + 5;
+    uint32_t *raw = malloc(n * 4);
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++)
+      raw[k++] = (uint32_t)(wide ? i * 4099 : i);
+    for (int e = 0; wide && e < ne; e++)
+      for (int sign = 0; sign < 2; sign++)
+        for (int dd = -4; dd <= 4; dd++)
+          raw[k++] = (edge[e] + (uint32_t)dd) ^ (sign ? 0x80000000u : 0u);
+    size_t half = k;
+    memcpy(raw + half, raw, half * 4);
+    k = 2 * half;
+    while (k < n)
+      raw[k++] = 0x7f800001u;
+    void *x = malloc(n * 4), *y = malloc(n * 4);
+    for (size_t i = 0; i < n; i++) {
+      put(d, x, i, i < half ? 1.0f : -1.0f); /* s = 0, then s = 1 */
+      put_raw(d, y, i, raw[i]);
+    }
+    float *y0 = malloc(n * 4);
+    for (size_t i = 0; i < n; i++)
+      y0[i] = get(d, y, i);
+    ck_assert_int_eq(actfit_invact_encode(t, d, ACTFIT_BIT_IN_Y, x, y, NULL, n, NULL), ACTFIT_OK);
+    for (size_t i = 0; i < n; i++) {
+      int s = get(d, x, i) < t->T;
+      uint32_t want = invact_stored(d, y0[i], s, 1);
+      ck_assert_msg(raw_at(d, y, i) == want, "dtype %d y %#x s %d: %#x, want %#x", q, raw[i], s,
+                    raw_at(d, y, i), want);
+    }
+    free(raw); free(x); free(y); free(y0);
+  }
+}
+END_TEST
+
 /* The encoders write, from x and the framework's y, what the forward passes write from x:
  * the same FewBit codes, the same InvAct bit words, and (bit in y) a y within one unit of
  * the given one whose last bit is s; backward from either state agrees. */
@@ -921,6 +969,7 @@ static Suite *suite(void)
   tcase_add_test(tc, bad_arguments_return_status_codes);
   tcase_add_test(tc, large_inputs_split_across_threads_match_elementwise);
   tcase_add_loop_test(tc, encoders_write_the_state_the_forward_writes, 0, 3);
+  tcase_add_loop_test(tc, bit_in_y_encoder_stores_the_element_math_for_y_of_every_class, 0, 3);
   tcase_add_loop_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype, 0, 3);
   tcase_add_test(tc, reference_exp_and_erfc_are_accurate_to_their_stated_bounds);
   tcase_add_test(tc, forward_is_within_one_ulp_for_the_transcendental_activations);

@@ -84,21 +84,20 @@ static inline __attribute__((always_inline)) void store8_bit(actfit_dtype dt, vo
                                                              __m256 y, __m256i s)
 {
   const __m256i one = _mm256_set1_epi32(1);
-  __m256i pb, mag, lim;
-  __m256 vm, vp;
-  if (dt == ACTFIT_FP32) {
-    pb = _mm256_castps_si256(y);
-    mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fffffff));
-    lim = _mm256_set1_epi32(0x7f7fffff);
-    vm = _mm256_castsi256_ps(_mm256_sub_epi32(pb, one));
-    vp = _mm256_castsi256_ps(_mm256_add_epi32(pb, one));
-  } else {
-    pb = bits16(dt, y);
-    mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fff));
-    lim = _mm256_set1_epi32(dt == ACTFIT_FP16 ? 0x7bff : 0x7f7f);
-    vm = from16(dt, _mm256_and_si256(_mm256_sub_epi32(pb, one), _mm256_set1_epi32(0xffff)));
-    vp = from16(dt, _mm256_add_epi32(pb, one));
+  if (dt == ACTFIT_FP32) { /* the integer rule of cpu_impl.h (FP32_BIT_RULE) */
+    __m256i pb = _mm256_castps_si256(y), mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fffffff));
+    __m256i up = _mm256_or_si256(_mm256_cmpeq_epi32(mag, _mm256_setzero_si256()),
+                                 _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7f800001)));
+    __m256i moved = _mm256_blendv_epi8(_mm256_sub_epi32(pb, one), _mm256_add_epi32(pb, one), up);
+    __m256i keep = _mm256_cmpeq_epi32(_mm256_and_si256(pb, one), s);
+    _mm256_storeu_si256((__m256i *)((float *)p + i), _mm256_blendv_epi8(moved, pb, keep));
+    return;
   }
+  /* 16-bit: p is y rounded, and may sit on either side of it */
+  __m256i pb = bits16(dt, y), mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fff));
+  __m256i lim = _mm256_set1_epi32(dt == ACTFIT_FP16 ? 0x7bff : 0x7f7f);
+  __m256 vm = from16(dt, _mm256_and_si256(_mm256_sub_epi32(pb, one), _mm256_set1_epi32(0xffff)));
+  __m256 vp = from16(dt, _mm256_add_epi32(pb, one));
   const __m256 nanv = _mm256_set1_ps(NAN);
   vm = _mm256_blendv_ps(vm, nanv, _mm256_castsi256_ps(_mm256_cmpeq_epi32(mag, _mm256_setzero_si256())));
   vp = _mm256_blendv_ps(nanv, vp, _mm256_castsi256_ps(_mm256_cmpgt_epi32(lim, mag)));
@@ -109,10 +108,7 @@ static inline __attribute__((always_inline)) void store8_bit(actfit_dtype dt, vo
   __m256i moved = _mm256_blendv_epi8(_mm256_sub_epi32(pb, one), _mm256_add_epi32(pb, one), _mm256_castps_si256(up));
   __m256i keep = _mm256_cmpeq_epi32(_mm256_and_si256(pb, one), s);
   __m256i r = _mm256_blendv_epi8(moved, pb, keep);
-  if (dt == ACTFIT_FP32)
-    _mm256_storeu_si256((__m256i *)((float *)p + i), r);
-  else
-    _mm_storeu_si128((__m128i *)((uint16_t *)p + i), pack16(_mm256_and_si256(r, _mm256_set1_epi32(0xffff))));
+  _mm_storeu_si128((__m128i *)((uint16_t *)p + i), pack16(_mm256_and_si256(r, _mm256_set1_epi32(0xffff))));
 }
 
 /* ---- FewBit backward ------------------------------------------------------------------ */

@@ -345,20 +345,17 @@ void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, 
 
 /* ---- InvAct forward, fp32 --------------------------------------------------------------- */
 
-/* y with the branch bit (mask s) in its last bit: actfit_elem_store_f32 lane by lane */
+/* y with the branch bit (mask s) in its last bit: actfit_elem_store_f32 lane by lane, by the
+ * integer rule of cpu_impl.h (FP32_BIT_RULE) */
 static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mmask16 s)
 {
   const __m512i one = _mm512_set1_epi32(1);
   __m512i p = _mm512_castps_si512(y), mag = _mm512_and_si512(p, _mm512_set1_epi32(0x7fffffff));
-  __m512i pm = _mm512_sub_epi32(p, one), pp = _mm512_add_epi32(p, one);
-  __m512 vm = _mm512_castsi512_ps(pm), vp = _mm512_castsi512_ps(pp);
-  /* p - 1 unusable (across zero, or not a value): up.  p + 1 unusable (past the largest
-   * finite: inf, or not a value) needs no test: |vp - y| is then inf or NaN, never less */
-  __mmask16 vm_nan = _mm512_cmpeq_epi32_mask(mag, _mm512_setzero_si512()) | _mm512_cmp_ps_mask(vm, vm, _CMP_UNORD_Q);
-  __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(vp, y)), _mm512_abs_ps(_mm512_sub_ps(vm, y)), _CMP_LT_OQ);
-  up = (__mmask16)(up | vm_nan);
   __mmask16 keep = (__mmask16)~(_mm512_test_epi32_mask(p, one) ^ s);
-  return _mm512_mask_blend_epi32(keep, _mm512_mask_blend_epi32(up, pm, pp), p);
+  __mmask16 up = _mm512_cmpeq_epi32_mask(mag, _mm512_setzero_si512()) |
+                 _mm512_cmpgt_epi32_mask(mag, _mm512_set1_epi32(0x7f800001));
+  __m512i moved = _mm512_mask_blend_epi32(up, _mm512_sub_epi32(p, one), _mm512_add_epi32(p, one));
+  return _mm512_mask_blend_epi32(keep, moved, p);
 }
 
 void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f,
