@@ -653,6 +653,21 @@ ACTFIT_HD float actfit_elem_branch(const actfit_rt_branch *b, float y, float t)
   return b->asym_hi;
 }
 
+/* softplus's g(y) = 1 - e^(-beta y) (p = {beta, threshold}) and logsigmoid's 1 - e^y: the
+ * exact forms with an exponential, apart so that the CPU's vector loops can compile them
+ * (cpu_fwd.h) */
+ACTFIT_HD float actfit_exact_softplus(const float *p, float y)
+{
+  actfit_ff a = actfit_ff_prod(-p[0], y), m = actfit_ff_expm1(a.h, a.l);
+  return p[0] * y > p[1] ? 1.0f : -(m.h + m.l);
+}
+
+ACTFIT_HD float actfit_exact_logsigmoid(float y)
+{
+  actfit_ff m = actfit_ff_expm1(y, 0.0f);
+  return -(m.h + m.l);
+}
+
 /* g(y) for the exact forms; s is the branch bit (hardswish only). */
 ACTFIT_HD float actfit_elem_exact(const actfit_rt_invact *t, float y, int s)
 {
@@ -660,10 +675,7 @@ ACTFIT_HD float actfit_elem_exact(const actfit_rt_invact *t, float y, int s)
   switch (t->exact) {
   case ACTFIT_EXACT_SIGMOID: return y * (1.0f - y);
   case ACTFIT_EXACT_TANH: return (1.0f - y) * (1.0f + y);
-  case ACTFIT_EXACT_SOFTPLUS: { /* 1 - e^(-beta y) */
-    actfit_ff a = actfit_ff_prod(-p[0], y), m = actfit_ff_expm1(a.h, a.l);
-    return p[0] * y > p[1] ? 1.0f : -(m.h + m.l);
-  }
+  case ACTFIT_EXACT_SOFTPLUS: return actfit_exact_softplus(p, y);
   case ACTFIT_EXACT_ELU: return y > 0 ? 1.0f : y + p[0];
   case ACTFIT_EXACT_CELU: return y > 0 ? 1.0f : y / p[0] + 1.0f;
   case ACTFIT_EXACT_SELU:
@@ -672,10 +684,7 @@ ACTFIT_HD float actfit_elem_exact(const actfit_rt_invact *t, float y, int s)
     float a = 1.0f - fabsf(y);
     return a * a;
   }
-  case ACTFIT_EXACT_LOGSIGMOID: { /* 1 - e^y */
-    actfit_ff m = actfit_ff_expm1(y, 0.0f);
-    return -(m.h + m.l);
-  }
+  case ACTFIT_EXACT_LOGSIGMOID: return actfit_exact_logsigmoid(y);
   case ACTFIT_EXACT_RELU: return y > 0 ? 1.0f : 0.0f;
   case ACTFIT_EXACT_LEAKY_RELU: return y > 0 ? 1.0f : p[0];
   case ACTFIT_EXACT_RELU6: return (y > 0 && y < 6.0f) ? 1.0f : 0.0f;

@@ -702,7 +702,7 @@ START_TEST(invact_backward_bits_equal_the_element_math_for_every_table)
   simd_cap(_i);
   DIR *dir = opendir(ACTFIT_SOURCE_DIR "/tables/invact");
   ck_assert_ptr_nonnull(dir);
-  const size_t n = 32 * 37 + 19;
+  const size_t n = 32 * 70 + 19; /* more than one 64-group chunk */
   void *x = malloc(n * 4), *y = malloc(n * 4), *g = malloc(n * 4), *gi = malloc(n * 4);
   uint32_t *st = malloc(n / 8 + 8);
   struct dirent *e;

@@ -184,6 +184,12 @@ static actfit__f32_fn f32_fn(int act)
   return avx512() ? actfit__avx512_f32(act) : actfit__avx2_f32(act);
 }
 
+/* the vectorised g(y) of an exact form with an exponential, from the same build as f32_fn */
+static actfit__f32_fn exact_fn(int exact)
+{
+  return avx512() ? actfit__avx512_exact(exact) : actfit__avx2_exact(exact);
+}
+
 /* fp16 and bf16 values are one of 65536, so large 16-bit passes of the vector loops read
  * from tables over all of them instead of computing, built once with the same arithmetic
  * (so the bits do not change) and kept for the life of the process, at most LUT_MAX:
@@ -536,8 +542,8 @@ static void invact_bwd(const pass *p)
                                 full_end(p)))
     rest.g0 = full_end(p);
   else if (avx2() && full_end(p) > p->g0 &&
-      actfit__avx2_invact_bwd(p->ia, p->dt, p->flags, p->y, p->cstate, p->go, p->gi, p->g0,
-                              full_end(p)))
+      actfit__avx2_invact_bwd(p->ia, p->dt, p->flags, exact_fn(p->ia->exact), p->y, p->cstate,
+                              p->go, p->gi, p->g0, full_end(p)))
     rest.g0 = full_end(p);
 #endif
   if (rest.g0 >= rest.g1)

@@ -473,15 +473,6 @@ void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int fla
 }
 
 /* g for softplus and logsigmoid, 1 - e^(-beta y) and 1 - e^y: elem.h's float pairs, lane by lane */
-static inline __attribute__((always_inline)) __m256 exp_exact8(const actfit_rt_invact *t, __m256 y)
-{
-  _Alignas(32) float yb[8], gb[8];
-  _mm256_store_ps(yb, y);
-  for (int i = 0; i < 8; i++)
-    gb[i] = actfit_elem_exact(t, yb[i], 0);
-  return _mm256_load_ps(gb);
-}
-
 /* g for the exact forms (actfit_elem_exact), s the branch bit (0 or 1 per lane) */
 static inline __attribute__((always_inline)) __m256 exact8(int ex, const float *p, __m256 y, __m256i s)
 {
@@ -519,7 +510,7 @@ static inline __attribute__((always_inline)) __m256 exact8(int ex, const float *
     return _mm256_blendv_ps(r, one, _mm256_andnot_ps(sm, _mm256_cmp_ps(y, _mm256_set1_ps(3.0f), _CMP_GT_OQ)));
   }
   case ACTFIT_EXACT_SHRINK: return _mm256_and_ps(one, _mm256_cmp_ps(y, zero, _CMP_NEQ_OQ));
-  default: return zero; /* softplus and logsigmoid: exp_exact8 */
+  default: return zero; /* softplus and logsigmoid: exp_exact_bwd */
   }
 }
 
@@ -532,9 +523,7 @@ exact_bwd_groups(int ex, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 y = load8(dt, yp, i0);
-      __m256 g8 = ex == ACTFIT_EXACT_SOFTPLUS || ex == ACTFIT_EXACT_LOGSIGMOID
-                      ? exp_exact8(t, y)
-                      : exact8(ex, t->params, y, branch_bit8(dt, t, bit_in_y, yp, i0, y, w, q));
+      __m256 g8 = exact8(ex, t->params, y, branch_bit8(dt, t, bit_in_y, yp, i0, y, w, q));
       g8 = _mm256_blendv_ps(g8, y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
       store8(dt, gi, i0, _mm256_mul_ps(load8(dt, go, i0), g8));
     }
@@ -545,15 +534,43 @@ exact_bwd_groups(int ex, actfit_dtype dt, const actfit_rt_invact *t, int bit_in_
   X(ACTFIT_EXACT_SIGMOID) X(ACTFIT_EXACT_TANH) X(ACTFIT_EXACT_ELU) X(ACTFIT_EXACT_CELU)       \
   X(ACTFIT_EXACT_SELU) X(ACTFIT_EXACT_SOFTSIGN) X(ACTFIT_EXACT_RELU)                         \
   X(ACTFIT_EXACT_LEAKY_RELU) X(ACTFIT_EXACT_RELU6) X(ACTFIT_EXACT_HARDTANH)                  \
-  X(ACTFIT_EXACT_HARDSIGMOID) X(ACTFIT_EXACT_HARDSWISH) X(ACTFIT_EXACT_SHRINK)              \
-  X(ACTFIT_EXACT_SOFTPLUS) X(ACTFIT_EXACT_LOGSIGMOID)
+  X(ACTFIT_EXACT_HARDSIGMOID) X(ACTFIT_EXACT_HARDSWISH) X(ACTFIT_EXACT_SHRINK)
+
+/* softplus and logsigmoid (no branch bit): g from gfn, elem.h's float math vectorised by gcc
+ * (cpu_fwd.h), a chunk of groups at a time; y as float first where it is 16-bit */
+static void exp_exact_bwd(actfit__f32_fn gfn, actfit_dtype dt, const actfit_rt_invact *t,
+                          const void *yp, const void *go, void *gi, size_t g0, size_t g1)
+{
+  _Alignas(32) float yb[32 * CHUNK], gb[32 * CHUNK];
+  for (size_t g = g0; g < g1; g += CHUNK) {
+    size_t m = 32 * (g1 - g < CHUNK ? g1 - g : CHUNK), i0 = 32 * g;
+    const float *yf = (const float *)yp + i0;
+    if (dt != ACTFIT_FP32) {
+      for (size_t i = 0; i < m; i += 8)
+        _mm256_store_ps(yb + i, load8(dt, yp, i0 + i));
+      yf = yb;
+    }
+    gfn(t->params, yf, gb, m);
+    for (size_t i = 0; i < m; i += 8) {
+      __m256 y = _mm256_loadu_ps(yf + i);
+      __m256 g8 = _mm256_blendv_ps(_mm256_load_ps(gb + i), y, _mm256_cmp_ps(y, y, _CMP_UNORD_Q)); /* NaN y: y */
+      store8(dt, gi, i0 + i, _mm256_mul_ps(load8(dt, go, i0 + i), g8));
+    }
+  }
+}
 
 int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                            const void *y, const uint32_t *state, const void *go, void *gi,
-                            size_t g0, size_t g1)
+                            actfit__f32_fn gfn, const void *y, const uint32_t *state,
+                            const void *go, void *gi, size_t g0, size_t g1)
 {
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   switch (t->exact) {
+  case ACTFIT_EXACT_SOFTPLUS:
+  case ACTFIT_EXACT_LOGSIGMOID:
+    if (!gfn || t->bit)
+      return 0;
+    exp_exact_bwd(gfn, dt, t, y, go, gi, g0, g1);
+    return 1;
 #define CASE(E)                                                                             \
   case E: exact_bwd_groups(E, dt, t, biy, y, state, go, gi, g0, g1); return 1;
     EXACTS(CASE)

@@ -3,8 +3,8 @@
  * each loop (elem.h's branches are selects) with the same operations in the same order as
  * the scalar code, so every stored bit equals actfit_elem_f's (tests/test_runtime.c).
  * GELU's loop is written with vector operations instead (cpu_gelu.h).  Define FWD_NAME(a)
- * (the function name for activation a), FWD_TABLE (the lookup's name), VL (the lanes) and
- * the operations cpu_gelu.h lists before including. */
+ * (the function name for activation a), FWD_TABLE and EXACT_TABLE (the lookups' names), VL
+ * (the lanes) and the operations cpu_gelu.h lists before including. */
 #include "runtime/cpu_impl.h"
 
 #define FWD_ONE(A)                                                                          \
@@ -31,6 +31,29 @@ static void FWD_NAME(ACTFIT_A_GELU)(const float *restrict pf, const float *restr
   (void)pf;
   for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
     V_STORE(y + i, gelu_vec(V_LOAD(x + i)));
+}
+
+/* The InvAct backward's g(y) for the exact forms with an exponential (softplus, logsigmoid),
+ * vectorised the same way: y in, g out, n a multiple of 32; pf the table's params */
+static void FWD_NAME(EXACT_SOFTPLUS)(const float *restrict pf, const float *restrict y,
+                                     float *restrict g, size_t n)
+{
+  for (size_t i = 0; i < (n & ~(size_t)31); i++)
+    g[i] = actfit_exact_softplus(pf, y[i]);
+}
+
+static void FWD_NAME(EXACT_LOGSIGMOID)(const float *restrict pf, const float *restrict y,
+                                       float *restrict g, size_t n)
+{
+  (void)pf;
+  for (size_t i = 0; i < (n & ~(size_t)31); i++)
+    g[i] = actfit_exact_logsigmoid(y[i]);
+}
+
+actfit__f32_fn EXACT_TABLE(int exact)
+{
+  return exact == ACTFIT_EXACT_SOFTPLUS ? FWD_NAME(EXACT_SOFTPLUS)
+         : exact == ACTFIT_EXACT_LOGSIGMOID ? FWD_NAME(EXACT_LOGSIGMOID) : NULL;
 }
 
 /* the function for activation act (ACTFIT_A_*), NULL for any other */

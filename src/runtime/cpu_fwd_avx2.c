@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #define FWD_NAME(a) f32_avx2_##a
+#define EXACT_TABLE actfit__avx2_exact
 #define FWD_TABLE actfit__avx2_f32
 #define VL 8
 #define VF __m256

@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #define FWD_NAME(a) f32_avx512_##a
+#define EXACT_TABLE actfit__avx512_exact
 #define FWD_TABLE actfit__avx512_f32
 #define VL 16
 #define VF __m512

@@ -28,6 +28,10 @@ typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x
                                float *restrict y, size_t n);
 actfit__f32_fn actfit__avx2_f32(int act);
 actfit__f32_fn actfit__avx512_f32(int act);
+/* the same shape for the InvAct backward's g(y) of an exact form (ACTFIT_EXACT_*) that
+ * needs an exponential (softplus, logsigmoid): (params, y, g, n); NULL for the others */
+actfit__f32_fn actfit__avx2_exact(int exact);
+actfit__f32_fn actfit__avx512_exact(int exact);
 
 /* Forward passes over the full 32-element groups [g0, g1), f computing y (NULL: the
  * encoders, FewBit with y == NULL (codes only), InvAct with y read and re-stored only with
@@ -47,10 +51,11 @@ void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int fla
                              const void *x, void *y, uint32_t *state, size_t g0, size_t g1);
 
 /* InvAct backward over the full 32-element groups [g0, g1); 0 when the table has no AVX2
- * plan (then nothing was written) */
+ * plan (then nothing was written).  gfn: actfit__*_exact(t->exact), the vectorised g of
+ * softplus and logsigmoid (NULL for the other tables) */
 int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                            const void *y, const uint32_t *state, const void *go, void *gi,
-                            size_t g0, size_t g1);
+                            actfit__f32_fn gfn, const void *y, const uint32_t *state,
+                            const void *go, void *gi, size_t g0, size_t g1);
 
 /* InvAct backward for fp16 / bf16 over the full groups [g0, g1) with g read from lut
  * ([s * 65536 + y], the 16-bit y's bits) */
