@@ -503,10 +503,15 @@ static inline __attribute__((always_inline)) __m256 exact8(int ex, const float *
                          _mm256_and_ps(pos, _mm256_cmp_ps(y, one, _CMP_LT_OQ)));
   case ACTFIT_EXACT_HARDSWISH: {
     __m256 sm = _mm256_castsi256_ps(_mm256_cmpeq_epi32(s, _mm256_set1_epi32(1)));
-    __m256 r = _mm256_mul_ps(_mm256_sqrt_ps(_mm256_max_ps(_mm256_add_ps(_mm256_set1_ps(9.0f), _mm256_mul_ps(_mm256_set1_ps(24.0f), y)), zero)),
+    /* s with y >= 0 (x <= -3) gives 0 whatever r is: those lanes compute with y = 0, since
+     * their stored y is the smallest subnormal (y = 0 with the bit in y), and 24 y would
+     * then take a slow subnormal multiply on every such element */
+    __m256 zs = _mm256_and_ps(sm, _mm256_cmp_ps(y, zero, _CMP_GE_OQ));
+    __m256 yr = _mm256_andnot_ps(zs, y);
+    __m256 r = _mm256_mul_ps(_mm256_sqrt_ps(_mm256_max_ps(_mm256_add_ps(_mm256_set1_ps(9.0f), _mm256_mul_ps(_mm256_set1_ps(24.0f), yr)), zero)),
                              _mm256_set1_ps(1.0f / 6.0f));
     r = _mm256_blendv_ps(r, _mm256_xor_ps(r, _mm256_set1_ps(-0.0f)), sm);
-    r = _mm256_blendv_ps(r, zero, _mm256_and_ps(sm, _mm256_cmp_ps(y, zero, _CMP_GE_OQ)));
+    r = _mm256_blendv_ps(r, zero, zs);
     return _mm256_blendv_ps(r, one, _mm256_andnot_ps(sm, _mm256_cmp_ps(y, _mm256_set1_ps(3.0f), _CMP_GT_OQ)));
   }
   case ACTFIT_EXACT_SHRINK: return _mm256_and_ps(one, _mm256_cmp_ps(y, zero, _CMP_NEQ_OQ));
