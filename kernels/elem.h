@@ -208,6 +208,7 @@ typedef struct actfit_rt_invact {
 #include "elem_coeffs.h"
 
 #define ACTFIT_GELU_ZTOP 0x1.dffffep3f /* the float below 15 */
+#define ACTFIT_GELU_TANH_ZTOP 0x1.5ffffep3f /* the float below 11 */
 
 typedef struct actfit_ff {
   float h, l;
@@ -347,20 +348,56 @@ ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
   return actfit_scalef(fmaf(x, s.h, x * s.l), k);
 }
 
-/* GELU's M(z) = Q(z) e^(z^2/2) (elem_coeffs.h): rows of 32, one copy for the host, one in
- * device memory; actfit_gelu_tab() is the one the code runs on can read */
+/* GELU's M(z) = Q(z) e^(z^2/2) and GELU-tanh's M(z) = Q(z) e^(u(z)) (elem_coeffs.h): rows
+ * of 32, one copy for the host, one in device memory; actfit_gelu_tab(tanh) is the one the
+ * code runs on can read */
 #define ACTFIT_GELU_ROWS (4 + ACTFIT_F_GELU_M_DEG)
 static const float actfit_gelu_m_host[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_M};
+static const float actfit_gelu_tanh_m_host[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_TANH_M};
 #if defined(__CUDACC__)
 static __device__ const float actfit_gelu_m_dev[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_M};
+static __device__ const float actfit_gelu_tanh_m_dev[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_TANH_M};
 #endif
-ACTFIT_HD const float (*actfit_gelu_tab(void))[32]
+ACTFIT_HD const float (*actfit_gelu_tab(int tanh_form))[32]
 {
 #if defined(__CUDA_ARCH__)
-  return actfit_gelu_m_dev;
+  return tanh_form ? actfit_gelu_tanh_m_dev : actfit_gelu_m_dev;
 #else
-  return actfit_gelu_m_host;
+  return tanh_form ? actfit_gelu_tanh_m_host : actfit_gelu_m_host;
 #endif
+}
+
+/* M(z) from its piece j (the exponent and top 3 mantissa bits of z + 1) as
+ * c0 + c1 s + s^2 P(s), s = z - c_j, with c0 + c1 s in pairs (an unnormalised pair) */
+ACTFIT_HD actfit_ff actfit_gelu_m(const float (*G)[32], float zc)
+{
+  uint32_t j = ((actfit_f32_bits(zc + 1.0f) >> 20) - 0x3f8u) & 31u;
+  float s = zc - G[0][j], p = G[ACTFIT_GELU_ROWS - 1][j];
+  ACTFIT_UNROLL
+  for (int r = ACTFIT_GELU_ROWS - 2; r >= 5; r--)
+    p = fmaf(p, s, G[r][j]);
+  actfit_ff c1s = actfit_ff_prod(G[3][j], s);
+  float small = fmaf(fmaf(p, s, G[4][j]), s, G[2][j] + c1s.l);
+  actfit_ff M = actfit_ff_fast(G[1][j], c1s.h);
+  M.l += small;
+  return M;
+}
+
+/* y from Q(z) = e^(ah + al) M(z) (ah + al <= 0 and >= -177): x Q for x < 0, x (1 - Q) for
+ * x >= 0, each rounded once; M and m = e^(ah + al) 2^-n - 1 stay unnormalised pairs (low
+ * parts up to 2^-5 of the high ones) */
+ACTFIT_HD float actfit_gelu_y(float x, actfit_ff M, float ah, float al)
+{
+  float n;
+  actfit_ff m = actfit_ff_expm1_raw(ah, al, &n);
+  actfit_ff Mm = actfit_ff_prod(M.h, m.h);
+  actfit_ff q = actfit_ff_fast(M.h, Mm.h);
+  q.l += fmaf(M.h, m.l, fmaf(M.l, m.h + m.l, M.l + Mm.l)); /* neither low part is small */
+  float yn = actfit_times(x, q, n); /* x < 0: x Q */
+  float pw = actfit_scalef(1.0f, n); /* x >= 0: x (1 - Q), Q <= 1/2 */
+  actfit_ff phi = actfit_ff_fast(1.0f, -(q.h * pw));
+  float yp = fmaf(x, phi.h, x * (phi.l - q.l * pw));
+  return x < 0.0f ? yn : yp;
 }
 
 /* GELU, y = x Phi(x) with Phi the normal CDF.  With z = |x| < 15 and Q(z) = Phi(-z):
@@ -374,30 +411,33 @@ ACTFIT_HD const float (*actfit_gelu_tab(void))[32]
  * lookups as gathers or permutes); keep the two in step. */
 ACTFIT_HD float actfit_gelu(float x)
 {
-  const float (*G)[32] = actfit_gelu_tab();
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
-  uint32_t j = ((actfit_f32_bits(zc + 1.0f) >> 20) - 0x3f8u) & 31u;
-  float s = zc - G[0][j], p = G[ACTFIT_GELU_ROWS - 1][j];
-  ACTFIT_UNROLL
-  for (int r = ACTFIT_GELU_ROWS - 2; r >= 5; r--)
-    p = fmaf(p, s, G[r][j]);
-  actfit_ff c1s = actfit_ff_prod(G[3][j], s);
-  float small = fmaf(fmaf(p, s, G[4][j]), s, G[2][j] + c1s.l);
-  actfit_ff M = actfit_ff_fast(G[1][j], c1s.h);
-  M.l += small;
-  /* e^(-z^2/2) = 2^n (1 + m); q = M (1 + m) = M + M m */
-  actfit_ff zz = actfit_ff_prod(zc, zc);
-  float n;
-  actfit_ff m = actfit_ff_expm1_raw(-0.5f * zz.h, -0.5f * zz.l, &n);
-  actfit_ff Mm = actfit_ff_prod(M.h, m.h);
-  actfit_ff q = actfit_ff_fast(M.h, Mm.h);
-  q.l += fmaf(M.h, m.l, fmaf(M.l, m.h + m.l, M.l + Mm.l)); /* neither low part is small */
-  float yn = actfit_times(x, q, n); /* x < 0: x Q */
-  float pw = actfit_scalef(1.0f, n); /* x >= 0: x (1 - Q), Q <= 1/2 */
-  actfit_ff phi = actfit_ff_fast(1.0f, -(q.h * pw));
-  float yp = fmaf(x, phi.h, x * (phi.l - q.l * pw));
-  float y = z < 0x1p-60f ? 0.5f * x : x < 0.0f ? yn : yp; /* tiny x: x/2 + phi0 x^2, rounded */
+  actfit_ff M = actfit_gelu_m(actfit_gelu_tab(0), zc);
+  actfit_ff zz = actfit_ff_prod(zc, zc); /* e^(-z^2/2) */
+  float y = actfit_gelu_y(x, M, -0.5f * zz.h, -0.5f * zz.l);
+  y = z < 0x1p-60f ? 0.5f * x : y; /* tiny x: x/2 + phi0 x^2, rounded */
   return z >= 15.0f ? (x > 0.0f ? x : -0.0f) : y;
+}
+
+/* GELU-tanh, y = x sigmoid(u(x)), u(x) = C (x + B x^3), the same way as GELU: with z = |x|
+ * and Q(z) = sigmoid(-u(z)) = e^(-u(z)) M(z), M(z) = sigmoid(u(z)) from the same 32 pieces
+ * (its own table), and u(z) = z (C + C B z^2) as a pair from the exact z^2.  z is clamped
+ * to ACTFIT_GELU_TANH_ZTOP (u < 112.6; from z = 10.8 on, x Q is below half the smallest
+ * subnormal); z >= 11: x or -0; z < 2^-60: x/2.  cpu_gelu.h repeats the steps. */
+ACTFIT_HD float actfit_gelu_tanh(float x)
+{
+  float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
+  actfit_ff M = actfit_gelu_m(actfit_gelu_tab(1), zc);
+  actfit_ff zz = actfit_ff_prod(zc, zc);
+  actfit_ff cbz = actfit_ff_prod(ACTFIT_F_GELU_TANH_CB_H, zz.h); /* C B z^2 */
+  cbz.l = fmaf(ACTFIT_F_GELU_TANH_CB_H, zz.l, fmaf(ACTFIT_F_GELU_TANH_CB_L, zz.h, cbz.l));
+  actfit_ff v = actfit_ff_sum(ACTFIT_F_GELU_TANH_C_H, cbz.h); /* C + C B z^2 */
+  v.l += ACTFIT_F_GELU_TANH_C_L + cbz.l;
+  actfit_ff u = actfit_ff_prod(zc, v.h);
+  u.l = fmaf(zc, v.l, u.l);
+  float y = actfit_gelu_y(x, M, -u.h, -u.l);
+  y = z < 0x1p-60f ? 0.5f * x : y;
+  return z >= 11.0f ? (x > 0.0f ? x : -0.0f) : y;
 }
 
 /* x sigmoid(u) for u = (uh, ul) */
@@ -407,20 +447,6 @@ ACTFIT_HD float actfit_xsig(float x, float uh, float ul)
   actfit_ff s = actfit_ff_sigmoid(uh, ul, &k);
   float y = actfit_times(x, s, k);
   return isinf(x) ? (x > 0.0f ? x : 0.0f) : y;
-}
-
-ACTFIT_HD float actfit_gelu_tanh(float x)
-{
-  /* u = C (x + B x^3) as a pair; |x| beyond 2^40 saturates */
-  float xc = fabsf(x) < 0x1p40f ? x : (x > 0.0f ? 0x1p40f : -0x1p40f);
-  actfit_ff x2 = actfit_ff_prod(xc, xc);
-  actfit_ff x3 = actfit_ff_prod(x2.h, xc);
-  x3.l = fmaf(x2.l, xc, x3.l);
-  actfit_ff b3 = actfit_ff_mul(x3, actfit_ff_of(ACTFIT_F_GELU_TANH_B_H, ACTFIT_F_GELU_TANH_B_L));
-  actfit_ff u = actfit_ff_mul(actfit_ff_add(actfit_ff_of(xc, 0.0f), b3),
-                              actfit_ff_of(ACTFIT_F_GELU_TANH_C_H, ACTFIT_F_GELU_TANH_C_L));
-  int big = fabsf(u.h) > 200.0f;
-  return actfit_xsig(x, big ? (u.h > 0 ? 200.0f : -200.0f) : u.h, big ? 0.0f : u.l);
 }
 
 /* tanh(a), a >= 0, as a pair: -m / (2 + m), m = e^(-2a) - 1 */

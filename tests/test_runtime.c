@@ -532,22 +532,25 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
 }
 END_TEST
 
-/* GELU's vector loops (written out lane by lane, cpu_gelu.h) store the scalar code's bits on
- * and next to every piece end of M, at the ends of its range (15, 2^-60), for zeros,
- * subnormals, infinities, NaN and across [-16, 16]; and y is within 1 ulp there */
-START_TEST(gelu_vector_loops_store_the_scalar_bits_at_every_piece_end)
+/* GELU's and GELU-tanh's vector loops (written out lane by lane, cpu_gelu.h) store the
+ * scalar code's bits on and next to every piece end of M, at the ends of their ranges (15,
+ * 11, 10.8, 2^-60), for zeros, subnormals, infinities, NaN and across [-16, 16]; and y is
+ * within 1 ulp there */
+START_TEST(gelu_and_gelu_tanh_vector_loops_store_the_scalar_bits_at_every_piece_end)
 {
   simd_cap(_i);
   const size_t n = 32 * 400;
   float *x = malloc(n * 4), *y = malloc(n * 4);
   uint32_t *st = malloc(n);
   size_t m = 0;
-  float ends[40];
+  float ends[48];
   int ne = 0;
   for (int j = 0; j <= 32; j++) /* z + 1 = 2^e (1 + i/8): z = 0, 1/8, .., 15 */
     ends[ne++] = (float)(ldexp(1.0 + (j % 8) / 8.0, j / 8) - 1.0);
   ends[ne++] = 0x1p-60f;
   ends[ne++] = 0x1p-126f;
+  ends[ne++] = 11.0f;
+  ends[ne++] = 10.8f;
   for (int k = 0; k < ne; k++)
     for (int sg = -1; sg <= 1; sg += 2) {
       float v = sg * ends[k];
@@ -562,17 +565,21 @@ START_TEST(gelu_vector_loops_store_the_scalar_bits_at_every_piece_end)
     x[m++] = special[k];
   while (m < n)
     x[m++] = (float)(-16 + 32 * urand());
-  actfit_rt_invact ia;
-  memset(&ia, 0, sizeof ia);
-  ia.act = ACTFIT_A_GELU;
-  ia.exact = ACTFIT_EXACT_SIGMOID; /* any valid table: only act matters here */
-  ck_assert_int_eq(actfit_invact_forward(&ia, ACTFIT_FP32, 0, x, y, st, n, NULL), ACTFIT_OK);
-  for (size_t i = 0; i < n; i++) {
-    float want = actfit_elem_f(ACTFIT_A_GELU, ia.params, x[i]);
-    ck_assert_msg(actfit_f32_bits(y[i]) == actfit_f32_bits(want), "x=%a: %a, scalar %a", x[i], y[i], want);
-    if (isfinite(x[i])) {
-      long double r = ref_f(ACTFIT_A_GELU, x[i], 0);
-      ck_assert_msg(y[i] == (float)r || fabsl(y[i] - r) < spacing(r), "x=%a: %a, exact %La", x[i], y[i], r);
+  for (int a = 0; a < 2; a++) {
+    actfit_rt_invact ia;
+    memset(&ia, 0, sizeof ia);
+    ia.act = a ? ACTFIT_A_GELU_TANH : ACTFIT_A_GELU;
+    ia.exact = ACTFIT_EXACT_SIGMOID; /* any valid table: only act matters here */
+    ck_assert_int_eq(actfit_invact_forward(&ia, ACTFIT_FP32, 0, x, y, st, n, NULL), ACTFIT_OK);
+    for (size_t i = 0; i < n; i++) {
+      float want = actfit_elem_f(ia.act, ia.params, x[i]);
+      ck_assert_msg(actfit_f32_bits(y[i]) == actfit_f32_bits(want), "act %d x=%a: %a, scalar %a",
+                    ia.act, x[i], y[i], want);
+      if (isfinite(x[i])) {
+        long double r = ref_f(ia.act, x[i], 0);
+        ck_assert_msg(y[i] == (float)r || fabsl(y[i] - r) < spacing(r), "act %d x=%a: %a, exact %La",
+                      ia.act, x[i], y[i], r);
+      }
     }
   }
   free(x); free(y); free(st);
@@ -976,7 +983,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, large_16_bit_forward_passes_store_the_element_math_for_every_input, 0, 3);
   tcase_add_loop_test(tc, large_16_bit_invact_backward_passes_store_the_element_math_for_every_y, 0, 3);
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
-  tcase_add_loop_test(tc, gelu_vector_loops_store_the_scalar_bits_at_every_piece_end, 0, 3);
+  tcase_add_loop_test(tc, gelu_and_gelu_tanh_vector_loops_store_the_scalar_bits_at_every_piece_end, 0, 3);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   suite_add_tcase(s, tc);

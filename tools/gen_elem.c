@@ -9,7 +9,8 @@
  * in 32 pieces (the exponent and top 3 mantissa bits of z + 1: widths 1/8 on [0, 1), 1/4,
  * 1/2, 1 on [7, 15)), each a polynomial of degree M_DEG in s = z - c (c the piece's middle)
  * fitted by weighted least squares (GSL) at Chebyshev nodes, its relative error with the
- * coefficients as stored (c0 and c1 as float pairs) printed in the header.
+ * coefficients as stored (c0 and c1 as float pairs) printed in the header; and GELU-tanh's
+ * M(z) = sigmoid(u(z)) on the same pieces.
  *
  * The double-precision reference (tools/elem_ref.h, for the tests and tools/ulp_sweep):
  *
@@ -70,6 +71,16 @@ static long double gelu_m(long double z)
   return 0.5L * erfcl(z / sqrtl(2.0L)) * expl(0.5L * z * z);
 }
 
+/* GELU-tanh: y = x sigmoid(u(x)), u(x) = C (x + B x^3) with the double constants */
+#define GT_C ((long double)(2.0 * 0.79788456080286535588))
+#define GT_B ((long double)0.044715)
+
+/* GELU-tanh's M(z) = Q(z) e^(u(z)) = sigmoid(u(z)), Q(z) = sigmoid(-u(z)) */
+static long double gelu_tanh_m(long double z)
+{
+  return 1.0L / (1.0L + expl(-GT_C * (z + GT_B * z * z * z)));
+}
+
 /* piece j of M: z + 1 in [2^e (1 + i/8), 2^e (1 + (i+1)/8)), e = j / 8, i = j % 8 */
 static void gelu_piece(int j, double *a, double *b)
 {
@@ -77,11 +88,12 @@ static void gelu_piece(int j, double *a, double *b)
   *b = ldexp(1.0 + (j % 8 + 1) / 8.0, j / 8) - 1.0;
 }
 
-/* GELU's M, piece by piece: row 0 the middles c, rows 1-4 c0 and c1 as pairs (hi, lo, hi,
- * lo), rows 5.. c2 .. c_M_DEG.  The fit covers the piece widened by 2^-20 on each side (the
- * index comes from z + 1 rounded to float, which can land in the next piece).  Weighted
- * least squares (weight 1 / M^2: relative error) at Chebyshev nodes, monomial basis. */
-static int fit_gelu_m(float tab[][M_PIECES], double *worst)
+/* M (GELU's or GELU-tanh's), piece by piece: row 0 the middles c, rows 1-4 c0 and c1 as
+ * pairs (hi, lo, hi, lo), rows 5.. c2 .. c_M_DEG.  The fit covers the piece widened by 2^-20
+ * on each side (the index comes from z + 1 rounded to float, which can land in the next
+ * piece).  Weighted least squares (weight 1 / M^2: relative error) at Chebyshev nodes,
+ * monomial basis. */
+static int fit_m(long double (*mf)(long double), float tab[][M_PIECES], double *worst)
 {
   gsl_matrix *X = gsl_matrix_alloc(M_NODES, M_DEG + 1), *cov = gsl_matrix_alloc(M_DEG + 1, M_DEG + 1);
   gsl_vector *y = gsl_vector_alloc(M_NODES), *w = gsl_vector_alloc(M_NODES), *c = gsl_vector_alloc(M_DEG + 1);
@@ -95,7 +107,7 @@ static int fit_gelu_m(float tab[][M_PIECES], double *worst)
     double lo = a - 0x1p-20, hi = b + 0x1p-20;
     for (int i = 0; i < M_NODES; i++) {
       double z = 0.5 * (lo + hi) + 0.5 * (hi - lo) * cos(M_PI * (i + 0.5) / M_NODES), s = z - mid, p = 1;
-      long double m = gelu_m(z);
+      long double m = mf(z);
       for (int k = 0; k <= M_DEG; k++, p *= s)
         gsl_matrix_set(X, i, k, p);
       gsl_vector_set(y, i, (double)m);
@@ -117,7 +129,7 @@ static int fit_gelu_m(float tab[][M_PIECES], double *worst)
         v = v * s + tab[3 + k][j];
       v = v * s + ((long double)tab[3][j] + tab[4][j]);
       v = v * s + ((long double)tab[1][j] + tab[2][j]);
-      double e = (double)fabsl(v / gelu_m(z) - 1.0L);
+      double e = (double)fabsl(v / mf(z) - 1.0L);
       *worst = e > *worst ? e : *worst;
     }
   }
@@ -125,6 +137,17 @@ static int fit_gelu_m(float tab[][M_PIECES], double *worst)
   gsl_matrix_free(X); gsl_matrix_free(cov);
   gsl_vector_free(y); gsl_vector_free(w); gsl_vector_free(c);
   return ok;
+}
+
+static void rows(FILE *f, float tab[][M_PIECES])
+{
+  for (int r = 0; r < 4 + M_DEG; r++) {
+    fprintf(f, "%s \\\n  {", r ? "," : "");
+    for (int j = 0; j < M_PIECES; j++)
+      fprintf(f, "%s%af", j ? (j % 4 ? ", " : ", \\\n   ") : "", (double)tab[r][j]);
+    fprintf(f, "}");
+  }
+  fprintf(f, "\n");
 }
 
 static int write_float_section(FILE *f)
@@ -148,7 +171,7 @@ static int write_float_section(FILE *f)
   fprintf(f, "#define ACTFIT_F_LOG2E %af\n", (double)(float)(1.0L / logl(2.0L)));
   float tab[4 + M_DEG][M_PIECES];
   double worst;
-  if (!fit_gelu_m(tab, &worst))
+  if (!fit_m(gelu_m, tab, &worst))
     return 0;
   fprintf(f, "/* GELU: M(z) = Q(z) e^(z^2/2) for z in [0, 15), %d pieces j from the bits of z + 1\n"
              " * (exponent and top 3 mantissa bits), polynomials of degree %d in s = z - c_j, fitted\n"
@@ -156,13 +179,14 @@ static int write_float_section(FILE *f)
              " * then c0 hi, c0 lo, c1 hi, c1 lo, then c2 .. c%d */\n"
              "#define ACTFIT_F_GELU_M_DEG %d\n#define ACTFIT_F_GELU_M",
           M_PIECES, M_DEG, worst, M_DEG, M_DEG);
-  for (int r = 0; r < 4 + M_DEG; r++) {
-    fprintf(f, "%s \\\n  {", r ? "," : "");
-    for (int j = 0; j < M_PIECES; j++)
-      fprintf(f, "%s%af", j ? (j % 4 ? ", " : ", \\\n   ") : "", (double)tab[r][j]);
-    fprintf(f, "}");
-  }
-  fprintf(f, "\n");
+  rows(f, tab);
+  if (!fit_m(gelu_tanh_m, tab, &worst))
+    return 0;
+  fprintf(f, "/* GELU-tanh: M(z) = Q(z) e^(u(z)) = sigmoid(u(z)), Q(z) = sigmoid(-u(z)), u(z) = C (z + B z^3),\n"
+             " * on the same pieces and degree, fitted to %.2g relative; rows as GELU's */\n"
+             "#define ACTFIT_F_GELU_TANH_M",
+          worst);
+  rows(f, tab);
   fprintf(f, "/* log1p(u) = 2 s (1 + w R(w)), s = u / (2 + u), w = s^2 <= 1/9: R = 1/3, 1/5, .., Horner order */\n");
   for (int k = 1; k <= 9; k++)
     v[9 - k] = 1.0 / (2 * k + 1);
@@ -183,8 +207,10 @@ static int write_float_section(FILE *f)
   fprintf(f, "/* SELU lambda and lambda alpha, GELU-tanh's 2 sqrt(2/pi) and 0.044715 (the double constants) */\n");
   pair(f, "ACTFIT_F_SELU_L", (long double)1.0507009873554804934);
   pair(f, "ACTFIT_F_SELU_LA", (long double)1.0507009873554804934 * (long double)1.6732632423543772848);
-  pair(f, "ACTFIT_F_GELU_TANH_C", (long double)(2.0 * 0.79788456080286535588));
-  pair(f, "ACTFIT_F_GELU_TANH_B", (long double)0.044715);
+  pair(f, "ACTFIT_F_GELU_TANH_C", GT_C);
+  pair(f, "ACTFIT_F_GELU_TANH_B", GT_B);
+  fprintf(f, "/* GELU-tanh's C B (C and B the double constants), for u(z) = z (C + C B z^2) */\n");
+  pair(f, "ACTFIT_F_GELU_TANH_CB", GT_C * GT_B);
   return 1;
 }
 

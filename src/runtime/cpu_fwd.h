@@ -2,7 +2,7 @@
  * cpu_avx512.c, which compile elem.h's float forward with their own flags.  gcc vectorises
  * each loop (elem.h's branches are selects) with the same operations in the same order as
  * the scalar code, so every stored bit equals actfit_elem_f's (tests/test_runtime.c).
- * GELU's loop is written with vector operations instead (cpu_gelu.h).  Define FWD_NAME(a)
+ * GELU's and GELU-tanh's loops are written with vector operations instead (cpu_gelu.h).  Define FWD_NAME(a)
  * (the function name for activation a), FWD_TABLE and EXACT_TABLE (the lookups' names), VL
  * (the lanes) and the operations cpu_gelu.h lists before including. */
 #include "runtime/cpu_impl.h"
@@ -14,7 +14,7 @@
     for (size_t i = 0; i < (n & ~(size_t)31); i++)                                          \
       y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
   }
-FWD_ONE(ACTFIT_A_GELU_TANH) FWD_ONE(ACTFIT_A_SILU)
+FWD_ONE(ACTFIT_A_SILU)
 FWD_ONE(ACTFIT_A_MISH) FWD_ONE(ACTFIT_A_SOFTPLUS) FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU)
 FWD_ONE(ACTFIT_A_SELU) FWD_ONE(ACTFIT_A_SIGMOID) FWD_ONE(ACTFIT_A_TANH)
 FWD_ONE(ACTFIT_A_LOGSIGMOID) FWD_ONE(ACTFIT_A_SOFTSIGN) FWD_ONE(ACTFIT_A_TANHSHRINK)
@@ -23,7 +23,7 @@ FWD_ONE(ACTFIT_A_RELU) FWD_ONE(ACTFIT_A_RELU6) FWD_ONE(ACTFIT_A_LEAKY_RELU)
 FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
 #undef FWD_ONE
 
-/* GELU: written out with the includer's vector operations (cpu_gelu.h) */
+/* GELU and GELU-tanh: written out with the includer's vector operations (cpu_gelu.h) */
 #include "runtime/cpu_gelu.h"
 static void FWD_NAME(ACTFIT_A_GELU)(const float *restrict pf, const float *restrict x,
                                     float *restrict y, size_t n)
@@ -31,6 +31,14 @@ static void FWD_NAME(ACTFIT_A_GELU)(const float *restrict pf, const float *restr
   (void)pf;
   for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
     V_STORE(y + i, gelu_vec(V_LOAD(x + i)));
+}
+
+static void FWD_NAME(ACTFIT_A_GELU_TANH)(const float *restrict pf, const float *restrict x,
+                                         float *restrict y, size_t n)
+{
+  (void)pf;
+  for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
+    V_STORE(y + i, gelu_tanh_vec(V_LOAD(x + i)));
 }
 
 /* The InvAct backward's g(y) for the exact forms with an exponential (softplus, logsigmoid),

@@ -1,5 +1,5 @@
-/* GELU's float forward (kernels/elem.h, actfit_gelu) lane by lane, for the vector loops of
- * cpu_fwd.h: the same operations in the same order, so every lane stores the scalar code's
+/* GELU's and GELU-tanh's float forwards (kernels/elem.h, actfit_gelu, actfit_gelu_tanh) lane
+ * by lane, for the vector loops of cpu_fwd.h: the same operations in the same order, so every lane stores the scalar code's
  * bits (tests/test_runtime.c compares them).  It is written out rather than left to gcc's
  * vectoriser because M(z) comes from a 32-entry table per coefficient: gcc turns those
  * reads into one scalar load per lane, while AVX-512 reads them with one permute per
@@ -33,11 +33,9 @@
     l = V_SUB(b_, V_SUB(h, a_));                                                            \
   } while (0)
 
-static inline VF gelu_vec(VF x)
+/* M(z) from the table G (actfit_gelu_m): (mh, ml) */
+static inline void gelu_m_vec(const float (*G)[32], VF zc, VF *mh_, VF *ml_)
 {
-  const float (*G)[32] = actfit_gelu_m_host;
-  const float P[] = {ACTFIT_F_EXPM1_P};
-  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP));
   VI j = V_INDEX(zc);
   /* M(z) = c0 + c1 s + s^2 p(s) */
   VF s = V_SUB(zc, V_LUT(G[0], j)), p = V_LUT(G[ACTFIT_GELU_ROWS - 1], j);
@@ -47,12 +45,15 @@ static inline VF gelu_vec(VF x)
   GV_PROD(c1h, c1l, V_LUT(G[3], j), s);
   VF small = V_FMA(V_FMA(p, s, V_LUT(G[4], j)), s, V_ADD(V_LUT(G[2], j), c1l));
   GV_FAST(mh, ml, V_LUT(G[1], j), c1h);
-  ml = V_ADD(ml, small);
-  /* e^(-z^2/2) = 2^n (1 + e): actfit_ff_expm1_raw, whose clamp leaves [-112.5, 0] alone */
-  VF zzh, zzl, ah, al;
-  GV_PROD(zzh, zzl, zc, zc);
-  ah = V_MUL(V1(-0.5f), zzh);
-  al = V_MUL(V1(-0.5f), zzl);
+  *mh_ = mh;
+  *ml_ = V_ADD(ml, small);
+}
+
+/* y from Q = e^(ah + al) M (actfit_gelu_y) */
+static inline VF gelu_y_vec(VF x, VF mh, VF ml, VF ah, VF al)
+{
+  const float P[] = {ACTFIT_F_EXPM1_P};
+  /* e^a = 2^n (1 + e): actfit_ff_expm1_raw, whose clamp to [-130, 90] leaves a >= -112.6 alone */
   VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
   VF r1 = V_FNMA(n, V1(ACTFIT_F_LN2_H), ah);
   VF r2 = V_FNMA(n, V1(ACTFIT_F_LN2_L), al);
@@ -76,10 +77,44 @@ static inline VF gelu_vec(VF x)
   VF pw = V_SCALEF(V1(1.0f), n), fh, fl;
   GV_FAST(fh, fl, V1(1.0f), V_NEG(V_MUL(Qh, pw)));
   VF yp = V_FMA(x, fh, V_MUL(x, V_SUB(fl, V_MUL(Ql, pw))));
-  VF y = V_SEL(V_LT(x, V1(0.0f)), yn, yp);
+  return V_SEL(V_LT(x, V1(0.0f)), yn, yp);
+}
+
+/* tiny z: x/2; z >= zsat: x or -0 */
+static inline VF gelu_ends_vec(VF x, VF z, VF y, float zsat)
+{
   y = V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
   VF big = V_SEL(V_GT(x, V1(0.0f)), x, V1(-0.0f));
-  return V_SEL(V_GE(z, V1(15.0f)), big, y);
+  return V_SEL(V_GE(z, V1(zsat)), big, y);
+}
+
+static inline VF gelu_vec(VF x)
+{
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP)), mh, ml, zzh, zzl;
+  gelu_m_vec(actfit_gelu_m_host, zc, &mh, &ml);
+  GV_PROD(zzh, zzl, zc, zc); /* e^(-z^2/2) */
+  VF y = gelu_y_vec(x, mh, ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
+  return gelu_ends_vec(x, z, y, 15.0f);
+}
+
+static inline VF gelu_tanh_vec(VF x)
+{
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP)), mh, ml, zzh, zzl, ch, cl, vh, vl, uh, ul;
+  gelu_m_vec(actfit_gelu_tanh_m_host, zc, &mh, &ml);
+  GV_PROD(zzh, zzl, zc, zc);
+  GV_PROD(ch, cl, V1(ACTFIT_F_GELU_TANH_CB_H), zzh); /* C B z^2 */
+  cl = V_FMA(V1(ACTFIT_F_GELU_TANH_CB_H), zzl, V_FMA(V1(ACTFIT_F_GELU_TANH_CB_L), zzh, cl));
+  { /* C + C B z^2, actfit_ff_sum */
+    VF a = V1(ACTFIT_F_GELU_TANH_C_H);
+    vh = V_ADD(a, ch);
+    VF bb = V_SUB(vh, a);
+    vl = V_ADD(V_SUB(a, V_SUB(vh, bb)), V_SUB(ch, bb));
+  }
+  vl = V_ADD(vl, V_ADD(V1(ACTFIT_F_GELU_TANH_C_L), cl));
+  GV_PROD(uh, ul, zc, vh);
+  ul = V_FMA(zc, vl, ul);
+  VF y = gelu_y_vec(x, mh, ml, V_NEG(uh), V_NEG(ul));
+  return gelu_ends_vec(x, z, y, 11.0f);
 }
 
 #undef GV_PROD
