@@ -84,7 +84,7 @@ static inline __attribute__((always_inline)) void store8_bit(actfit_dtype dt, vo
                                                              __m256 y, __m256i s)
 {
   const __m256i one = _mm256_set1_epi32(1);
-  if (dt == ACTFIT_FP32) { /* the integer rule of cpu_impl.h (FP32_BIT_RULE) */
+  if (dt == ACTFIT_FP32) { /* the fp32 bit-in-y rule of cpu_impl.h */
     __m256i pb = _mm256_castps_si256(y), mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fffffff));
     __m256i up = _mm256_or_si256(_mm256_cmpeq_epi32(mag, _mm256_setzero_si256()),
                                  _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7f800001)));
