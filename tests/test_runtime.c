@@ -563,6 +563,9 @@ START_TEST(gelu_and_gelu_tanh_vector_loops_store_the_scalar_bits_at_every_piece_
                            0x1.fffffep127f, -0x1.fffffep127f, 14.5f, -14.5f, 13.18f, -13.18f};
   for (size_t k = 0; k < sizeof special / sizeof special[0]; k++)
     x[m++] = special[k];
+  const uint32_t snan[] = {0x7f800001u, 0xffa00000u, 0x7fbfffffu}; /* signalling: kept as they are */
+  for (size_t k = 0; k < sizeof snan / sizeof snan[0]; k++)
+    x[m++] = actfit_bits_f32(snan[k]);
   while (m < n)
     x[m++] = (float)(-16 + 32 * urand());
   for (int a = 0; a < 2; a++) {

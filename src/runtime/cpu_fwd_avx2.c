@@ -22,6 +22,7 @@
 #define V_LT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
 #define V_GE(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
 #define V_GT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define V_NAN(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
 #define V_SEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define V_LUT(row, j) _mm256_i32gather_ps(row, j, 4)
 #define V_INDEX(zc)                                                                         \

@@ -22,6 +22,7 @@
 #define V_LT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
 #define V_GE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
 #define V_GT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define V_NAN(a) _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)
 #define V_SEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
 /* the permute reads the index's low 5 bits */
 #define V_LUT(row, j) _mm512_permutex2var_ps(_mm512_loadu_ps(row), j, _mm512_loadu_ps((row) + 16))

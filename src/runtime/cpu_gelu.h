@@ -11,7 +11,8 @@
  *   V_ADD, V_SUB, V_MUL, V_FMA(a, b, c) = a b + c, V_FMS = a b - c, V_FNMA = c - a b (each
  *                  rounded once), V_NEG (flips the sign bit)
  *   V_ABS, V_MIN(a, b) = a < b ? a : b
- *   V_LT, V_GE, V_GT (ordered compares, false for NaN), V_SEL(m, a, b) = m ? a : b
+ *   V_LT, V_GE, V_GT (ordered compares, false for NaN), V_NAN(a) (a is a NaN),
+ *   V_SEL(m, a, b) = m ? a : b
  *   V_LUT(row, j)  row[j] per lane, row a const float[32], j the index vector
  *   VI, V_INDEX(zc) the piece index of zc (elem.h's j, the bits of zc + 1)
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
@@ -80,12 +81,13 @@ static inline VF gelu_y_vec(VF x, VF mh, VF ml, VF ah, VF al)
   return V_SEL(V_LT(x, V1(0.0f)), yn, yp);
 }
 
-/* tiny z: x/2; z >= zsat: x or -0 */
+/* tiny z: x/2; z >= zsat: x or -0; a NaN x: x itself, as actfit_elem_f returns it (the
+ * arithmetic would quiet a signalling NaN) */
 static inline VF gelu_ends_vec(VF x, VF z, VF y, float zsat)
 {
   y = V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
   VF big = V_SEL(V_GT(x, V1(0.0f)), x, V1(-0.0f));
-  return V_SEL(V_GE(z, V1(zsat)), big, y);
+  return V_SEL(V_NAN(x), x, V_SEL(V_GE(z, V1(zsat)), big, y));
 }
 
 static inline VF gelu_vec(VF x)
