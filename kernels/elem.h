@@ -383,7 +383,8 @@ ACTFIT_HD actfit_ff actfit_gelu_m(const float (*G)[32], float zc)
   return M;
 }
 
-/* y from Q(z) = e^(ah + al) M(z) (ah + al <= 0 and >= -177): x Q for x < 0, x (1 - Q) for
+/* y from Q(z) = e^(ah + al) M(z) (-130 <= ah <= 0, where expm1_raw's clamp does nothing
+ * and cpu_gelu.h, which has none, agrees): x Q for x < 0, x (1 - Q) for
  * x >= 0, each rounded once; M and m = e^(ah + al) 2^-n - 1 stay unnormalised pairs (low
  * parts up to 2^-5 of the high ones) */
 ACTFIT_HD float actfit_gelu_y(float x, actfit_ff M, float ah, float al)

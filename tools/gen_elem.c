@@ -204,12 +204,11 @@ static int write_float_section(FILE *f)
     v[11 - n] = (double)-T[2 * n + 1];
   list(f, "ACTFIT_F_TANHSHRINK_R", v, 10);
   pair(f, "ACTFIT_F_THIRD", 1.0L / 3);
-  fprintf(f, "/* SELU lambda and lambda alpha, GELU-tanh's 2 sqrt(2/pi) and 0.044715 (the double constants) */\n");
+  fprintf(f, "/* SELU lambda and lambda alpha; GELU-tanh's C = 2 sqrt(2/pi) and C B, B = 0.044715 (the\n"
+             " * double constants), for u(z) = z (C + C B z^2) */\n");
   pair(f, "ACTFIT_F_SELU_L", (long double)1.0507009873554804934);
   pair(f, "ACTFIT_F_SELU_LA", (long double)1.0507009873554804934 * (long double)1.6732632423543772848);
   pair(f, "ACTFIT_F_GELU_TANH_C", GT_C);
-  pair(f, "ACTFIT_F_GELU_TANH_B", GT_B);
-  fprintf(f, "/* GELU-tanh's C B (C and B the double constants), for u(z) = z (C + C B z^2) */\n");
   pair(f, "ACTFIT_F_GELU_TANH_CB", GT_C * GT_B);
   return 1;
 }

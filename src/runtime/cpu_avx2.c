@@ -472,7 +472,6 @@ void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int fla
     invact_fwd_groups(f, slut, ACTFIT_BF16, t, biy, x, y, state, g0, g1);
 }
 
-/* g for softplus and logsigmoid, 1 - e^(-beta y) and 1 - e^y: elem.h's float pairs, lane by lane */
 /* g for the exact forms (actfit_elem_exact), s the branch bit (0 or 1 per lane) */
 static inline __attribute__((always_inline)) __m256 exact8(int ex, const float *p, __m256 y, __m256i s)
 {
