@@ -348,39 +348,64 @@ ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
   return actfit_scalef(fmaf(x, s.h, x * s.l), k);
 }
 
-/* GELU's M(z) = Q(z) e^(z^2/2) and GELU-tanh's M(z) = Q(z) e^(u(z)) (elem_coeffs.h): rows
- * of 32, one copy for the host, one in device memory; actfit_gelu_tab(tanh) is the one the
- * code runs on can read */
-#define ACTFIT_GELU_ROWS (4 + ACTFIT_F_GELU_M_DEG)
-static const float actfit_gelu_m_host[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_M};
-static const float actfit_gelu_tanh_m_host[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_TANH_M};
+/* Tables of M(z) = Q(z) e^(a(z)) (elem_coeffs.h), for an activation whose small factor is
+ * Q(z) = e^(-a(z)) M(z) with M smooth: GELU's (a = z^2/2, M = Q e^(z^2/2)), GELU-tanh's
+ * (a = u(z), M = sigmoid(u(z))), SiLU's (a = z, M = sigmoid(z)) and softplus's
+ * (log1p(e^-z) = e^-z M(z), M = e^z log1p(e^-z)).  Each is 4 + ACTFIT_F_M_DEG rows of 32
+ * pieces; the pieces are those of z + 1 (GELU, GELU-tanh: z in [0, 15)) or of z + 2 (SiLU,
+ * softplus: z in [0, 30)).  One copy for the host, one in device memory; actfit_m_tab(which)
+ * is the one the code runs on can read. */
+enum { ACTFIT_M_GELU, ACTFIT_M_GELU_TANH, ACTFIT_M_SILU, ACTFIT_M_SOFTPLUS, ACTFIT_M_COUNT };
+#define ACTFIT_M_ROWS (4 + ACTFIT_F_M_DEG)
+#define ACTFIT_M_TABLES {ACTFIT_F_GELU_M}, {ACTFIT_F_GELU_TANH_M}, {ACTFIT_F_SILU_M}, {ACTFIT_F_SOFTPLUS_M}
+static const float actfit_m_host[ACTFIT_M_COUNT][ACTFIT_M_ROWS][32] = {ACTFIT_M_TABLES};
 #if defined(__CUDACC__)
-static __device__ const float actfit_gelu_m_dev[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_M};
-static __device__ const float actfit_gelu_tanh_m_dev[ACTFIT_GELU_ROWS][32] = {ACTFIT_F_GELU_TANH_M};
+static __device__ const float actfit_m_dev[ACTFIT_M_COUNT][ACTFIT_M_ROWS][32] = {ACTFIT_M_TABLES};
 #endif
-ACTFIT_HD const float (*actfit_gelu_tab(int tanh_form))[32]
+ACTFIT_HD const float (*actfit_m_tab(int which))[32]
 {
 #if defined(__CUDA_ARCH__)
-  return tanh_form ? actfit_gelu_tanh_m_dev : actfit_gelu_m_dev;
+  return actfit_m_dev[which];
 #else
-  return tanh_form ? actfit_gelu_tanh_m_host : actfit_gelu_m_host;
+  return actfit_m_host[which];
 #endif
 }
 
-/* M(z) from its piece j (the exponent and top 3 mantissa bits of z + 1) as
- * c0 + c1 s + s^2 P(s), s = z - c_j, with c0 + c1 s in pairs (an unnormalised pair) */
-ACTFIT_HD actfit_ff actfit_gelu_m(const float (*G)[32], float zc)
+#define ACTFIT_M2_ZTOP 0x1.dffffep4f /* the float below 30: the top of the z + 2 tables */
+
+/* M(z) from its piece j (the exponent and top 3 mantissa bits of z + off, off = 1 or 2) as
+ * c0 + c1 s + s^2 P(s), s = z - c_j, with c0 + c1 s in pairs (an unnormalised pair); *jo
+ * is j */
+ACTFIT_HD actfit_ff actfit_tab_m(const float (*G)[32], float zc, float off, uint32_t *jo)
 {
-  uint32_t j = ((actfit_f32_bits(zc + 1.0f) >> 20) - 0x3f8u) & 31u;
-  float s = zc - G[0][j], p = G[ACTFIT_GELU_ROWS - 1][j];
+  uint32_t j = ((actfit_f32_bits(zc + off) >> 20) - (actfit_f32_bits(off) >> 20)) & 31u;
+  float s = zc - G[0][j], p = G[ACTFIT_M_ROWS - 1][j];
   ACTFIT_UNROLL
-  for (int r = ACTFIT_GELU_ROWS - 2; r >= 5; r--)
+  for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
     p = fmaf(p, s, G[r][j]);
   actfit_ff c1s = actfit_ff_prod(G[3][j], s);
   float small = fmaf(fmaf(p, s, G[4][j]), s, G[2][j] + c1s.l);
   actfit_ff M = actfit_ff_fast(G[1][j], c1s.h);
   M.l += small;
+  *jo = j;
   return M;
+}
+
+ACTFIT_HD actfit_ff actfit_gelu_m(const float (*G)[32], float zc)
+{
+  uint32_t j;
+  return actfit_tab_m(G, zc, 1.0f, &j);
+}
+
+/* Q 2^-n = M e^(ah + al) 2^-n as an unnormalised pair (low part up to 2^-5 of the high),
+ * from M and m = e^(ah + al) 2^-n - 1 (expm1_raw: ah is clamped to [-130, 90]) */
+ACTFIT_HD actfit_ff actfit_m_exp(actfit_ff M, float ah, float al, float *n)
+{
+  actfit_ff m = actfit_ff_expm1_raw(ah, al, n);
+  actfit_ff Mm = actfit_ff_prod(M.h, m.h);
+  actfit_ff q = actfit_ff_fast(M.h, Mm.h);
+  q.l += fmaf(M.h, m.l, fmaf(M.l, m.h + m.l, M.l + Mm.l)); /* neither low part is small */
+  return q;
 }
 
 /* y from Q(z) = e^(ah + al) M(z) (-130 <= ah <= 0, where expm1_raw's clamp does nothing
@@ -390,10 +415,7 @@ ACTFIT_HD actfit_ff actfit_gelu_m(const float (*G)[32], float zc)
 ACTFIT_HD float actfit_gelu_y(float x, actfit_ff M, float ah, float al)
 {
   float n;
-  actfit_ff m = actfit_ff_expm1_raw(ah, al, &n);
-  actfit_ff Mm = actfit_ff_prod(M.h, m.h);
-  actfit_ff q = actfit_ff_fast(M.h, Mm.h);
-  q.l += fmaf(M.h, m.l, fmaf(M.l, m.h + m.l, M.l + Mm.l)); /* neither low part is small */
+  actfit_ff q = actfit_m_exp(M, ah, al, &n);
   float yn = actfit_times(x, q, n); /* x < 0: x Q */
   float pw = actfit_scalef(1.0f, n); /* x >= 0: x (1 - Q), Q <= 1/2 */
   actfit_ff phi = actfit_ff_fast(1.0f, -(q.h * pw));
@@ -413,7 +435,7 @@ ACTFIT_HD float actfit_gelu_y(float x, actfit_ff M, float ah, float al)
 ACTFIT_HD float actfit_gelu(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
-  actfit_ff M = actfit_gelu_m(actfit_gelu_tab(0), zc);
+  actfit_ff M = actfit_gelu_m(actfit_m_tab(ACTFIT_M_GELU), zc);
   actfit_ff zz = actfit_ff_prod(zc, zc); /* e^(-z^2/2) */
   float y = actfit_gelu_y(x, M, -0.5f * zz.h, -0.5f * zz.l);
   y = z < 0x1p-60f ? 0.5f * x : y; /* tiny x: x/2 + phi0 x^2, rounded */
@@ -428,7 +450,7 @@ ACTFIT_HD float actfit_gelu(float x)
 ACTFIT_HD float actfit_gelu_tanh(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
-  actfit_ff M = actfit_gelu_m(actfit_gelu_tab(1), zc);
+  actfit_ff M = actfit_gelu_m(actfit_m_tab(ACTFIT_M_GELU_TANH), zc);
   actfit_ff zz = actfit_ff_prod(zc, zc);
   actfit_ff cbz = actfit_ff_prod(ACTFIT_F_GELU_TANH_CB_H, zz.h); /* C B z^2 */
   cbz.l = fmaf(ACTFIT_F_GELU_TANH_CB_H, zz.l, fmaf(ACTFIT_F_GELU_TANH_CB_L, zz.h, cbz.l));
@@ -441,13 +463,18 @@ ACTFIT_HD float actfit_gelu_tanh(float x)
   return z >= 11.0f ? (x > 0.0f ? x : -0.0f) : y;
 }
 
-/* x sigmoid(u) for u = (uh, ul) */
-ACTFIT_HD float actfit_xsig(float x, float uh, float ul)
+/* SiLU, y = x sigmoid(x), the same way: Q(z) = sigmoid(-z) = e^-z M(z), M = sigmoid(z) from the
+ * z + 2 table (z clamped below 30, where M is 1 to 1e-13), e^-z from z itself up to 120;
+ * z >= 120: x or -0 (x Q is below half the smallest subnormal from z = 109 on); z < 2^-60:
+ * x/2.  cpu_gelu.h repeats the steps. */
+ACTFIT_HD float actfit_silu(float x)
 {
-  float k;
-  actfit_ff s = actfit_ff_sigmoid(uh, ul, &k);
-  float y = actfit_times(x, s, k);
-  return isinf(x) ? (x > 0.0f ? x : 0.0f) : y;
+  float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
+  uint32_t j;
+  actfit_ff M = actfit_tab_m(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &j);
+  float y = actfit_gelu_y(x, M, -(z < 120.0f ? z : 120.0f), 0.0f);
+  y = z < 0x1p-60f ? 0.5f * x : y;
+  return z >= 120.0f ? (x > 0.0f ? x : -0.0f) : y;
 }
 
 /* tanh(a), a >= 0, as a pair: -m / (2 + m), m = e^(-2a) - 1 */
@@ -491,36 +518,35 @@ ACTFIT_HD float actfit_tanhshrink(float x)
   return a < 0.5f ? y1 : isinf(x) ? x : y2;
 }
 
-/* softplus with beta = 1 of a = (ah, al): max(a, 0) + log1p(e^-|a|) = 2^k (h + l), k = 0
- * but below a = -69 */
+/* softplus with beta = 1 of a = (ah, al): max(a, 0) + log1p(e^-|a|) = 2^k (h + l), k = 0 for
+ * a > 0.  With z = |a| = zh + zl:
+ *   log1p(e^-z) = e^-z M(z) = 2^n (h + l),  M(z) = e^z log1p(e^-z)
+ * from the z + 2 table (zh clamped below 30, where M is 1 to 5e-14; zl moves M by c1 zl).
+ * a <= 0: that pair, k = n (down to z = 130, from where it underflows); a > 0: a + 2^n (h + l)
+ * as a pair.  cpu_gelu.h repeats the steps. */
 ACTFIT_HD actfit_ff actfit_ff_softplus1(float ah, float al, float *ko)
 {
-  const float R[] = {ACTFIT_F_LOG1P_R};
   int pos = ah > 0.0f;
-  float k;
-  actfit_ff e = actfit_ff_exp(pos ? -ah : ah, pos ? -al : al, &k);
-  float p = actfit_scalef(1.0f, k < -100.0f ? -100.0f : k);
-  actfit_ff u = actfit_ff_of(e.h * p, e.l * p);
-  actfit_ff den = actfit_ff_fast(2.0f, u.h);
-  den.l += u.l;
-  actfit_ff s = actfit_ff_div(u, den);
-  float w = s.h * s.h, rw = R[0];
-  ACTFIT_UNROLL
-  for (int i = 1; i < (int)(sizeof R / sizeof R[0]); i++)
-    rw = fmaf(rw, w, R[i]);
-  actfit_ff L = actfit_ff_fast(2.0f * s.h, 2.0f * fmaf(s.h * w, rw, s.l));
-  actfit_ff y = actfit_ff_add(actfit_ff_of(pos ? ah : 0.0f, pos ? al : 0.0f), L);
-  /* a < -69: log1p(e^a) = e^a to 2^-99 (kept scaled, not underflowed) */
-  int tiny = !pos && k < -100.0f;
-  *ko = tiny ? k : 0.0f;
-  return tiny ? e : y;
+  float z = fabsf(ah), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
+  float zl = z < 128.0f ? (pos ? al : -al) : 0.0f;
+  const float (*G)[32] = actfit_m_tab(ACTFIT_M_SOFTPLUS);
+  uint32_t j;
+  actfit_ff M = actfit_tab_m(G, zc, 2.0f, &j);
+  M.l = fmaf(G[3][j], zl, M.l);
+  float n;
+  actfit_ff q = actfit_m_exp(M, -z, -zl, &n);
+  float pw = actfit_scalef(1.0f, n);
+  actfit_ff y = actfit_ff_sum(ah, q.h * pw);
+  y.l += fmaf(q.l, pw, al);
+  *ko = pos ? 0.0f : n;
+  return pos ? y : q;
 }
 
 ACTFIT_HD float actfit_softplus(float x, float beta, float thr)
 {
   actfit_ff a = actfit_ff_prod(beta, x);
   a.l = a.h < -128.0f ? 0.0f : a.l;
-  int lin = a.h > thr || (a.h == thr && a.l > 0.0f);
+  int lin = a.h > thr || (a.h == thr && a.l > 0.0f) || a.h == INFINITY; /* beta x overflows: x */
   float k;
   actfit_ff y = actfit_ff_softplus1(lin ? 0.0f : a.h, lin ? 0.0f : a.l, &k);
   float q = y.h / beta, r = fmaf(-q, beta, y.h) + y.l;
@@ -567,7 +593,7 @@ ACTFIT_HD float actfit_elem_f(int act, const float *pf, float x)
   switch (act) {
   case ACTFIT_A_GELU: y = actfit_gelu(x); break;
   case ACTFIT_A_GELU_TANH: y = actfit_gelu_tanh(x); break;
-  case ACTFIT_A_SILU: y = actfit_xsig(x, x, 0.0f); break;
+  case ACTFIT_A_SILU: y = actfit_silu(x); break;
   case ACTFIT_A_MISH: y = actfit_mish(x); break;
   case ACTFIT_A_SOFTPLUS: y = actfit_softplus(x, p0, p1); break;
   case ACTFIT_A_ELU: {

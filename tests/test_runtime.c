@@ -532,25 +532,29 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
 }
 END_TEST
 
-/* GELU's and GELU-tanh's vector loops (written out lane by lane, cpu_gelu.h) store the
- * scalar code's bits on and next to every piece end of M, at the ends of their ranges (15,
- * 11, 10.8, 2^-60), for zeros, subnormals, infinities, NaN and across [-16, 16]; and y is
- * within 1 ulp there */
-START_TEST(gelu_and_gelu_tanh_vector_loops_store_the_scalar_bits_at_every_piece_end)
+/* The vector loops written out lane by lane (cpu_gelu.h: GELU, GELU-tanh, SiLU, softplus
+ * with beta 1 and with another beta, logsigmoid) store the scalar code's bits on and next to
+ * every piece end of their tables of M (z + 1 = 2^e (1 + i/8) and z + 2 = 2^e 2 (1 + i/8)),
+ * at the ends of their ranges (2^-60, 10.8, 11, 15, 30, 109, 120, 128, 130, softplus's
+ * threshold), for zeros, subnormals, infinities, NaNs (signalling ones kept as they are)
+ * and across [-16, 16] and [-140, 140]; and y is within 1 ulp there */
+START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
 {
   simd_cap(_i);
-  const size_t n = 32 * 400;
+  const size_t n = 32 * 500;
   float *x = malloc(n * 4), *y = malloc(n * 4);
   uint32_t *st = malloc(n);
   size_t m = 0;
-  float ends[48];
+  float ends[96];
   int ne = 0;
-  for (int j = 0; j <= 32; j++) /* z + 1 = 2^e (1 + i/8): z = 0, 1/8, .., 15 */
+  for (int j = 0; j <= 32; j++) { /* z + off = 2^e off (1 + i/8): z = 0 .. 15 and 0 .. 30 */
     ends[ne++] = (float)(ldexp(1.0 + (j % 8) / 8.0, j / 8) - 1.0);
-  ends[ne++] = 0x1p-60f;
-  ends[ne++] = 0x1p-126f;
-  ends[ne++] = 11.0f;
-  ends[ne++] = 10.8f;
+    ends[ne++] = (float)(ldexp(2.0 + (j % 8) / 4.0, j / 8) - 2.0);
+  }
+  const float lim[] = {0x1p-60f, 0x1p-126f, 10.8f, 11.0f, 15.0f, 20.0f, 26.666666f, 30.0f,
+                       87.3f, 103.9f, 109.0f, 120.0f, 128.0f, 130.0f};
+  for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++)
+    ends[ne++] = lim[k];
   for (int k = 0; k < ne; k++)
     for (int sg = -1; sg <= 1; sg += 2) {
       float v = sg * ends[k];
@@ -567,11 +571,16 @@ START_TEST(gelu_and_gelu_tanh_vector_loops_store_the_scalar_bits_at_every_piece_
   for (size_t k = 0; k < sizeof snan / sizeof snan[0]; k++)
     x[m++] = actfit_bits_f32(snan[k]);
   while (m < n)
-    x[m++] = (float)(-16 + 32 * urand());
-  for (int a = 0; a < 2; a++) {
+    x[m] = (float)(m % 2 ? -16 + 32 * urand() : -140 + 280 * urand()), m++;
+  const struct { int act; float beta; } cases[] = {
+    {ACTFIT_A_GELU, 0}, {ACTFIT_A_GELU_TANH, 0}, {ACTFIT_A_SILU, 0}, {ACTFIT_A_SOFTPLUS, 1.0f},
+    {ACTFIT_A_SOFTPLUS, 0.75f}, {ACTFIT_A_LOGSIGMOID, 0}};
+  for (size_t a = 0; a < sizeof cases / sizeof cases[0]; a++) {
     actfit_rt_invact ia;
     memset(&ia, 0, sizeof ia);
-    ia.act = a ? ACTFIT_A_GELU_TANH : ACTFIT_A_GELU;
+    ia.act = cases[a].act;
+    ia.params[0] = cases[a].beta;
+    ia.params[1] = 20.0f;
     ia.exact = ACTFIT_EXACT_SIGMOID; /* any valid table: only act matters here */
     ck_assert_int_eq(actfit_invact_forward(&ia, ACTFIT_FP32, 0, x, y, st, n, NULL), ACTFIT_OK);
     for (size_t i = 0; i < n; i++) {
@@ -579,7 +588,7 @@ START_TEST(gelu_and_gelu_tanh_vector_loops_store_the_scalar_bits_at_every_piece_
       ck_assert_msg(actfit_f32_bits(y[i]) == actfit_f32_bits(want), "act %d x=%a: %a, scalar %a",
                     ia.act, x[i], y[i], want);
       if (isfinite(x[i])) {
-        long double r = ref_f(ia.act, x[i], 0);
+        long double r = ref_f(ia.act, x[i], ia.params[0]);
         ck_assert_msg(y[i] == (float)r || fabsl(y[i] - r) < spacing(r), "act %d x=%a: %a, exact %La",
                       ia.act, x[i], y[i], r);
       }
@@ -986,7 +995,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, large_16_bit_forward_passes_store_the_element_math_for_every_input, 0, 3);
   tcase_add_loop_test(tc, large_16_bit_invact_backward_passes_store_the_element_math_for_every_y, 0, 3);
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
-  tcase_add_loop_test(tc, gelu_and_gelu_tanh_vector_loops_store_the_scalar_bits_at_every_piece_end, 0, 3);
+  tcase_add_loop_test(tc, table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end, 0, 3);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   suite_add_tcase(s, tc);

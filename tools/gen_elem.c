@@ -1,16 +1,17 @@
 /* gen_elem: writes kernels/elem_coeffs.h, the constants of the element math.
  *
  * The runtime's float forward (kernels/elem.h): Taylor coefficients of e^r - 1, ln 2 and the
- * other constants as float pairs hi + lo, the series of Phi near 0, of x - tanh x and of
- * 2 atanh (log1p), and GELU's scaled tail
+ * other constants as float pairs hi + lo, the series of x - tanh x, and GELU's scaled tail
  *
  *   M(z) = Q(z) e^(z^2/2),  Q(z) = Phi(-z),  z in [0, 15),
  *
  * in 32 pieces (the exponent and top 3 mantissa bits of z + 1: widths 1/8 on [0, 1), 1/4,
  * 1/2, 1 on [7, 15)), each a polynomial of degree M_DEG in s = z - c (c the piece's middle)
  * fitted by weighted least squares (GSL) at Chebyshev nodes, its relative error with the
- * coefficients as stored (c0 and c1 as float pairs) printed in the header; and GELU-tanh's
- * M(z) = sigmoid(u(z)) on the same pieces.
+ * coefficients as stored (c0 and c1 as float pairs) printed in the header; GELU-tanh's
+ * M(z) = sigmoid(u(z)) on the same pieces; and on the pieces of z + 2 (z in [0, 30): widths
+ * 1/4 on [0, 2), 1/2, 1, 2 on [14, 30)) SiLU's M(z) = sigmoid(z) and softplus's
+ * M(z) = e^z log1p(e^-z).
  *
  * The double-precision reference (tools/elem_ref.h, for the tests and tools/ulp_sweep):
  *
@@ -81,19 +82,32 @@ static long double gelu_tanh_m(long double z)
   return 1.0L / (1.0L + expl(-GT_C * (z + GT_B * z * z * z)));
 }
 
-/* piece j of M: z + 1 in [2^e (1 + i/8), 2^e (1 + (i+1)/8)), e = j / 8, i = j % 8 */
-static void gelu_piece(int j, double *a, double *b)
+/* SiLU's M(z) = Q(z) e^z = sigmoid(z), Q(z) = sigmoid(-z) */
+static long double silu_m(long double z)
 {
-  *a = ldexp(1.0 + (j % 8) / 8.0, j / 8) - 1.0;
-  *b = ldexp(1.0 + (j % 8 + 1) / 8.0, j / 8) - 1.0;
+  return 1.0L / (1.0L + expl(-z));
 }
 
-/* M (GELU's or GELU-tanh's), piece by piece: row 0 the middles c, rows 1-4 c0 and c1 as
- * pairs (hi, lo, hi, lo), rows 5.. c2 .. c_M_DEG.  The fit covers the piece widened by 2^-20
- * on each side (the index comes from z + 1 rounded to float, which can land in the next
- * piece).  Weighted least squares (weight 1 / M^2: relative error) at Chebyshev nodes,
+/* softplus's M(z) = e^z log1p(e^-z) */
+static long double softplus_m(long double z)
+{
+  long double w = expl(-z);
+  return log1pl(w) / w;
+}
+
+/* piece j of M: z + off in [2^e off (1 + i/8), 2^e off (1 + (i+1)/8)), e = j / 8, i = j % 8 */
+static void m_piece(int j, double off, double *a, double *b)
+{
+  *a = ldexp(off * (1.0 + (j % 8) / 8.0), j / 8) - off;
+  *b = ldexp(off * (1.0 + (j % 8 + 1) / 8.0), j / 8) - off;
+}
+
+/* M, piece by piece (pieces of z + off, off = 1 or 2): row 0 the middles c, rows 1-4 c0 and
+ * c1 as pairs (hi, lo, hi, lo), rows 5.. c2 .. c_M_DEG.  The fit covers the piece widened by
+ * 2^-20 on each side (the index comes from z + off rounded to float, which can land in the
+ * next piece).  Weighted least squares (weight 1 / M^2: relative error) at Chebyshev nodes,
  * monomial basis. */
-static int fit_m(long double (*mf)(long double), float tab[][M_PIECES], double *worst)
+static int fit_m(long double (*mf)(long double), double off, float tab[][M_PIECES], double *worst)
 {
   gsl_matrix *X = gsl_matrix_alloc(M_NODES, M_DEG + 1), *cov = gsl_matrix_alloc(M_DEG + 1, M_DEG + 1);
   gsl_vector *y = gsl_vector_alloc(M_NODES), *w = gsl_vector_alloc(M_NODES), *c = gsl_vector_alloc(M_DEG + 1);
@@ -102,7 +116,7 @@ static int fit_m(long double (*mf)(long double), float tab[][M_PIECES], double *
   *worst = 0;
   for (int j = 0; ok && j < M_PIECES; j++) {
     double a, b, chisq;
-    gelu_piece(j, &a, &b);
+    m_piece(j, off, &a, &b);
     float mid = (float)(0.5 * (a + b));
     double lo = a - 0x1p-20, hi = b + 0x1p-20;
     for (int i = 0; i < M_NODES; i++) {
@@ -171,26 +185,36 @@ static int write_float_section(FILE *f)
   fprintf(f, "#define ACTFIT_F_LOG2E %af\n", (double)(float)(1.0L / logl(2.0L)));
   float tab[4 + M_DEG][M_PIECES];
   double worst;
-  if (!fit_m(gelu_m, tab, &worst))
+  if (!fit_m(gelu_m, 1.0, tab, &worst))
     return 0;
   fprintf(f, "/* GELU: M(z) = Q(z) e^(z^2/2) for z in [0, 15), %d pieces j from the bits of z + 1\n"
              " * (exponent and top 3 mantissa bits), polynomials of degree %d in s = z - c_j, fitted\n"
              " * to %.2g relative (weighted least squares, the coefficients as stored).  Rows: c_j,\n"
              " * then c0 hi, c0 lo, c1 hi, c1 lo, then c2 .. c%d */\n"
-             "#define ACTFIT_F_GELU_M_DEG %d\n#define ACTFIT_F_GELU_M",
+             "#define ACTFIT_F_M_DEG %d\n#define ACTFIT_F_GELU_M",
           M_PIECES, M_DEG, worst, M_DEG, M_DEG);
   rows(f, tab);
-  if (!fit_m(gelu_tanh_m, tab, &worst))
+  if (!fit_m(gelu_tanh_m, 1.0, tab, &worst))
     return 0;
   fprintf(f, "/* GELU-tanh: M(z) = Q(z) e^(u(z)) = sigmoid(u(z)), Q(z) = sigmoid(-u(z)), u(z) = C (z + B z^3),\n"
              " * on the same pieces and degree, fitted to %.2g relative; rows as GELU's */\n"
              "#define ACTFIT_F_GELU_TANH_M",
           worst);
   rows(f, tab);
-  fprintf(f, "/* log1p(u) = 2 s (1 + w R(w)), s = u / (2 + u), w = s^2 <= 1/9: R = 1/3, 1/5, .., Horner order */\n");
-  for (int k = 1; k <= 9; k++)
-    v[9 - k] = 1.0 / (2 * k + 1);
-  list(f, "ACTFIT_F_LOG1P_R", v, 9);
+  if (!fit_m(silu_m, 2.0, tab, &worst))
+    return 0;
+  fprintf(f, "/* SiLU: M(z) = Q(z) e^z = sigmoid(z), Q(z) = sigmoid(-z), for z in [0, 30), %d pieces j\n"
+             " * from the bits of z + 2 (exponent and top 3 mantissa bits), degree %d, fitted to %.2g\n"
+             " * relative; rows as GELU's */\n"
+             "#define ACTFIT_F_SILU_M",
+          M_PIECES, M_DEG, worst);
+  rows(f, tab);
+  if (!fit_m(softplus_m, 2.0, tab, &worst))
+    return 0;
+  fprintf(f, "/* softplus: M(z) = e^z log1p(e^-z) on SiLU's pieces, fitted to %.2g relative */\n"
+             "#define ACTFIT_F_SOFTPLUS_M",
+          worst);
+  rows(f, tab);
   /* x - tanh x = x^3 (1/3 + w R(w)), |x| < 1/2 */
   long double T[32] = {0};
   for (int k = 0; k + 1 < 32; k++) {

@@ -2,7 +2,8 @@
  * cpu_avx512.c, which compile elem.h's float forward with their own flags.  gcc vectorises
  * each loop (elem.h's branches are selects) with the same operations in the same order as
  * the scalar code, so every stored bit equals actfit_elem_f's (tests/test_runtime.c).
- * GELU's and GELU-tanh's loops are written with vector operations instead (cpu_gelu.h).  Define FWD_NAME(a)
+ * GELU's, GELU-tanh's, SiLU's, softplus's and logsigmoid's loops are written with vector
+ * operations instead (cpu_gelu.h).  Define FWD_NAME(a)
  * (the function name for activation a), FWD_TABLE and EXACT_TABLE (the lookups' names), VL
  * (the lanes) and the operations cpu_gelu.h lists before including. */
 #include "runtime/cpu_impl.h"
@@ -14,16 +15,16 @@
     for (size_t i = 0; i < (n & ~(size_t)31); i++)                                          \
       y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
   }
-FWD_ONE(ACTFIT_A_SILU)
-FWD_ONE(ACTFIT_A_MISH) FWD_ONE(ACTFIT_A_SOFTPLUS) FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU)
+FWD_ONE(ACTFIT_A_MISH) FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU)
 FWD_ONE(ACTFIT_A_SELU) FWD_ONE(ACTFIT_A_SIGMOID) FWD_ONE(ACTFIT_A_TANH)
-FWD_ONE(ACTFIT_A_LOGSIGMOID) FWD_ONE(ACTFIT_A_SOFTSIGN) FWD_ONE(ACTFIT_A_TANHSHRINK)
+FWD_ONE(ACTFIT_A_SOFTSIGN) FWD_ONE(ACTFIT_A_TANHSHRINK)
 FWD_ONE(ACTFIT_A_HARDSWISH) FWD_ONE(ACTFIT_A_HARDSIGMOID) FWD_ONE(ACTFIT_A_HARDTANH)
 FWD_ONE(ACTFIT_A_RELU) FWD_ONE(ACTFIT_A_RELU6) FWD_ONE(ACTFIT_A_LEAKY_RELU)
 FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
 #undef FWD_ONE
 
-/* GELU and GELU-tanh: written out with the includer's vector operations (cpu_gelu.h) */
+/* The activations with a table of M(z): written out with the includer's vector operations
+ * (cpu_gelu.h) */
 #include "runtime/cpu_gelu.h"
 static void FWD_NAME(ACTFIT_A_GELU)(const float *restrict pf, const float *restrict x,
                                     float *restrict y, size_t n)
@@ -39,6 +40,34 @@ static void FWD_NAME(ACTFIT_A_GELU_TANH)(const float *restrict pf, const float *
   (void)pf;
   for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
     V_STORE(y + i, gelu_tanh_vec(V_LOAD(x + i)));
+}
+
+static void FWD_NAME(ACTFIT_A_SILU)(const float *restrict pf, const float *restrict x,
+                                    float *restrict y, size_t n)
+{
+  (void)pf;
+  for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
+    V_STORE(y + i, silu_vec(V_LOAD(x + i)));
+}
+
+static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *restrict x,
+                                        float *restrict y, size_t n)
+{
+  float beta = pf[0], thr = pf[1];
+  if (beta == 1.0f)
+    for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
+      V_STORE(y + i, softplus_vec(V_LOAD(x + i), 1.0f, thr, 1));
+  else
+    for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
+      V_STORE(y + i, softplus_vec(V_LOAD(x + i), beta, thr, 0));
+}
+
+static void FWD_NAME(ACTFIT_A_LOGSIGMOID)(const float *restrict pf, const float *restrict x,
+                                          float *restrict y, size_t n)
+{
+  (void)pf;
+  for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
+    V_STORE(y + i, logsigmoid_vec(V_LOAD(x + i)));
 }
 
 /* The InvAct backward's g(y) for the exact forms with an exponential (softplus, logsigmoid),

@@ -6,6 +6,7 @@
 #define FWD_TABLE actfit__avx2_f32
 #define VL 8
 #define VF __m256
+#define VM __m256
 #define VI __m256i
 #define V_LOAD _mm256_loadu_ps
 #define V_STORE _mm256_storeu_ps
@@ -19,15 +20,20 @@
 #define V_NEG(a) _mm256_xor_ps(a, _mm256_set1_ps(-0.0f))
 #define V_ABS(a) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a)
 #define V_MIN _mm256_min_ps
+#define V_MAX _mm256_max_ps
+#define V_DIV _mm256_div_ps
 #define V_LT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
 #define V_GE(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
 #define V_GT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define V_EQ(a, b) _mm256_cmp_ps(a, b, _CMP_EQ_OQ)
+#define V_OR _mm256_or_ps
+#define V_AND _mm256_and_ps
 #define V_NAN(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
 #define V_SEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define V_LUT(row, j) _mm256_i32gather_ps(row, j, 4)
-#define V_INDEX(zc)                                                                         \
-  _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(V_ADD(zc, V1(1.0f))), 20), \
-                                    _mm256_set1_epi32(0x3f8)),                                \
+#define V_INDEX(zc, off)                                                                    \
+  _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(V_ADD(zc, V1(off))), 20), \
+                                    _mm256_set1_epi32((int)(actfit_f32_bits(off) >> 20))),    \
                    _mm256_set1_epi32(31))
 
 /* actfit_scalef: v 2^k1 2^k2, k1 = k / 2 truncated */

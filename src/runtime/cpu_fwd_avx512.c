@@ -6,6 +6,7 @@
 #define FWD_TABLE actfit__avx512_f32
 #define VL 16
 #define VF __m512
+#define VM __mmask16
 #define VI __m512i
 #define V_LOAD _mm512_loadu_ps
 #define V_STORE _mm512_storeu_ps
@@ -19,17 +20,22 @@
 #define V_NEG(a) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)))
 #define V_ABS _mm512_abs_ps
 #define V_MIN _mm512_min_ps
+#define V_MAX _mm512_max_ps
+#define V_DIV _mm512_div_ps
 #define V_LT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
 #define V_GE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
 #define V_GT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define V_EQ(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
+#define V_OR(a, b) ((__mmask16)((a) | (b)))
+#define V_AND(a, b) ((__mmask16)((a) & (b)))
 #define V_NAN(a) _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)
 #define V_SEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
 /* the permute reads the index's low 5 bits */
 #define V_LUT(row, j) _mm512_permutex2var_ps(_mm512_loadu_ps(row), j, _mm512_loadu_ps((row) + 16))
-#define V_INDEX(zc)                                                                         \
-  _mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(V_ADD(zc, V1(1.0f))), 20),         \
-                   _mm512_set1_epi32(0x3f8))
-/* v 2^k rounded once, as actfit_scalef for GELU's v and k (its first factor is exact) */
+#define V_INDEX(zc, off)                                                                    \
+  _mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(V_ADD(zc, V1(off))), 20),         \
+                   _mm512_set1_epi32((int)(actfit_f32_bits(off) >> 20)))
+/* v 2^k rounded once, as actfit_scalef for cpu_gelu.h's v and k (its first factor is exact) */
 #define V_SCALEF _mm512_scalef_ps
 
 #include "runtime/cpu_fwd.h"

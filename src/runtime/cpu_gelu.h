@@ -1,20 +1,22 @@
-/* GELU's and GELU-tanh's float forwards (kernels/elem.h, actfit_gelu, actfit_gelu_tanh) lane
- * by lane, for the vector loops of cpu_fwd.h: the same operations in the same order, so every lane stores the scalar code's
- * bits (tests/test_runtime.c compares them).  It is written out rather than left to gcc's
- * vectoriser because M(z) comes from a 32-entry table per coefficient: gcc turns those
- * reads into one scalar load per lane, while AVX-512 reads them with one permute per
- * coefficient (and AVX2 with one gather).
+/* The float forwards of kernels/elem.h that read a table of M(z) (GELU, GELU-tanh, SiLU,
+ * softplus, logsigmoid) lane by lane, for the vector loops of cpu_fwd.h: the same operations
+ * in the same order, so every lane stores the scalar code's bits (tests/test_runtime.c
+ * compares them).  It is written out rather than left to gcc's vectoriser because M(z)
+ * comes from a 32-entry table per coefficient: gcc turns those reads into one scalar load
+ * per lane, while AVX-512 reads them with one permute per coefficient (and AVX2 with one
+ * gather).
  *
  * The includer defines the vector type and its operations:
- *   VF             the float vector (compares give the includer's mask type)
+ *   VF, VM         the float vector and the mask type compares give
  *   V1(c)          c in every lane
  *   V_ADD, V_SUB, V_MUL, V_FMA(a, b, c) = a b + c, V_FMS = a b - c, V_FNMA = c - a b (each
  *                  rounded once), V_NEG (flips the sign bit)
- *   V_ABS, V_MIN(a, b) = a < b ? a : b
- *   V_LT, V_GE, V_GT (ordered compares, false for NaN), V_NAN(a) (a is a NaN),
+ *   V_ABS, V_MIN(a, b) = a < b ? a : b, V_MAX(a, b) = a > b ? a : b (b for a NaN a)
+ *   V_LT, V_GE, V_GT, V_EQ (ordered compares, false for NaN), V_NAN(a) (a is a NaN),
+ *   V_OR, V_AND (of masks), V_DIV (rounded once),
  *   V_SEL(m, a, b) = m ? a : b
  *   V_LUT(row, j)  row[j] per lane, row a const float[32], j the index vector
- *   VI, V_INDEX(zc) the piece index of zc (elem.h's j, the bits of zc + 1)
+ *   VI, V_INDEX(zc, off) the piece index of zc (elem.h's j, the bits of zc + off)
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
  * Constants are those of elem.h (elem_coeffs.h). */
 
@@ -34,13 +36,13 @@
     l = V_SUB(b_, V_SUB(h, a_));                                                            \
   } while (0)
 
-/* M(z) from the table G (actfit_gelu_m): (mh, ml) */
-static inline void gelu_m_vec(const float (*G)[32], VF zc, VF *mh_, VF *ml_)
+/* M(z) from the table G, pieces of z + off (actfit_tab_m): (mh, ml), and the index */
+static inline VI m_vec(const float (*G)[32], VF zc, float off, VF *mh_, VF *ml_)
 {
-  VI j = V_INDEX(zc);
+  VI j = V_INDEX(zc, off);
   /* M(z) = c0 + c1 s + s^2 p(s) */
-  VF s = V_SUB(zc, V_LUT(G[0], j)), p = V_LUT(G[ACTFIT_GELU_ROWS - 1], j);
-  for (int r = ACTFIT_GELU_ROWS - 2; r >= 5; r--)
+  VF s = V_SUB(zc, V_LUT(G[0], j)), p = V_LUT(G[ACTFIT_M_ROWS - 1], j);
+  for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
     p = V_FMA(p, s, V_LUT(G[r], j));
   VF c1h, c1l, mh, ml;
   GV_PROD(c1h, c1l, V_LUT(G[3], j), s);
@@ -48,13 +50,14 @@ static inline void gelu_m_vec(const float (*G)[32], VF zc, VF *mh_, VF *ml_)
   GV_FAST(mh, ml, V_LUT(G[1], j), c1h);
   *mh_ = mh;
   *ml_ = V_ADD(ml, small);
+  return j;
 }
 
-/* y from Q = e^(ah + al) M (actfit_gelu_y) */
-static inline VF gelu_y_vec(VF x, VF mh, VF ml, VF ah, VF al)
+/* Q 2^-n = M e^(ah + al) 2^-n (actfit_m_exp), ah >= -130 (expm1_raw's clamp does nothing) */
+static inline void m_exp_vec(VF mh, VF ml, VF ah, VF al, VF *qh_, VF *ql_, VF *n_)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
-  /* e^a = 2^n (1 + e): actfit_ff_expm1_raw, whose clamp to [-130, 90] leaves a >= -112.6 alone */
+  /* e^a = 2^n (1 + e) */
   VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
   VF r1 = V_FNMA(n, V1(ACTFIT_F_LN2_H), ah);
   VF r2 = V_FNMA(n, V1(ACTFIT_F_LN2_L), al);
@@ -73,7 +76,16 @@ static inline VF gelu_y_vec(VF x, VF mh, VF ml, VF ah, VF al)
   VF mmh, mml, Qh, Ql;
   GV_PROD(mmh, mml, mh, eh);
   GV_FAST(Qh, Ql, mh, mmh);
-  Ql = V_ADD(Ql, V_FMA(mh, el, V_FMA(ml, V_ADD(eh, el), V_ADD(ml, mml))));
+  *ql_ = V_ADD(Ql, V_FMA(mh, el, V_FMA(ml, V_ADD(eh, el), V_ADD(ml, mml))));
+  *qh_ = Qh;
+  *n_ = n;
+}
+
+/* y from Q = e^(ah + al) M (actfit_gelu_y), ah >= -130 */
+static inline VF gelu_y_vec(VF x, VF mh, VF ml, VF ah, VF al)
+{
+  VF Qh, Ql, n;
+  m_exp_vec(mh, ml, ah, al, &Qh, &Ql, &n);
   VF yn = V_SCALEF(V_FMA(x, Qh, V_MUL(x, Ql)), n);
   VF pw = V_SCALEF(V1(1.0f), n), fh, fl;
   GV_FAST(fh, fl, V1(1.0f), V_NEG(V_MUL(Qh, pw)));
@@ -93,7 +105,7 @@ static inline VF gelu_ends_vec(VF x, VF z, VF y, float zsat)
 static inline VF gelu_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP)), mh, ml, zzh, zzl;
-  gelu_m_vec(actfit_gelu_m_host, zc, &mh, &ml);
+  m_vec(actfit_m_host[ACTFIT_M_GELU], zc, 1.0f, &mh, &ml);
   GV_PROD(zzh, zzl, zc, zc); /* e^(-z^2/2) */
   VF y = gelu_y_vec(x, mh, ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
   return gelu_ends_vec(x, z, y, 15.0f);
@@ -102,7 +114,7 @@ static inline VF gelu_vec(VF x)
 static inline VF gelu_tanh_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP)), mh, ml, zzh, zzl, ch, cl, vh, vl, uh, ul;
-  gelu_m_vec(actfit_gelu_tanh_m_host, zc, &mh, &ml);
+  m_vec(actfit_m_host[ACTFIT_M_GELU_TANH], zc, 1.0f, &mh, &ml);
   GV_PROD(zzh, zzl, zc, zc);
   GV_PROD(ch, cl, V1(ACTFIT_F_GELU_TANH_CB_H), zzh); /* C B z^2 */
   cl = V_FMA(V1(ACTFIT_F_GELU_TANH_CB_H), zzl, V_FMA(V1(ACTFIT_F_GELU_TANH_CB_L), zzh, cl));
@@ -117,6 +129,68 @@ static inline VF gelu_tanh_vec(VF x)
   ul = V_FMA(zc, vl, ul);
   VF y = gelu_y_vec(x, mh, ml, V_NEG(uh), V_NEG(ul));
   return gelu_ends_vec(x, z, y, 11.0f);
+}
+
+static inline VF silu_vec(VF x)
+{
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml;
+  m_vec(actfit_m_host[ACTFIT_M_SILU], zc, 2.0f, &mh, &ml);
+  VF y = gelu_y_vec(x, mh, ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
+  return gelu_ends_vec(x, z, y, 120.0f);
+}
+
+/* actfit_ff_softplus1: (h, l) and k; with_al = 0 where al is 0 (beta = 1): zl's terms are
+ * dropped, which leaves every result the same */
+static inline void softplus1_vec(VF ah, VF al, int with_al, VF *h, VF *l, VF *k)
+{
+  const float (*G)[32] = actfit_m_host[ACTFIT_M_SOFTPLUS];
+  VF z = V_ABS(ah), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml, zl = V1(0.0f), Qh, Ql, n, yh, yl;
+  VI j = m_vec(G, zc, 2.0f, &mh, &ml);
+  if (with_al) {
+    zl = V_SEL(V_LT(z, V1(128.0f)), V_SEL(V_GT(ah, V1(0.0f)), al, V_NEG(al)), V1(0.0f));
+    ml = V_FMA(V_LUT(G[3], j), zl, ml);
+  }
+  m_exp_vec(mh, ml, V_MAX(V_NEG(z), V1(-130.0f)), V_NEG(zl), &Qh, &Ql, &n);
+  VF pw = V_SCALEF(V1(1.0f), n), b = V_MUL(Qh, pw);
+  { /* actfit_ff_sum(ah, b) */
+    yh = V_ADD(ah, b);
+    VF bb = V_SUB(yh, ah);
+    yl = V_ADD(V_SUB(ah, V_SUB(yh, bb)), V_SUB(b, bb));
+  }
+  yl = V_ADD(yl, V_FMA(Ql, pw, al));
+  VM pos = V_GT(ah, V1(0.0f));
+  *h = V_SEL(pos, yh, Qh);
+  *l = V_SEL(pos, yl, Ql);
+  *k = V_SEL(pos, V1(0.0f), n);
+}
+
+/* actfit_softplus; beta1: beta is 1, where a = x and every division is by 1 */
+static inline VF softplus_vec(VF x, float beta, float thr, int beta1)
+{
+  VF ah = x, al = V1(0.0f), h, l, k, v;
+  if (!beta1) {
+    GV_PROD(ah, al, V1(beta), x);
+    al = V_SEL(V_LT(ah, V1(-128.0f)), V1(0.0f), al);
+  }
+  VM lin = V_OR(V_OR(V_GT(ah, V1(thr)), V_AND(V_EQ(ah, V1(thr)), V_GT(al, V1(0.0f)))),
+                V_EQ(ah, V1(INFINITY)));
+  softplus1_vec(V_SEL(lin, V1(0.0f), ah), V_SEL(lin, V1(0.0f), al), !beta1, &h, &l, &k);
+  if (beta1)
+    v = V_SCALEF(V_ADD(h, l), k);
+  else {
+    VF q = V_DIV(h, V1(beta)), r = V_ADD(V_FNMA(q, V1(beta), h), l);
+    v = V_SCALEF(V_ADD(q, V_DIV(r, V1(beta))), k);
+  }
+  return V_SEL(V_NAN(x), x, V_SEL(lin, x, v));
+}
+
+static inline VF logsigmoid_vec(VF x)
+{
+  VF h, l, k;
+  softplus1_vec(V_NEG(x), V1(0.0f), 0, &h, &l, &k);
+  VF y = V_NEG(V_SCALEF(V_ADD(h, l), k));
+  VF inf = V_SEL(V_GT(x, V1(0.0f)), V1(-0.0f), x);
+  return V_SEL(V_NAN(x), x, V_SEL(V_EQ(V_ABS(x), V1(INFINITY)), inf, y));
 }
 
 #undef GV_PROD

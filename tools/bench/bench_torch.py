@@ -2,15 +2,19 @@
 """Benchmark (not a test) of actfit's torch modules against the stock activation.
 
 Memory: the bytes autograd saves for backward (torch.autograd.graph.saved_tensors_hooks;
-unique storages, parameters excluded) for a Transformer MLP block (Linear d->4d, GELU,
-Linear 4d->d) and a small GPT, stock and every method, fp32 and bf16, next to what each
-method should keep.
+unique storages, parameters excluded) for a Transformer MLP block (Linear d->4d, the
+activation, Linear 4d->d) and a small GPT (GELU MLPs; SwiGLU for --act SiLU), stock and every
+method, fp32 and bf16, next to what each method should keep.
 Time: forward+backward of the activation alone and of the block, stock and actfit taking
 turns in the same process: medians of each, and the median of the per-turn ratios (each
 actfit run over the stock run just before it, so a slow spell of a shared machine that hits
 both cancels).  The tables are Markdown.
 
-  tools/bench/bench_torch.py [--device cpu|cuda] [--rows N] [--d D] [--reps R] [--threads T]
+  tools/bench/bench_torch.py [--act NAME] [--device cpu|cuda] [--rows N] [--d D] [--reps R]
+                             [--threads T]
+
+--act takes a torch.nn class name that actfit.nn defines (GELU, the default; SiLU, Softplus,
+Mish, Tanh, ...), with torch's default parameters.
 """
 
 import argparse
@@ -34,8 +38,11 @@ METHODS = [("stock", None), ("invact", dict(method="invact")),
            ("fewbit 2, forward=torch", dict(method="fewbit", bits=2, forward="torch"))]
 
 
+ACT = "GELU"
+
+
 def act(kw):
-    return torch.nn.GELU() if kw is None else an.GELU(**kw)
+    return getattr(torch.nn, ACT)() if kw is None else getattr(an, ACT)(**kw)
 
 
 def saved(model, *args):
@@ -77,12 +84,17 @@ def main():
     ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--reps", type=int, default=21)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--act", default="GELU", help="torch.nn class name (default GELU)")
     args = ap.parse_args()
+    global ACT
+    if not isinstance(getattr(an, args.act, None), type) or not hasattr(torch.nn, args.act):
+        ap.error(f"--act {args.act}: not an activation both torch.nn and actfit.nn define")
+    ACT = args.act
     if args.threads:
         torch.set_num_threads(args.threads)
     dev = args.device
-    print(f"# bench_torch: device {dev}, torch {torch.__version__}, {torch.get_num_threads()} "
-          f"thread(s), block {args.rows} x {args.d} -> {4 * args.d}")
+    print(f"# bench_torch: {ACT}, device {dev}, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} thread(s), block {args.rows} x {args.d} -> {4 * args.d}")
 
     # ---- memory: the block and a small GPT
     from train import build
@@ -102,19 +114,23 @@ def main():
             stock = got if kw is None else stock
             want = expected(kw, args.rows * 4 * args.d, es, stock)
             print(f"| MLP block | {str(dtype)[6:]} | {name} | {got} | {want} | {got / stock:.3f} |")
+        if ACT not in ("GELU", "SiLU"):
+            continue
         Ga = build(None, torch)
         B, T, d, L = 16, 64, 64, 4
+        mlp, hid = ("swiglu", (8 * d) // 3) if ACT == "SiLU" else ("gelu", 4 * d)
         idx = torch.randint(0, 96, (B, T), device=dev)
         for name, kw in METHODS:
             torch.manual_seed(0)
-            g = Ga(96, d, L, 4, T, "gelu").to(dev, dtype)
+            g = Ga(96, d, L, 4, T, mlp).to(dev, dtype)
             if kw is not None:
                 an.replace(g, **kw)
             got, _ = saved(g, idx)
             if kw is None:
                 gstock = got
-            want = expected(kw, L * B * T * 4 * d, es, gstock)
-            print(f"| GPT {L}x{d} | {str(dtype)[6:]} | {name} | {got} | {want} | {got / gstock:.3f} |")
+            want = expected(kw, L * B * T * hid, es, gstock)
+            print(f"| GPT {L}x{d} ({mlp}) | {str(dtype)[6:]} | {name} | {got} | {want} | "
+                  f"{got / gstock:.3f} |")
 
     # ---- time: fwd+bwd, stock and actfit taking turns
     print(f"\n## Forward + backward time (median of {args.reps}, ms; ratio: median of the "
@@ -127,7 +143,7 @@ def main():
         go = torch.randn(n, dtype=dtype, device=dev)
         xb = torch.randn(args.rows, args.d, dtype=dtype, device=dev)
         for name, kw in METHODS[1:]:
-            mods = {"stock": torch.nn.GELU(), "actfit": act(kw)}
+            mods = {"stock": act(None), "actfit": act(kw)}
 
             def alone(m):
                 xr = x.detach().requires_grad_()
