@@ -522,8 +522,8 @@ ACTFIT_HD float actfit_tanhshrink(float x)
  * a > 0.  With z = |a| = zh + zl:
  *   log1p(e^-z) = e^-z M(z) = 2^n (h + l),  M(z) = e^z log1p(e^-z)
  * from the z + 2 table (zh clamped below 30, where M is 1 to 5e-14; zl moves M by c1 zl).
- * a <= 0: that pair, k = n (down to z = 130, from where it underflows); a > 0: a + 2^n (h + l)
- * as a pair.  cpu_gelu.h repeats the steps. */
+ * a <= 0: that pair, k = n (it underflows from z = 104 on; the exponent is clamped at 130);
+ * a > 0: a + 2^n (h + l) as a pair.  cpu_gelu.h repeats the steps. */
 ACTFIT_HD actfit_ff actfit_ff_softplus1(float ah, float al, float *ko)
 {
   int pos = ah > 0.0f;
