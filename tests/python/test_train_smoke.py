@@ -39,6 +39,17 @@ class TrainSmoke(unittest.TestCase):
             if m != "exact":
                 self.assertLess(cos, 1.0 + 1e-9, m)
 
+    def test_swiglu_drops_the_silu_input(self):
+        """the SwiGLU model's SiLU input is its own tensor (a gate projection of its own), so
+        the methods keep 1/8 byte (InvAct) or b/8 (FewBit) per element instead of 4"""
+        r = subprocess.run([sys.executable, TRAIN, "--smoke", "--mlp", "swiglu", "--methods",
+                            "exact,invact,fewbit:2"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {ln.split()[0]: ln for ln in r.stdout.splitlines() if "saved B/elem" in ln}
+        for m, b in {"exact": 4.0, "invact": 0.125, "fewbit:2": 0.25}.items():
+            got = float(rows[m].split("saved B/elem")[1].split()[0])
+            self.assertAlmostEqual(got, b, places=3, msg=m)
+
     def test_a_missing_data_directory_is_one_clear_error(self):
         with tempfile.TemporaryDirectory() as d:
             r = subprocess.run([sys.executable, TRAIN, "--smoke", "--data", d],

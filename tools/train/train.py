@@ -63,9 +63,11 @@ def build(args, torch):
             self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx, dtype=torch.bool)),
                                  persistent=False)
             self.mlp_kind = mlp
-            if mlp == "swiglu":
+            if mlp == "swiglu":  # LLaMA's: separate gate and up projections (a fused one,
+                # chunked, would keep the SiLU's input alive as the other half's storage)
                 h = (8 * d) // 3
-                self.up, self.act, self.down = nn.Linear(d, 2 * h), nn.SiLU(), nn.Linear(h, d)
+                self.gate, self.up = nn.Linear(d, h), nn.Linear(d, h)
+                self.act, self.down = nn.SiLU(), nn.Linear(h, d)
             else:
                 self.up, self.act, self.down = nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d)
 
@@ -76,12 +78,11 @@ def build(args, torch):
             att = (q @ k.transpose(-2, -1)) / math.sqrt(C // self.heads)
             att = att.masked_fill(~self.mask[:T, :T], float("-inf")).softmax(-1)
             x = x + self.proj((att @ v).transpose(1, 2).reshape(B, T, C))
-            h = self.up(self.ln2(x))
+            u = self.ln2(x)
             if self.mlp_kind == "swiglu":
-                a, b = h.chunk(2, dim=-1)
-                h = self.act(a) * b
+                h = self.act(self.gate(u)) * self.up(u)
             else:
-                h = self.act(h)
+                h = self.act(self.up(u))
             return x + self.down(h)
 
     class GPT(nn.Module):
