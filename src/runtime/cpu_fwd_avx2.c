@@ -36,6 +36,15 @@
                                     _mm256_set1_epi32((int)(actfit_f32_bits(off) >> 20))),    \
                    _mm256_set1_epi32(31))
 
+/* the middle of zc's piece, 2^e off (1 + i/8 + 1/16) - off: the bits of zc + off with the
+ * mantissa cut after its top 3 bits and a 1 appended (exact, and the table's row 0: one
+ * gather fewer) */
+#define V_CENTER(zc, off)                                                                   \
+  V_SUB(_mm256_castsi256_ps(_mm256_or_si256(                                                \
+            _mm256_and_si256(_mm256_castps_si256(V_ADD(zc, V1(off))), _mm256_set1_epi32((int)0xfff00000u)), \
+            _mm256_set1_epi32(0x00080000))),                                                \
+        V1(off))
+
 /* actfit_scalef: v 2^k1 2^k2, k1 = k / 2 truncated */
 static inline __m256 v_scalef(__m256 v, __m256 k)
 {

@@ -17,6 +17,7 @@
  *   V_SEL(m, a, b) = m ? a : b
  *   V_LUT(row, j)  row[j] per lane, row a const float[32], j the index vector
  *   VI, V_INDEX(zc, off) the piece index of zc (elem.h's j, the bits of zc + off)
+ *   V_CENTER(zc, off) (optional) the piece's middle c_j, the table's row 0, from the same bits
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
  * Constants are those of elem.h (elem_coeffs.h). */
 
@@ -41,7 +42,12 @@ static inline VI m_vec(const float (*G)[32], VF zc, float off, VF *mh_, VF *ml_)
 {
   VI j = V_INDEX(zc, off);
   /* M(z) = c0 + c1 s + s^2 p(s) */
-  VF s = V_SUB(zc, V_LUT(G[0], j)), p = V_LUT(G[ACTFIT_M_ROWS - 1], j);
+#ifdef V_CENTER
+  VF c = V_CENTER(zc, off); /* row 0 without a lookup */
+#else
+  VF c = V_LUT(G[0], j);
+#endif
+  VF s = V_SUB(zc, c), p = V_LUT(G[ACTFIT_M_ROWS - 1], j);
   for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
     p = V_FMA(p, s, V_LUT(G[r], j));
   VF c1h, c1l, mh, ml;
