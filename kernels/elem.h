@@ -357,7 +357,8 @@ ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
  * is the one the code runs on can read. */
 enum { ACTFIT_M_GELU, ACTFIT_M_GELU_TANH, ACTFIT_M_SILU, ACTFIT_M_SOFTPLUS, ACTFIT_M_COUNT };
 #define ACTFIT_M_ROWS (4 + ACTFIT_F_M_DEG)
-#define ACTFIT_M_TABLES {ACTFIT_F_GELU_M}, {ACTFIT_F_GELU_TANH_M}, {ACTFIT_F_SILU_M}, {ACTFIT_F_SOFTPLUS_M}
+#define ACTFIT_M_TABLES                                                                     \
+  {ACTFIT_F_GELU_M}, {ACTFIT_F_GELU_TANH_M}, {ACTFIT_F_SILU_M}, {ACTFIT_F_SOFTPLUS_M}
 static const float actfit_m_host[ACTFIT_M_COUNT][ACTFIT_M_ROWS][32] = {ACTFIT_M_TABLES};
 #if defined(__CUDACC__)
 static __device__ const float actfit_m_dev[ACTFIT_M_COUNT][ACTFIT_M_ROWS][32] = {ACTFIT_M_TABLES};
@@ -409,7 +410,7 @@ ACTFIT_HD actfit_ff actfit_m_exp(actfit_ff M, float ah, float al, float *n)
 }
 
 /* y from Q(z) = e^(ah + al) M(z) (-130 <= ah <= 0, where expm1_raw's clamp does nothing
- * and cpu_gelu.h, which has none, agrees): x Q for x < 0, x (1 - Q) for
+ * and cpu_table_fwd.h, which has none, agrees): x Q for x < 0, x (1 - Q) for
  * x >= 0, each rounded once; M and m = e^(ah + al) 2^-n - 1 stay unnormalised pairs (low
  * parts up to 2^-5 of the high ones) */
 ACTFIT_HD float actfit_gelu_y(float x, actfit_ff M, float ah, float al)
@@ -430,8 +431,8 @@ ACTFIT_HD float actfit_gelu_y(float x, actfit_ff M, float ah, float al)
  * stay unnormalised pairs (low parts up to 2^-5 of the high ones).  Then
  * y = x Q (x < 0) or x (1 - Q) (x >= 0), each rounded once.  z >= 15: x or -0; z < 2^-60:
  * x/2 (its low parts would round in the subnormal range).
- * src/runtime/cpu_gelu.h repeats these steps lane by lane for AVX2 and AVX-512 (the table
- * lookups as gathers or permutes); keep the two in step. */
+ * src/runtime/cpu_table_fwd.h repeats these steps lane by lane for AVX2 and AVX-512 (the
+ * table lookups as gathers or permutes); keep the two in step. */
 ACTFIT_HD float actfit_gelu(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
@@ -446,7 +447,7 @@ ACTFIT_HD float actfit_gelu(float x)
  * and Q(z) = sigmoid(-u(z)) = e^(-u(z)) M(z), M(z) = sigmoid(u(z)) from the same 32 pieces
  * (its own table), and u(z) = z (C + C B z^2) as a pair from the exact z^2.  z is clamped
  * to ACTFIT_GELU_TANH_ZTOP (u < 112.6; from z = 10.8 on, x Q is below half the smallest
- * subnormal); z >= 11: x or -0; z < 2^-60: x/2.  cpu_gelu.h repeats the steps. */
+ * subnormal); z >= 11: x or -0; z < 2^-60: x/2.  cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD float actfit_gelu_tanh(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
@@ -466,7 +467,7 @@ ACTFIT_HD float actfit_gelu_tanh(float x)
 /* SiLU, y = x sigmoid(x), the same way: Q(z) = sigmoid(-z) = e^-z M(z), M = sigmoid(z) from the
  * z + 2 table (z clamped below 30, where M is 1 to 1e-13), e^-z from z itself up to 120;
  * z >= 120: x or -0 (x Q is below half the smallest subnormal from z = 109 on); z < 2^-60:
- * x/2.  cpu_gelu.h repeats the steps. */
+ * x/2.  cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD float actfit_silu(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
@@ -523,7 +524,7 @@ ACTFIT_HD float actfit_tanhshrink(float x)
  *   log1p(e^-z) = e^-z M(z) = 2^n (h + l),  M(z) = e^z log1p(e^-z)
  * from the z + 2 table (zh clamped below 30, where M is 1 to 5e-14; zl moves M by c1 zl).
  * a <= 0: that pair, k = n (it underflows from z = 104 on; the exponent is clamped at 130);
- * a > 0: a + 2^n (h + l) as a pair.  cpu_gelu.h repeats the steps. */
+ * a > 0: a + 2^n (h + l) as a pair.  cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD actfit_ff actfit_ff_softplus1(float ah, float al, float *ko)
 {
   int pos = ah > 0.0f;

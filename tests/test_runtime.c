@@ -532,7 +532,7 @@ START_TEST(forward_bits_equal_the_element_math_for_every_dtype)
 }
 END_TEST
 
-/* The vector loops written out lane by lane (cpu_gelu.h: GELU, GELU-tanh, SiLU, softplus
+/* The vector loops written out lane by lane (cpu_table_fwd.h: GELU, GELU-tanh, SiLU, softplus
  * with beta 1 and with another beta, logsigmoid) store the scalar code's bits on and next to
  * every piece end of their tables of M (z + 1 = 2^e (1 + i/8) and z + 2 = 2^e 2 (1 + i/8)),
  * at the ends of their ranges (2^-60, 10.8, 11, 15, 30, 109, 120, 128, 130, softplus's

@@ -1,11 +1,11 @@
-/* y = f(x) for n floats (n a multiple of 32), one function per built-in activation: included by cpu_avx2.c and
- * cpu_avx512.c, which compile elem.h's float forward with their own flags.  gcc vectorises
- * each loop (elem.h's branches are selects) with the same operations in the same order as
- * the scalar code, so every stored bit equals actfit_elem_f's (tests/test_runtime.c).
- * GELU's, GELU-tanh's, SiLU's, softplus's and logsigmoid's loops are written with vector
- * operations instead (cpu_gelu.h).  Define FWD_NAME(a)
- * (the function name for activation a), FWD_TABLE and EXACT_TABLE (the lookups' names), VL
- * (the lanes) and the operations cpu_gelu.h lists before including. */
+/* y = f(x) for n floats (n a multiple of 32), one function per built-in activation:
+ * included by cpu_fwd_avx2.c and cpu_fwd_avx512.c, which compile elem.h's float forward with
+ * their own flags.  gcc vectorises each loop (elem.h's branches are selects) with the same
+ * operations in the same order as the scalar code, so every stored bit equals
+ * actfit_elem_f's (tests/test_runtime.c).  GELU's, GELU-tanh's, SiLU's, softplus's and
+ * logsigmoid's loops are written with vector operations instead (cpu_table_fwd.h).  Define
+ * FWD_NAME(a) (the function name for activation a), FWD_TABLE and EXACT_TABLE (the lookups'
+ * names), VL (the lanes) and the operations cpu_table_fwd.h lists before including. */
 #include "runtime/cpu_impl.h"
 
 #define FWD_ONE(A)                                                                          \
@@ -24,8 +24,8 @@ FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
 #undef FWD_ONE
 
 /* The activations with a table of M(z): written out with the includer's vector operations
- * (cpu_gelu.h) */
-#include "runtime/cpu_gelu.h"
+ * (cpu_table_fwd.h) */
+#include "runtime/cpu_table_fwd.h"
 static void FWD_NAME(ACTFIT_A_GELU)(const float *restrict pf, const float *restrict x,
                                     float *restrict y, size_t n)
 {

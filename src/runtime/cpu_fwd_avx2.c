@@ -41,7 +41,8 @@
  * gather fewer) */
 #define V_CENTER(zc, off)                                                                   \
   V_SUB(_mm256_castsi256_ps(_mm256_or_si256(                                                \
-            _mm256_and_si256(_mm256_castps_si256(V_ADD(zc, V1(off))), _mm256_set1_epi32((int)0xfff00000u)), \
+            _mm256_and_si256(_mm256_castps_si256(V_ADD(zc, V1(off))),                       \
+                             _mm256_set1_epi32((int)0xfff00000u)),                          \
             _mm256_set1_epi32(0x00080000))),                                                \
         V1(off))
 

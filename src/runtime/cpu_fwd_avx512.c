@@ -35,7 +35,8 @@
 #define V_INDEX(zc, off)                                                                    \
   _mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(V_ADD(zc, V1(off))), 20),         \
                    _mm512_set1_epi32((int)(actfit_f32_bits(off) >> 20)))
-/* v 2^k rounded once, as actfit_scalef for cpu_gelu.h's v and k (its first factor is exact) */
+/* v 2^k rounded once, as actfit_scalef for cpu_table_fwd.h's v and k (its first factor is
+ * exact) */
 #define V_SCALEF _mm512_scalef_ps
 
 #include "runtime/cpu_fwd.h"

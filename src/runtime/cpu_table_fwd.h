@@ -119,7 +119,8 @@ static inline VF gelu_vec(VF x)
 
 static inline VF gelu_tanh_vec(VF x)
 {
-  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP)), mh, ml, zzh, zzl, ch, cl, vh, vl, uh, ul;
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP)), mh, ml, zzh, zzl, ch, cl, vh, vl;
+  VF uh, ul;
   m_vec(actfit_m_host[ACTFIT_M_GELU_TANH], zc, 1.0f, &mh, &ml);
   GV_PROD(zzh, zzl, zc, zc);
   GV_PROD(ch, cl, V1(ACTFIT_F_GELU_TANH_CB_H), zzh); /* C B z^2 */
