@@ -26,29 +26,17 @@ FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
 /* The activations with a table of M(z): written out with the includer's vector operations
  * (cpu_table_fwd.h) */
 #include "runtime/cpu_table_fwd.h"
-static void FWD_NAME(ACTFIT_A_GELU)(const float *restrict pf, const float *restrict x,
-                                    float *restrict y, size_t n)
-{
-  (void)pf;
-  for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
-    V_STORE(y + i, gelu_vec(V_LOAD(x + i)));
-}
-
-static void FWD_NAME(ACTFIT_A_GELU_TANH)(const float *restrict pf, const float *restrict x,
-                                         float *restrict y, size_t n)
-{
-  (void)pf;
-  for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
-    V_STORE(y + i, gelu_tanh_vec(V_LOAD(x + i)));
-}
-
-static void FWD_NAME(ACTFIT_A_SILU)(const float *restrict pf, const float *restrict x,
-                                    float *restrict y, size_t n)
-{
-  (void)pf;
-  for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
-    V_STORE(y + i, silu_vec(V_LOAD(x + i)));
-}
+#define FWD_VEC(A, VEC)                                                                     \
+  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
+                          size_t n)                                                         \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    for (size_t i = 0; i < (n & ~(size_t)31); i += VL)                                      \
+      V_STORE(y + i, VEC(V_LOAD(x + i)));                                                   \
+  }
+FWD_VEC(ACTFIT_A_GELU, gelu_vec) FWD_VEC(ACTFIT_A_GELU_TANH, gelu_tanh_vec)
+FWD_VEC(ACTFIT_A_SILU, silu_vec) FWD_VEC(ACTFIT_A_LOGSIGMOID, logsigmoid_vec)
+#undef FWD_VEC
 
 static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *restrict x,
                                         float *restrict y, size_t n)
@@ -60,14 +48,6 @@ static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *r
   else
     for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
       V_STORE(y + i, softplus_vec(V_LOAD(x + i), beta, thr, 0));
-}
-
-static void FWD_NAME(ACTFIT_A_LOGSIGMOID)(const float *restrict pf, const float *restrict x,
-                                          float *restrict y, size_t n)
-{
-  (void)pf;
-  for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
-    V_STORE(y + i, logsigmoid_vec(V_LOAD(x + i)));
 }
 
 /* The InvAct backward's g(y) for the exact forms with an exponential (softplus, logsigmoid),
