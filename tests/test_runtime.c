@@ -572,19 +572,25 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
     x[m++] = actfit_bits_f32(snan[k]);
   while (m < n)
     x[m] = (float)(m % 2 ? -16 + 32 * urand() : -140 + 280 * urand()), m++;
-  const struct { int act; float beta; } cases[] = {
-    {ACTFIT_A_GELU, 0}, {ACTFIT_A_GELU_TANH, 0}, {ACTFIT_A_SILU, 0}, {ACTFIT_A_SOFTPLUS, 1.0f},
-    {ACTFIT_A_SOFTPLUS, 0.75f}, {ACTFIT_A_LOGSIGMOID, 0}};
+  /* softplus with an infinite threshold: x where beta x overflows (+inf gives +inf) */
+  const struct { int act; float beta, thr; } cases[] = {
+    {ACTFIT_A_GELU, 0, 20}, {ACTFIT_A_GELU_TANH, 0, 20}, {ACTFIT_A_SILU, 0, 20},
+    {ACTFIT_A_SOFTPLUS, 1.0f, 20}, {ACTFIT_A_SOFTPLUS, 0.75f, 20},
+    {ACTFIT_A_SOFTPLUS, 1.0f, INFINITY}, {ACTFIT_A_SOFTPLUS, 2.0f, INFINITY},
+    {ACTFIT_A_LOGSIGMOID, 0, 20}};
   for (size_t a = 0; a < sizeof cases / sizeof cases[0]; a++) {
     actfit_rt_invact ia;
     memset(&ia, 0, sizeof ia);
     ia.act = cases[a].act;
     ia.params[0] = cases[a].beta;
-    ia.params[1] = 20.0f;
+    ia.params[1] = cases[a].thr;
     ia.exact = ACTFIT_EXACT_SIGMOID; /* any valid table: only act matters here */
     ck_assert_int_eq(actfit_invact_forward(&ia, ACTFIT_FP32, 0, x, y, st, n, NULL), ACTFIT_OK);
     for (size_t i = 0; i < n; i++) {
       float want = actfit_elem_f(ia.act, ia.params, x[i]);
+      if (ia.act == ACTFIT_A_SOFTPLUS && x[i] == INFINITY)
+        ck_assert_msg(y[i] == INFINITY, "softplus(+inf), beta %g, threshold %g: %a", ia.params[0],
+                      ia.params[1], y[i]);
       ck_assert_msg(actfit_f32_bits(y[i]) == actfit_f32_bits(want), "act %d x=%a: %a, scalar %a",
                     ia.act, x[i], y[i], want);
       if (isfinite(x[i])) {

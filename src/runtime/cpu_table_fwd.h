@@ -37,6 +37,15 @@
     l = V_SUB(b_, V_SUB(h, a_));                                                            \
   } while (0)
 
+/* (h, l) = a + b exactly, any order (actfit_ff_sum) */
+#define GV_SUM(h, l, a, b)                                                                  \
+  do {                                                                                      \
+    VF a_ = (a), b_ = (b), bb_;                                                             \
+    h = V_ADD(a_, b_);                                                                      \
+    bb_ = V_SUB(h, a_);                                                                     \
+    l = V_ADD(V_SUB(a_, V_SUB(h, bb_)), V_SUB(b_, bb_));                                    \
+  } while (0)
+
 /* M(z) from the table G, pieces of z + off (actfit_tab_m): (mh, ml), and the index */
 static inline VI m_vec(const float (*G)[32], VF zc, float off, VF *mh_, VF *ml_)
 {
@@ -125,12 +134,7 @@ static inline VF gelu_tanh_vec(VF x)
   GV_PROD(zzh, zzl, zc, zc);
   GV_PROD(ch, cl, V1(ACTFIT_F_GELU_TANH_CB_H), zzh); /* C B z^2 */
   cl = V_FMA(V1(ACTFIT_F_GELU_TANH_CB_H), zzl, V_FMA(V1(ACTFIT_F_GELU_TANH_CB_L), zzh, cl));
-  { /* C + C B z^2, actfit_ff_sum */
-    VF a = V1(ACTFIT_F_GELU_TANH_C_H);
-    vh = V_ADD(a, ch);
-    VF bb = V_SUB(vh, a);
-    vl = V_ADD(V_SUB(a, V_SUB(vh, bb)), V_SUB(ch, bb));
-  }
+  GV_SUM(vh, vl, V1(ACTFIT_F_GELU_TANH_C_H), ch); /* C + C B z^2 */
   vl = V_ADD(vl, V_ADD(V1(ACTFIT_F_GELU_TANH_C_L), cl));
   GV_PROD(uh, ul, zc, vh);
   ul = V_FMA(zc, vl, ul);
@@ -159,11 +163,7 @@ static inline void softplus1_vec(VF ah, VF al, int with_al, VF *h, VF *l, VF *k)
   }
   m_exp_vec(mh, ml, V_MAX(V_NEG(z), V1(-130.0f)), V_NEG(zl), &Qh, &Ql, &n);
   VF pw = V_SCALEF(V1(1.0f), n), b = V_MUL(Qh, pw);
-  { /* actfit_ff_sum(ah, b) */
-    yh = V_ADD(ah, b);
-    VF bb = V_SUB(yh, ah);
-    yl = V_ADD(V_SUB(ah, V_SUB(yh, bb)), V_SUB(b, bb));
-  }
+  GV_SUM(yh, yl, ah, b);
   yl = V_ADD(yl, V_FMA(Ql, pw, al));
   VM pos = V_GT(ah, V1(0.0f));
   *h = V_SEL(pos, yh, Qh);
@@ -201,4 +201,5 @@ static inline VF logsigmoid_vec(VF x)
 }
 
 #undef GV_PROD
+#undef GV_SUM
 #undef GV_FAST
