@@ -1,6 +1,6 @@
 /* Runtime benchmark (not a test): forward and backward throughput as bytes of minimal
  * traffic per second, for each dtype and b, against memcpy (CPU) or a device-to-device copy
- * (GPU) measured in the same run.  Medians of repeated runs.
+ * (GPU) run just before each timed pass.  Medians of repeated runs.
  *   bench_runtime [cpu|gpu] [log2 n] [reps] [activation (default gelu)] */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,18 +17,38 @@ static int gpu, reps;
 static void *stream;
 
 
-#define TIME(expr)                                                                          \
-  ({                                                                                        \
-    double ts_[64];                                                                         \
+/* Runs expr reps times, each run right after a copy of the same bytes (copy), into tp[]
+ * and tc[]: the baseline then sees the same state of the machine as the pass it is set
+ * against (on a shared machine memcpy's speed moves by 2x from one minute to the next). */
+#define TIME(copy, expr, tp, tc)                                                            \
+  do {                                                                                      \
     for (int r_ = 0; r_ < reps; r_++) {                                                     \
-      double t0_ = bench_now();                                                                   \
+      double t0_ = bench_now();                                                             \
+      copy;                                                                                 \
+      if (gpu)                                                                              \
+        actfit_rt_synchronize();                                                            \
+      double t1_ = bench_now();                                                             \
       expr;                                                                                 \
       if (gpu)                                                                              \
         actfit_rt_synchronize();                                                            \
-      ts_[r_] = bench_now() - t0_;                                                                \
+      (tc)[r_] = t1_ - t0_;                                                                 \
+      (tp)[r_] = bench_now() - t1_;                                                         \
     }                                                                                       \
-    bench_median(ts_, reps);                                                                         \
-  })
+  } while (0)
+
+/* one line: the pass's GB/s (median time), the copy's (median), and the median over the
+ * pairs of the pass's rate over the copy's */
+static void report(const char *dtype, const char *name, double traffic, double copy_traffic,
+                   double *tp, double *tc)
+{
+  double ratio[64];
+  for (int r = 0; r < reps; r++)
+    ratio[r] = traffic / tp[r] / (copy_traffic / tc[r]);
+  double rm = bench_median(ratio, reps);
+  double gbs = traffic / bench_median(tp, reps) / 1e9;
+  double copy_gbs = copy_traffic / bench_median(tc, reps) / 1e9;
+  printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dtype, name, gbs, copy_gbs, rm);
+}
 
 static void *buf(size_t b)
 {
@@ -81,40 +101,41 @@ int main(int argc, char **argv)
       ((uint16_t *)gd[2])[i] = 0x3f80;
     }
   const char *dn[3] = {"fp32", "fp16", "bf16"};
-  printf("# %s, n = 2^%d, median of %d; GB/s of minimal traffic, ratio to %s of the same "
-         "bytes in this run\n", gpu ? "GPU" : "CPU", lg, reps, gpu ? "a device copy" : "memcpy");
+  printf("# %s, n = 2^%d, %d runs; GB/s of minimal traffic (median), and the median ratio "
+         "to %s of the same bytes run just before each pass\n", gpu ? "GPU" : "CPU", lg, reps,
+         gpu ? "a device copy" : "memcpy");
   printf("%-6s %-22s %10s %10s %8s\n", "dtype", "pass", "GB/s", "copy GB/s", "ratio");
+  double tp[64], tc[64];
+  char name[64];
   for (int d = 0; d < 3; d++) {
     size_t es = d == 0 ? 4 : 2;
     x = xd[d];
     g = gd[d];
     /* the copy baseline: read n*es, write n*es */
-    double tc = TIME(gpu ? (void)actfit_rt_memcpy(y, x, n * es, 2) : (void)memcpy(y, x, n * es));
-    double copy_gbs = 2.0 * n * es / tc / 1e9;
+    double ct = 2.0 * n * es;
+#define COPY (gpu ? (void)actfit_rt_memcpy(gi, x, n * es, 2) : (void)memcpy(gi, x, n * es))
     for (int bits = 1; bits <= 4; bits++) {
       const actfit_rt_fewbit *t = actfit_rt_fewbit_builtin(act, bits, NULL);
       double sb = (double)actfit_fewbit_state_bytes(bits, n);
-      double tf = TIME(actfit_fewbit_forward(t, (actfit_dtype)d, x, y, st, n, stream));
-      double tb = TIME(actfit_fewbit_backward(t, (actfit_dtype)d, st, g, gi, n, stream));
-      double bf = (2.0 * n * es + sb) / tf / 1e9, bb = (2.0 * n * es + sb) / tb / 1e9;
-      char name[64];
+      TIME(COPY, actfit_fewbit_forward(t, (actfit_dtype)d, x, y, st, n, stream), tp, tc);
       snprintf(name, sizeof name, "fewbit %s %db fwd", act, bits);
-      printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], name, bf, copy_gbs, bf / copy_gbs);
+      report(dn[d], name, 2.0 * n * es + sb, ct, tp, tc);
+      TIME(COPY, actfit_fewbit_backward(t, (actfit_dtype)d, st, g, gi, n, stream), tp, tc);
       snprintf(name, sizeof name, "fewbit %s %db bwd", act, bits);
-      printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], name, bb, copy_gbs, bb / copy_gbs);
+      report(dn[d], name, 2.0 * n * es + sb, ct, tp, tc);
     }
     const actfit_rt_invact *ia = actfit_rt_invact_builtin(act);
     for (int fl = 0; fl <= 1; fl++) {
       double sb = (double)actfit_invact_state_bytes(ia, fl, n);
-      double tf = TIME(actfit_invact_forward(ia, (actfit_dtype)d, fl, x, y, st, n, stream));
-      double tb = TIME(actfit_invact_backward(ia, (actfit_dtype)d, fl, y, st, g, gi, n, stream));
-      double bf = (2.0 * n * es + sb) / tf / 1e9, bb = (3.0 * n * es + sb) / tb / 1e9;
-      char name[64];
+      TIME(COPY, actfit_invact_forward(ia, (actfit_dtype)d, fl, x, y, st, n, stream), tp, tc);
       snprintf(name, sizeof name, "invact %s fwd%s", act, fl ? " bit-y" : "");
-      printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], name, bf, copy_gbs, bf / copy_gbs);
+      report(dn[d], name, 2.0 * n * es + sb, ct, tp, tc);
+      TIME(COPY, actfit_invact_backward(ia, (actfit_dtype)d, fl, y, st, g, gi, n, stream), tp,
+           tc);
       snprintf(name, sizeof name, "invact %s bwd%s", act, fl ? " bit-y" : "");
-      printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dn[d], name, bb, copy_gbs, bb / copy_gbs);
+      report(dn[d], name, 3.0 * n * es + sb, ct, tp, tc);
     }
+#undef COPY
   }
   return 0;
 }
