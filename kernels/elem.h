@@ -351,14 +351,18 @@ ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
 /* Tables of M(z) = Q(z) e^(a(z)) (elem_coeffs.h), for an activation whose small factor is
  * Q(z) = e^(-a(z)) M(z) with M smooth: GELU's (a = z^2/2, M = Q e^(z^2/2)), GELU-tanh's
  * (a = u(z), M = sigmoid(u(z))), SiLU's (a = z, M = sigmoid(z)) and softplus's
- * (log1p(e^-z) = e^-z M(z), M = e^z log1p(e^-z)).  Each is 4 + ACTFIT_F_M_DEG rows of 32
- * pieces; the pieces are those of z + 1 (GELU, GELU-tanh: z in [0, 15)) or of z + 2 (SiLU,
- * softplus: z in [0, 30)).  One copy for the host, one in device memory; actfit_m_tab(which)
+ * (log1p(e^-z) = e^-z M(z), M = e^z log1p(e^-z)), and Mish's two (one for each sign of x).
+ * Each is 4 + ACTFIT_F_M_DEG rows of 32 pieces; the pieces are those of z + 1 (GELU,
+ * GELU-tanh: z in [0, 15)) or of z + 2 (the others: z in [0, 30)).  One copy for the host, one in device memory; actfit_m_tab(which)
  * is the one the code runs on can read. */
-enum { ACTFIT_M_GELU, ACTFIT_M_GELU_TANH, ACTFIT_M_SILU, ACTFIT_M_SOFTPLUS, ACTFIT_M_COUNT };
+enum {
+  ACTFIT_M_GELU, ACTFIT_M_GELU_TANH, ACTFIT_M_SILU, ACTFIT_M_SOFTPLUS, ACTFIT_M_MISH_POS,
+  ACTFIT_M_MISH_NEG, ACTFIT_M_COUNT
+};
 #define ACTFIT_M_ROWS (4 + ACTFIT_F_M_DEG)
 #define ACTFIT_M_TABLES                                                                     \
-  {ACTFIT_F_GELU_M}, {ACTFIT_F_GELU_TANH_M}, {ACTFIT_F_SILU_M}, {ACTFIT_F_SOFTPLUS_M}
+  {ACTFIT_F_GELU_M}, {ACTFIT_F_GELU_TANH_M}, {ACTFIT_F_SILU_M}, {ACTFIT_F_SOFTPLUS_M},       \
+  {ACTFIT_F_MISH_POS_M}, {ACTFIT_F_MISH_NEG_M}
 static const float actfit_m_host[ACTFIT_M_COUNT][ACTFIT_M_ROWS][32] = {ACTFIT_M_TABLES};
 #if defined(__CUDACC__)
 static __device__ const float actfit_m_dev[ACTFIT_M_COUNT][ACTFIT_M_ROWS][32] = {ACTFIT_M_TABLES};
@@ -487,11 +491,34 @@ ACTFIT_HD actfit_ff actfit_ff_tanh_pos(float a)
   return actfit_ff_div(actfit_ff_of(-m.h, -m.l), den);
 }
 
+/* tanh, from SiLU's table: with z = |x| and w = 2z clamped below 30,
+ *   tanh z = 1 - 2 sigmoid(-w) = 1 - 2 e^-w M(w),  M = sigmoid
+ * (tanh is 1 from z = 9.01 on); z < 1/4: z - z^3 (1/3 + z^2 R(z^2)), where 1 - 2 e^-w M(w)
+ * would lose bits; z < 2^-12: z.  The sign is x's (-0 too).  cpu_table_fwd.h repeats the
+ * steps. */
+ACTFIT_HD float actfit_tanh_abs(float z)
+{
+  const float R[] = {ACTFIT_F_TANH_R};
+  float w = 2.0f * z, wc = w < ACTFIT_M2_ZTOP ? w : ACTFIT_M2_ZTOP, n; /* NaN too */
+  uint32_t j;
+  actfit_ff M = actfit_tab_m(actfit_m_tab(ACTFIT_M_SILU), wc, 2.0f, &j);
+  actfit_ff q = actfit_m_exp(M, -wc, 0.0f, &n);
+  float pw = actfit_scalef(-2.0f, n); /* -2 e^-w M = pw (q.h + q.l) */
+  actfit_ff t = actfit_ff_fast(1.0f, q.h * pw);
+  float yb = t.h + fmaf(q.l, pw, t.l);
+  float zs = z < 0.25f ? z : 0.25f, ws = zs * zs, rw = R[0];
+  ACTFIT_UNROLL
+  for (int i = 1; i < (int)(sizeof R / sizeof R[0]); i++)
+    rw = fmaf(rw, ws, R[i]);
+  float ys = fmaf(-(zs * ws), fmaf(ws, rw, ACTFIT_F_THIRD_H), zs);
+  float y = z < 0.25f ? ys : yb;
+  return z < 0x1p-12f ? z : y;
+}
+
 ACTFIT_HD float actfit_tanh(float x)
 {
-  actfit_ff t = actfit_ff_tanh_pos(fabsf(x));
-  float y = t.h + t.l;
-  return x < 0.0f ? -y : y;
+  float y = copysignf(actfit_tanh_abs(fabsf(x)), x);
+  return isnan(x) ? x : y;
 }
 
 ACTFIT_HD float actfit_tanhshrink(float x)
@@ -562,22 +589,24 @@ ACTFIT_HD float actfit_logsigmoid(float x)
   return isinf(x) ? (x > 0.0f ? -0.0f : x) : -actfit_scalef(y.h + y.l, k);
 }
 
+/* Mish, y = x tanh(softplus(x)), the same way as SiLU, with a table for each sign (z = |x|,
+ * clamped below 30 for M):
+ *   x >= 0: y = x (1 - Q), Q = e^(-2z) M+(z);  x < 0: y = x Q, Q = e^-z M-(z)
+ * (elem_coeffs.h has M+ and M-); e^-z from z itself up to 120.  z >= 120: x or -0; z < 2^-60:
+ * x 3/5, with x scaled by 2^64 so that x times the low part of 3/5 stays normal.
+ * cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD float actfit_mish(float x)
 {
-  float xc = x > 20.0f ? 20.0f : x, k;
-  actfit_ff e = actfit_ff_exp(xc, 0.0f, &k);
-  float p = actfit_scalef(1.0f, k < -100.0f ? -100.0f : k);
-  actfit_ff u = actfit_ff_of(e.h * p, e.l * p);           /* e^x */
-  actfit_ff u2 = actfit_ff_sum(u.h, 2.0f);
-  u2.l += u.l;
-  actfit_ff n = actfit_ff_mul(u, u2);                     /* e^x (e^x + 2) */
-  actfit_ff d = actfit_ff_sum(n.h, 2.0f);
-  d.l += n.l;
-  actfit_ff r = actfit_ff_div(n, d);
-  float y = fmaf(x, r.h, x * r.l);
-  float ytiny = actfit_times(x, e, k); /* x < -69: x e^x to 2^-99 */
-  y = k < -100.0f ? ytiny : y;
-  return x > 20.0f ? x : x < -128.0f ? x * 0.0f : y;
+  int neg = x < 0.0f;
+  float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
+  uint32_t j;
+  actfit_ff M = actfit_tab_m(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f, &j);
+  float a = neg ? (z < 120.0f ? z : 120.0f) : zc + zc;
+  float y = actfit_gelu_y(x, M, -a, 0.0f);
+  float xs = x * 0x1p64f;
+  float yt = actfit_scalef(fmaf(xs, ACTFIT_F_MISH0_H, xs * ACTFIT_F_MISH0_L), -64.0f);
+  y = z < 0x1p-60f ? yt : y;
+  return z >= 120.0f ? (x > 0.0f ? x : -0.0f) : y;
 }
 
 /* c e^(a) - 1 scaled: c (e^a - 1) for a pair c, rounded once */

@@ -545,14 +545,16 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
   float *x = malloc(n * 4), *y = malloc(n * 4);
   uint32_t *st = malloc(n);
   size_t m = 0;
-  float ends[96];
+  float ends[100];
   int ne = 0;
-  for (int j = 0; j <= 32; j++) { /* z + off = 2^e off (1 + i/8): z = 0 .. 15 and 0 .. 30 */
+  /* z + off = 2^e off (1 + i/8): z = 0 .. 15 and 0 .. 30; tanh's pieces (of 2z + 2) end
+   * where the first set does */
+  for (int j = 0; j <= 32; j++) {
     ends[ne++] = (float)(ldexp(1.0 + (j % 8) / 8.0, j / 8) - 1.0);
     ends[ne++] = (float)(ldexp(2.0 + (j % 8) / 4.0, j / 8) - 2.0);
   }
-  const float lim[] = {0x1p-60f, 0x1p-126f, 10.8f, 11.0f, 15.0f, 20.0f, 26.666666f, 30.0f,
-                       87.3f, 103.9f, 109.0f, 120.0f, 128.0f, 130.0f};
+  const float lim[] = {0x1p-60f, 0x1p-126f, 0x1p-12f, 0.25f, 0.5f, 9.01f, 10.8f, 11.0f, 15.0f, 20.0f,
+                       26.666666f, 30.0f, 87.3f, 103.9f, 109.0f, 120.0f, 128.0f, 130.0f};
   for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++)
     ends[ne++] = lim[k];
   for (int k = 0; k < ne; k++)
@@ -577,7 +579,7 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
     {ACTFIT_A_GELU, 0, 20}, {ACTFIT_A_GELU_TANH, 0, 20}, {ACTFIT_A_SILU, 0, 20},
     {ACTFIT_A_SOFTPLUS, 1.0f, 20}, {ACTFIT_A_SOFTPLUS, 0.75f, 20},
     {ACTFIT_A_SOFTPLUS, 1.0f, INFINITY}, {ACTFIT_A_SOFTPLUS, 2.0f, INFINITY},
-    {ACTFIT_A_LOGSIGMOID, 0, 20}};
+    {ACTFIT_A_LOGSIGMOID, 0, 20}, {ACTFIT_A_TANH, 0, 0}, {ACTFIT_A_MISH, 0, 0}};
   for (size_t a = 0; a < sizeof cases / sizeof cases[0]; a++) {
     actfit_rt_invact ia;
     memset(&ia, 0, sizeof ia);

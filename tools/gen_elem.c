@@ -95,6 +95,21 @@ static long double softplus_m(long double z)
   return log1pl(w) / w;
 }
 
+/* Mish, x tanh(softplus(x)), with u = e^-z: x >= 0, z = x: 1 - tanh(softplus(z)) =
+ * e^(-2z) M(z), M = 2 / (1 + 2u + 2u^2); x < 0, z = -x: tanh(softplus(-z)) = e^-z M(z),
+ * M = (2 + u) / (2 + 2u + u^2) */
+static long double mish_pos_m(long double z)
+{
+  long double u = expl(-z);
+  return 2.0L / (1.0L + 2.0L * u + 2.0L * u * u);
+}
+
+static long double mish_neg_m(long double z)
+{
+  long double u = expl(-z);
+  return (2.0L + u) / (2.0L + 2.0L * u + u * u);
+}
+
 /* piece j of M: z + off in [2^e off (1 + i/8), 2^e off (1 + (i+1)/8)), e = j / 8, i = j % 8 */
 static void m_piece(int j, double off, double *a, double *b)
 {
@@ -215,6 +230,21 @@ static int write_float_section(FILE *f)
              "#define ACTFIT_F_SOFTPLUS_M",
           worst);
   rows(f, tab);
+  double worst2;
+  if (!fit_m(mish_pos_m, 2.0, tab, &worst))
+    return 0;
+  float tab2[4 + M_DEG][M_PIECES];
+  if (!fit_m(mish_neg_m, 2.0, tab2, &worst2))
+    return 0;
+  fprintf(f, "/* Mish on SiLU's pieces, with u = e^-z: x >= 0 (z = x), 1 - tanh(softplus(z)) = e^(-2z) M(z),\n"
+             " * M = 2 / (1 + 2u + 2u^2), fitted to %.2g relative; x < 0 (z = -x), tanh(softplus(-z)) =\n"
+             " * e^-z M(z), M = (2 + u) / (2 + 2u + u^2), fitted to %.2g; and Mish'(0) = tanh(ln 2) = 3/5 */\n"
+             "#define ACTFIT_F_MISH_POS_M",
+          worst, worst2);
+  rows(f, tab);
+  fprintf(f, "#define ACTFIT_F_MISH_NEG_M");
+  rows(f, tab2);
+  pair(f, "ACTFIT_F_MISH0", 0.6L);
   /* x - tanh x = x^3 (1/3 + w R(w)), |x| < 1/2 */
   long double T[32] = {0};
   for (int k = 0; k + 1 < 32; k++) {
@@ -227,6 +257,9 @@ static int write_float_section(FILE *f)
   for (int n = 2; n <= 11; n++)
     v[11 - n] = (double)-T[2 * n + 1];
   list(f, "ACTFIT_F_TANHSHRINK_R", v, 10);
+  fprintf(f, "/* tanh x = x - x^3 (1/3 + w R(w)), |x| < 1/4: the same R to w^4 (the rest is below "
+             "2^-31 of 1/3) */\n");
+  list(f, "ACTFIT_F_TANH_R", v + 5, 5);
   pair(f, "ACTFIT_F_THIRD", 1.0L / 3);
   fprintf(f, "/* SELU lambda and lambda alpha; GELU-tanh's C = 2 sqrt(2/pi) and C B, B = 0.044715 (the\n"
              " * double constants), for u(z) = z (C + C B z^2) */\n");

@@ -1,6 +1,8 @@
 /* The float forward (kernels/elem.h) vectorised for AVX2 + FMA: eight lanes (cpu_fwd.h) */
 #include <immintrin.h>
 
+#include "runtime/cpu_impl.h"
+
 #define FWD_NAME(a) f32_avx2_##a
 #define EXACT_TABLE actfit__avx2_exact
 #define FWD_TABLE actfit__avx2_f32
@@ -31,6 +33,10 @@
 #define V_NAN(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
 #define V_SEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define V_LUT(row, j) _mm256_i32gather_ps(row, j, 4)
+/* one gather: rb's lanes read at j + (rb - ra) from ra */
+#define V_LUT2(ra, rb, j, m)                                                                \
+  _mm256_i32gather_ps(ra, _mm256_add_epi32(j, _mm256_and_si256(_mm256_castps_si256(m),       \
+                                                                _mm256_set1_epi32((int)((rb) - (ra))))), 4)
 #define V_INDEX(zc, off)                                                                    \
   _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(V_ADD(zc, V1(off))), 20), \
                                     _mm256_set1_epi32((int)(actfit_f32_bits(off) >> 20))),    \
@@ -46,6 +52,52 @@
             _mm256_set1_epi32(0x00080000))),                                                \
         V1(off))
 
+/* The M tables as records: m_rec[32 t + j] holds rows 1-8 of table t's piece j, so that a
+ * lane's eight coefficients are one load.  Eight lanes' records then become eight rows with a
+ * transpose: 16 loads and 16 shuffles in place of eight gathers of eight loads each. */
+_Static_assert(ACTFIT_M_ROWS == 9, "a record is rows 1-8 of a piece");
+static _Alignas(32) float m_rec[ACTFIT_M_COUNT * 32][8];
+
+__attribute__((constructor)) static void m_rec_init(void)
+{
+  for (int t = 0; t < ACTFIT_M_COUNT; t++)
+    for (int j = 0; j < 32; j++)
+      for (int r = 1; r < ACTFIT_M_ROWS; r++)
+        m_rec[32 * t + j][r - 1] = actfit_m_host[t][r][j];
+}
+
+/* 4 x 4 transposes in each 128-bit half: a[i] = (rec_i[0..3], rec_i+4[0..3]) become rows */
+static inline __attribute__((always_inline)) void transpose4x2(__m256 *a, __m256 *out)
+{
+  __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]), t1 = _mm256_unpacklo_ps(a[2], a[3]);
+  __m256 t2 = _mm256_unpackhi_ps(a[0], a[1]), t3 = _mm256_unpackhi_ps(a[2], a[3]);
+  out[0] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0));
+  out[1] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2));
+  out[2] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  out[3] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(3, 2, 3, 2));
+}
+
+static inline __attribute__((always_inline)) void
+v_records(const float (*G)[32], const float (*G2)[32], __m256 m, __m256i j, __m256 *f)
+{
+  __m256i k = _mm256_add_epi32(j, _mm256_set1_epi32(32 * (int)((G - actfit_m_host[0]) / ACTFIT_M_ROWS)));
+  if (G2)
+    k = _mm256_add_epi32(k, _mm256_and_si256(_mm256_castps_si256(m),
+                                             _mm256_set1_epi32(32 * (int)((G2 - G) / ACTFIT_M_ROWS))));
+  int id[8];
+  _mm256_storeu_si256((__m256i *)id, k);
+  __m256 a[4], b[4];
+  for (int i = 0; i < 4; i++) {
+    a[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_load_ps(m_rec[id[i]])),
+                                _mm_load_ps(m_rec[id[i + 4]]), 1);
+    b[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_load_ps(m_rec[id[i]] + 4)),
+                                _mm_load_ps(m_rec[id[i + 4]] + 4), 1);
+  }
+  transpose4x2(a, f);
+  transpose4x2(b, f + 4);
+}
+#define V_RECORDS v_records
+
 /* actfit_scalef: v 2^k1 2^k2, k1 = k / 2 truncated */
 static inline __m256 v_scalef(__m256 v, __m256 k)
 {
@@ -57,5 +109,7 @@ static inline __m256 v_scalef(__m256 v, __m256 k)
   return _mm256_mul_ps(_mm256_mul_ps(v, a1), a2);
 }
 #define V_SCALEF v_scalef
+#define V_COPYSIGN(a, b)                                                                    \
+  _mm256_or_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a), _mm256_and_ps(_mm256_set1_ps(-0.0f), b))
 
 #include "runtime/cpu_fwd.h"

@@ -32,11 +32,15 @@
 #define V_SEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
 /* the permute reads the index's low 5 bits */
 #define V_LUT(row, j) _mm512_permutex2var_ps(_mm512_loadu_ps(row), j, _mm512_loadu_ps((row) + 16))
+#define V_LUT2(ra, rb, j, m) _mm512_mask_blend_ps(m, V_LUT(ra, j), V_LUT(rb, j))
 #define V_INDEX(zc, off)                                                                    \
   _mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(V_ADD(zc, V1(off))), 20),         \
                    _mm512_set1_epi32((int)(actfit_f32_bits(off) >> 20)))
 /* v 2^k rounded once, as actfit_scalef for cpu_table_fwd.h's v and k (its first factor is
  * exact) */
 #define V_SCALEF _mm512_scalef_ps
+#define V_COPYSIGN(a, b)                                                                    \
+  _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b), \
+                                                _mm512_set1_epi32(INT32_MIN), 0xd8))
 
 #include "runtime/cpu_fwd.h"

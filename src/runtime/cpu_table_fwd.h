@@ -1,5 +1,5 @@
 /* The float forwards of kernels/elem.h that read a table of M(z) (GELU, GELU-tanh, SiLU,
- * softplus, logsigmoid) lane by lane, for the vector loops of cpu_fwd.h: the same operations
+ * softplus, logsigmoid, tanh, Mish) lane by lane, for the vector loops of cpu_fwd.h: the same operations
  * in the same order, so every lane stores the scalar code's bits (tests/test_runtime.c
  * compares them).  It is written out rather than left to gcc's vectoriser because M(z)
  * comes from a 32-entry table per coefficient: gcc turns those reads into one scalar load
@@ -16,9 +16,14 @@
  *   V_OR, V_AND (of masks), V_DIV (rounded once),
  *   V_SEL(m, a, b) = m ? a : b
  *   V_LUT(row, j)  row[j] per lane, row a const float[32], j the index vector
+ *   V_LUT2(ra, rb, j, m) rb[j] in the lanes of m, ra[j] in the others (ra and rb rows of
+ *                  actfit_m_host)
  *   VI, V_INDEX(zc, off) the piece index of zc (elem.h's j, the bits of zc + off)
  *   V_CENTER(zc, off) (optional) the piece's middle c_j, the table's row 0, from the same bits
+ *   V_RECORDS(G, G2, m, j, f) (optional, with V_CENTER) rows 1 .. ACTFIT_M_ROWS - 1 of G at j
+ *                  (of G2 in the lanes of m) into f[0 ..], in place of V_LUT and V_LUT2
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
+ *   V_COPYSIGN(a, b) a with b's sign bit
  * Constants are those of elem.h (elem_coeffs.h). */
 
 /* (h, l) = a b exactly */
@@ -46,26 +51,41 @@
     l = V_ADD(V_SUB(a_, V_SUB(h, bb_)), V_SUB(b_, bb_));                                    \
   } while (0)
 
-/* M(z) from the table G, pieces of z + off (actfit_tab_m): (mh, ml), and the index */
-static inline VI m_vec(const float (*G)[32], VF zc, float off, VF *mh_, VF *ml_)
+/* M(z) from the table G, pieces of z + off (actfit_tab_m): (mh, ml), and the index; with
+ * G2 (a table on the same pieces), from G2 in the lanes of m */
+static inline VI m_vec2(const float (*G)[32], const float (*G2)[32], VM m, VF zc, float off,
+                        VF *mh_, VF *ml_)
 {
   VI j = V_INDEX(zc, off);
+#ifdef V_RECORDS
+  VF f[ACTFIT_M_ROWS - 1];
+  V_RECORDS(G, G2, m, j, f);
+#define M_LUT(r) f[(r) - 1]
+#else
+#define M_LUT(r) (G2 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j))
+#endif
   /* M(z) = c0 + c1 s + s^2 p(s) */
 #ifdef V_CENTER
   VF c = V_CENTER(zc, off); /* row 0 without a lookup */
 #else
-  VF c = V_LUT(G[0], j);
+  VF c = V_LUT(G[0], j); /* the same in G2 */
 #endif
-  VF s = V_SUB(zc, c), p = V_LUT(G[ACTFIT_M_ROWS - 1], j);
+  VF s = V_SUB(zc, c), p = M_LUT(ACTFIT_M_ROWS - 1);
   for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
-    p = V_FMA(p, s, V_LUT(G[r], j));
+    p = V_FMA(p, s, M_LUT(r));
   VF c1h, c1l, mh, ml;
-  GV_PROD(c1h, c1l, V_LUT(G[3], j), s);
-  VF small = V_FMA(V_FMA(p, s, V_LUT(G[4], j)), s, V_ADD(V_LUT(G[2], j), c1l));
-  GV_FAST(mh, ml, V_LUT(G[1], j), c1h);
+  GV_PROD(c1h, c1l, M_LUT(3), s);
+  VF small = V_FMA(V_FMA(p, s, M_LUT(4)), s, V_ADD(M_LUT(2), c1l));
+  GV_FAST(mh, ml, M_LUT(1), c1h);
   *mh_ = mh;
   *ml_ = V_ADD(ml, small);
   return j;
+#undef M_LUT
+}
+
+static inline VI m_vec(const float (*G)[32], VF zc, float off, VF *mh_, VF *ml_)
+{
+  return m_vec2(G, NULL, V_LT(zc, zc), zc, off, mh_, ml_);
 }
 
 /* Q 2^-n = M e^(ah + al) 2^-n (actfit_m_exp), ah >= -130 (expm1_raw's clamp does nothing) */
@@ -108,11 +128,11 @@ static inline VF gelu_y_vec(VF x, VF mh, VF ml, VF ah, VF al)
   return V_SEL(V_LT(x, V1(0.0f)), yn, yp);
 }
 
-/* tiny z: x/2; z >= zsat: x or -0; a NaN x: x itself, as actfit_elem_f returns it (the
+/* z < 2^-60: tiny; z >= zsat: x or -0; a NaN x: x itself, as actfit_elem_f returns it (the
  * arithmetic would quiet a signalling NaN) */
-static inline VF gelu_ends_vec(VF x, VF z, VF y, float zsat)
+static inline VF gelu_ends_vec(VF x, VF z, VF y, VF tiny, float zsat)
 {
-  y = V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
+  y = V_SEL(V_LT(z, V1(0x1p-60f)), tiny, y);
   VF big = V_SEL(V_GT(x, V1(0.0f)), x, V1(-0.0f));
   return V_SEL(V_NAN(x), x, V_SEL(V_GE(z, V1(zsat)), big, y));
 }
@@ -123,7 +143,7 @@ static inline VF gelu_vec(VF x)
   m_vec(actfit_m_host[ACTFIT_M_GELU], zc, 1.0f, &mh, &ml);
   GV_PROD(zzh, zzl, zc, zc); /* e^(-z^2/2) */
   VF y = gelu_y_vec(x, mh, ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
-  return gelu_ends_vec(x, z, y, 15.0f);
+  return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 15.0f);
 }
 
 static inline VF gelu_tanh_vec(VF x)
@@ -139,7 +159,7 @@ static inline VF gelu_tanh_vec(VF x)
   GV_PROD(uh, ul, zc, vh);
   ul = V_FMA(zc, vl, ul);
   VF y = gelu_y_vec(x, mh, ml, V_NEG(uh), V_NEG(ul));
-  return gelu_ends_vec(x, z, y, 11.0f);
+  return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 11.0f);
 }
 
 static inline VF silu_vec(VF x)
@@ -147,7 +167,38 @@ static inline VF silu_vec(VF x)
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml;
   m_vec(actfit_m_host[ACTFIT_M_SILU], zc, 2.0f, &mh, &ml);
   VF y = gelu_y_vec(x, mh, ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
-  return gelu_ends_vec(x, z, y, 120.0f);
+  return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 120.0f);
+}
+
+static inline VF mish_vec(VF x)
+{
+  VM neg = V_LT(x, V1(0.0f));
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml;
+  m_vec2(actfit_m_host[ACTFIT_M_MISH_POS], actfit_m_host[ACTFIT_M_MISH_NEG], neg, zc, 2.0f, &mh,
+         &ml);
+  VF a = V_SEL(neg, V_MIN(z, V1(120.0f)), V_ADD(zc, zc));
+  VF y = gelu_y_vec(x, mh, ml, V_NEG(a), V1(0.0f));
+  VF xs = V_MUL(x, V1(0x1p64f));
+  VF tiny = V_SCALEF(V_FMA(xs, V1(ACTFIT_F_MISH0_H), V_MUL(xs, V1(ACTFIT_F_MISH0_L))), V1(-64.0f));
+  return gelu_ends_vec(x, z, y, tiny, 120.0f);
+}
+
+static inline VF tanh_vec(VF x)
+{
+  const float R[] = {ACTFIT_F_TANH_R};
+  VF z = V_ABS(x), wc = V_MIN(V_ADD(z, z), V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n, th, tl;
+  m_vec(actfit_m_host[ACTFIT_M_SILU], wc, 2.0f, &mh, &ml);
+  m_exp_vec(mh, ml, V_NEG(wc), V1(0.0f), &qh, &ql, &n);
+  VF pw = V_SCALEF(V1(-2.0f), n);
+  GV_FAST(th, tl, V1(1.0f), V_MUL(qh, pw));
+  VF yb = V_ADD(th, V_FMA(ql, pw, tl));
+  VM small = V_LT(z, V1(0.25f));
+  VF zs = V_SEL(small, z, V1(0.25f)), ws = V_MUL(zs, zs), rw = V1(R[0]);
+  for (int i = 1; i < (int)(sizeof R / sizeof R[0]); i++)
+    rw = V_FMA(rw, ws, V1(R[i]));
+  VF ys = V_FNMA(V_MUL(zs, ws), V_FMA(ws, rw, V1(ACTFIT_F_THIRD_H)), zs);
+  VF y = V_SEL(V_LT(z, V1(0x1p-12f)), z, V_SEL(small, ys, yb));
+  return V_SEL(V_NAN(x), x, V_COPYSIGN(y, x));
 }
 
 /* actfit_ff_softplus1: (h, l) and k; with_al = 0 where al is 0 (beta = 1): zl's terms are
