@@ -328,20 +328,6 @@ ACTFIT_HD actfit_ff actfit_ff_expm1(float ah, float al)
   return n == 0.0f ? m : big;
 }
 
-/* sigmoid(ah + al) = 2^k (h + l); k = 0 for a >= 0, and 0 below a = -128 */
-ACTFIT_HD actfit_ff actfit_ff_sigmoid(float ah, float al, float *k)
-{
-  int neg = ah < 0.0f;
-  float ke;
-  actfit_ff e = actfit_ff_exp(neg ? ah : -ah, neg ? al : -al, &ke); /* e^-|a| = 2^ke e */
-  float p = actfit_scalef(1.0f, ke);
-  actfit_ff den = actfit_ff_fast(1.0f, e.h * p);
-  den.l = fmaf(e.l, p, den.l);
-  *k = neg ? ke : 0.0f;
-  actfit_ff q = actfit_ff_div(neg ? e : actfit_ff_of(1.0f, 0.0f), den);
-  return ah < -128.0f ? actfit_ff_of(0.0f, 0.0f) : q;
-}
-
 /* x s, s = 2^k (h + l), rounded once */
 ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
 {
@@ -489,6 +475,23 @@ ACTFIT_HD actfit_ff actfit_ff_tanh_pos(float a)
   actfit_ff den = actfit_ff_fast(2.0f, m.h);
   den.l += m.l;
   return actfit_ff_div(actfit_ff_of(-m.h, -m.l), den);
+}
+
+/* sigmoid from SiLU's table: with z = |x|, Q = sigmoid(-z) = e^-z M(z) (z clamped below 30
+ * for M, up to 120 for e^-z), y = Q for x < 0 and 1 - Q for x >= 0, each rounded once from
+ * the pair (Q below 2^-126 rounds twice: to 24 bits, then into the subnormals).
+ * cpu_table_fwd.h repeats the steps. */
+ACTFIT_HD float actfit_sigmoid(float x)
+{
+  float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP, n; /* NaN too */
+  uint32_t j;
+  actfit_ff M = actfit_tab_m(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &j);
+  actfit_ff q = actfit_m_exp(M, -(z < 120.0f ? z : 120.0f), 0.0f, &n);
+  float yn = actfit_scalef(q.h + q.l, n);
+  float pw = actfit_scalef(-1.0f, n); /* -Q = pw (q.h + q.l) */
+  actfit_ff t = actfit_ff_fast(1.0f, q.h * pw);
+  float yp = t.h + fmaf(q.l, pw, t.l);
+  return x < 0.0f ? yn : yp;
 }
 
 /* tanh, from SiLU's table: with z = |x| and w = 2z clamped below 30,
@@ -646,12 +649,7 @@ ACTFIT_HD float actfit_elem_f(int act, const float *pf, float x)
     y = x > 0.0f ? l : v;
     break;
   }
-  case ACTFIT_A_SIGMOID: {
-    float k;
-    actfit_ff s = actfit_ff_sigmoid(x, 0.0f, &k);
-    y = actfit_scalef(s.h + s.l, k);
-    break;
-  }
+  case ACTFIT_A_SIGMOID: y = actfit_sigmoid(x); break;
   case ACTFIT_A_TANH: y = actfit_tanh(x); break;
   case ACTFIT_A_LOGSIGMOID: y = actfit_logsigmoid(x); break;
   case ACTFIT_A_SOFTSIGN: {

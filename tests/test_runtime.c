@@ -579,7 +579,8 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
     {ACTFIT_A_GELU, 0, 20}, {ACTFIT_A_GELU_TANH, 0, 20}, {ACTFIT_A_SILU, 0, 20},
     {ACTFIT_A_SOFTPLUS, 1.0f, 20}, {ACTFIT_A_SOFTPLUS, 0.75f, 20},
     {ACTFIT_A_SOFTPLUS, 1.0f, INFINITY}, {ACTFIT_A_SOFTPLUS, 2.0f, INFINITY},
-    {ACTFIT_A_LOGSIGMOID, 0, 20}, {ACTFIT_A_TANH, 0, 0}, {ACTFIT_A_MISH, 0, 0}};
+    {ACTFIT_A_LOGSIGMOID, 0, 20}, {ACTFIT_A_TANH, 0, 0}, {ACTFIT_A_MISH, 0, 0},
+    {ACTFIT_A_SIGMOID, 0, 0}};
   for (size_t a = 0; a < sizeof cases / sizeof cases[0]; a++) {
     actfit_rt_invact ia;
     memset(&ia, 0, sizeof ia);

@@ -3,7 +3,7 @@
  * their own flags.  gcc vectorises each loop (elem.h's branches are selects) with the same
  * operations in the same order as the scalar code, so every stored bit equals
  * actfit_elem_f's (tests/test_runtime.c).  GELU's, GELU-tanh's, SiLU's, softplus's,
- * logsigmoid's, tanh's and Mish's loops are written with vector operations instead (cpu_table_fwd.h).  Define
+ * logsigmoid's, sigmoid's, tanh's and Mish's loops are written with vector operations instead (cpu_table_fwd.h).  Define
  * FWD_NAME(a) (the function name for activation a), FWD_TABLE and EXACT_TABLE (the lookups'
  * names), VL (the lanes) and the operations cpu_table_fwd.h lists before including. */
 #include "runtime/cpu_impl.h"
@@ -16,7 +16,7 @@
       y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
   }
 FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU)
-FWD_ONE(ACTFIT_A_SELU) FWD_ONE(ACTFIT_A_SIGMOID)
+FWD_ONE(ACTFIT_A_SELU)
 FWD_ONE(ACTFIT_A_SOFTSIGN) FWD_ONE(ACTFIT_A_TANHSHRINK)
 FWD_ONE(ACTFIT_A_HARDSWISH) FWD_ONE(ACTFIT_A_HARDSIGMOID) FWD_ONE(ACTFIT_A_HARDTANH)
 FWD_ONE(ACTFIT_A_RELU) FWD_ONE(ACTFIT_A_RELU6) FWD_ONE(ACTFIT_A_LEAKY_RELU)
@@ -37,6 +37,7 @@ FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
 FWD_VEC(ACTFIT_A_GELU, gelu_vec) FWD_VEC(ACTFIT_A_GELU_TANH, gelu_tanh_vec)
 FWD_VEC(ACTFIT_A_SILU, silu_vec) FWD_VEC(ACTFIT_A_LOGSIGMOID, logsigmoid_vec)
 FWD_VEC(ACTFIT_A_TANH, tanh_vec) FWD_VEC(ACTFIT_A_MISH, mish_vec)
+FWD_VEC(ACTFIT_A_SIGMOID, sigmoid_vec)
 #undef FWD_VEC
 
 static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *restrict x,

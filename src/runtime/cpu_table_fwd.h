@@ -1,5 +1,5 @@
 /* The float forwards of kernels/elem.h that read a table of M(z) (GELU, GELU-tanh, SiLU,
- * softplus, logsigmoid, tanh, Mish) lane by lane, for the vector loops of cpu_fwd.h: the same operations
+ * softplus, logsigmoid, sigmoid, tanh, Mish) lane by lane, for the vector loops of cpu_fwd.h: the same operations
  * in the same order, so every lane stores the scalar code's bits (tests/test_runtime.c
  * compares them).  It is written out rather than left to gcc's vectoriser because M(z)
  * comes from a 32-entry table per coefficient: gcc turns those reads into one scalar load
@@ -181,6 +181,18 @@ static inline VF mish_vec(VF x)
   VF xs = V_MUL(x, V1(0x1p64f));
   VF tiny = V_SCALEF(V_FMA(xs, V1(ACTFIT_F_MISH0_H), V_MUL(xs, V1(ACTFIT_F_MISH0_L))), V1(-64.0f));
   return gelu_ends_vec(x, z, y, tiny, 120.0f);
+}
+
+static inline VF sigmoid_vec(VF x)
+{
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n, th, tl;
+  m_vec(actfit_m_host[ACTFIT_M_SILU], zc, 2.0f, &mh, &ml);
+  m_exp_vec(mh, ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f), &qh, &ql, &n);
+  VF yn = V_SCALEF(V_ADD(qh, ql), n);
+  VF pw = V_SCALEF(V1(-1.0f), n);
+  GV_FAST(th, tl, V1(1.0f), V_MUL(qh, pw));
+  VF yp = V_ADD(th, V_FMA(ql, pw, tl));
+  return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
 }
 
 static inline VF tanh_vec(VF x)
