@@ -50,6 +50,23 @@ static void report(const char *dtype, const char *name, double traffic, double c
   printf("%-6s %-22s %10.2f %10.2f %8.3f\n", dtype, name, gbs, copy_gbs, rm);
 }
 
+/* the CPU time the hypervisor gave to others ("steal") and the total so far, from
+ * /proc/stat's first line, in ticks; 0 where there is none (not Linux) */
+static int cpu_ticks(unsigned long long *steal, unsigned long long *total)
+{
+  FILE *f = fopen("/proc/stat", "r");
+  unsigned long long v[8] = {0};
+  int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                     &v[3], &v[4], &v[5], &v[6], &v[7]) : 0;
+  if (f)
+    fclose(f);
+  *steal = v[7];
+  *total = 0;
+  for (int i = 0; i < 8; i++)
+    *total += v[i];
+  return n == 8;
+}
+
 static void *buf(size_t b)
 {
   void *p = NULL;
@@ -105,6 +122,8 @@ int main(int argc, char **argv)
          "to %s of the same bytes run just before each pass\n", gpu ? "GPU" : "CPU", lg, reps,
          gpu ? "a device copy" : "memcpy");
   printf("%-6s %-22s %10s %10s %8s\n", "dtype", "pass", "GB/s", "copy GB/s", "ratio");
+  unsigned long long st0, tt0, st1, tt1;
+  int have_ticks = !gpu && cpu_ticks(&st0, &tt0);
   double tp[64], tc[64];
   char name[64];
   for (int d = 0; d < 3; d++) {
@@ -137,5 +156,10 @@ int main(int argc, char **argv)
     }
 #undef COPY
   }
+  /* on a virtual machine, compute-bound passes slow down while the host runs others, and
+   * memcpy much less: their ratios drop with this share */
+  if (have_ticks && cpu_ticks(&st1, &tt1) && tt1 > tt0)
+    printf("# steal: %.0f%% of this machine's CPU time went to other guests during the run\n",
+           100.0 * (double)(st1 - st0) / (double)(tt1 - tt0));
   return 0;
 }
