@@ -1,6 +1,7 @@
 """CI-sized training run (tools/train/train.py --smoke): every method trains a tiny GPT for a
 few dozen steps on the fortunes text and its loss falls; the saved bytes per activation
-element are what each method keeps.  Exit 77 without torch or the fortunes package."""
+element are what each method keeps.  And a tiny run of tools/bench/bench_torch.py.  Exit 77
+without torch or the fortunes package."""
 
 import json
 import os
@@ -20,6 +21,7 @@ if not os.path.exists("/usr/share/games/fortunes/fortunes"):
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TRAIN = os.path.join(ROOT, "tools", "train", "train.py")
+BENCH = os.path.join(ROOT, "tools", "bench", "bench_torch.py")
 
 
 class TrainSmoke(unittest.TestCase):
@@ -57,6 +59,24 @@ class TrainSmoke(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("apt-get install fortunes", r.stderr)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+
+
+class BenchTorchSmoke(unittest.TestCase):
+    def test_a_dtype_stock_torch_lacks_is_skipped_with_a_line(self):
+        """--act Mish: torch 1.13 has no bfloat16 Mish on the CPU; the script says so and
+        prints every float32 row (it crashed there before)"""
+        r = subprocess.run([sys.executable, BENCH, "--act", "Mish", "--rows", "32", "--d", "8",
+                            "--reps", "1"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        try:
+            torch.nn.Mish()(torch.zeros(2, dtype=torch.bfloat16))
+            bf16 = True
+        except RuntimeError:
+            bf16 = False
+        rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| ") and "---" not in ln]
+        self.assertEqual(any("| bfloat16 |" in ln for ln in rows), bf16)
+        self.assertEqual("# skipped bfloat16: stock torch.nn.Mish" in r.stdout, not bf16)
+        self.assertEqual(sum("| float32 |" in ln for ln in rows), 9 + 2 * 8)
 
 
 if __name__ == "__main__":
