@@ -339,8 +339,8 @@ ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
  * (a = u(z), M = sigmoid(u(z))), SiLU's (a = z, M = sigmoid(z)) and softplus's
  * (log1p(e^-z) = e^-z M(z), M = e^z log1p(e^-z)), and Mish's two (one for each sign of x).
  * Each is 4 + ACTFIT_F_M_DEG rows of 32 pieces; the pieces are those of z + 1 (GELU,
- * GELU-tanh: z in [0, 15)) or of z + 2 (the others: z in [0, 30)).  One copy for the host, one in device memory; actfit_m_tab(which)
- * is the one the code runs on can read. */
+ * GELU-tanh: z in [0, 15)) or of z + 2 (the others: z in [0, 30)).  One copy for the host,
+ * one in device memory; actfit_m_tab(which) is the one the code runs on can read. */
 enum {
   ACTFIT_M_GELU, ACTFIT_M_GELU_TANH, ACTFIT_M_SILU, ACTFIT_M_SOFTPLUS, ACTFIT_M_MISH_POS,
   ACTFIT_M_MISH_NEG, ACTFIT_M_COUNT
@@ -477,6 +477,13 @@ ACTFIT_HD actfit_ff actfit_ff_tanh_pos(float a)
   return actfit_ff_div(actfit_ff_of(-m.h, -m.l), den);
 }
 
+/* 1 + p (q.h + q.l), rounded once, for a power of two p with |p q| <= 1 */
+ACTFIT_HD float actfit_one_plus(actfit_ff q, float p)
+{
+  actfit_ff t = actfit_ff_fast(1.0f, q.h * p);
+  return t.h + fmaf(q.l, p, t.l);
+}
+
 /* sigmoid from SiLU's table: with z = |x|, Q = sigmoid(-z) = e^-z M(z) (z clamped below 30
  * for M, up to 120 for e^-z), y = Q for x < 0 and 1 - Q for x >= 0, each rounded once from
  * the pair (Q below 2^-126 rounds twice: to 24 bits, then into the subnormals).
@@ -488,9 +495,7 @@ ACTFIT_HD float actfit_sigmoid(float x)
   actfit_ff M = actfit_tab_m(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &j);
   actfit_ff q = actfit_m_exp(M, -(z < 120.0f ? z : 120.0f), 0.0f, &n);
   float yn = actfit_scalef(q.h + q.l, n);
-  float pw = actfit_scalef(-1.0f, n); /* -Q = pw (q.h + q.l) */
-  actfit_ff t = actfit_ff_fast(1.0f, q.h * pw);
-  float yp = t.h + fmaf(q.l, pw, t.l);
+  float yp = actfit_one_plus(q, actfit_scalef(-1.0f, n)); /* 1 - Q */
   return x < 0.0f ? yn : yp;
 }
 
@@ -506,9 +511,7 @@ ACTFIT_HD float actfit_tanh_abs(float z)
   uint32_t j;
   actfit_ff M = actfit_tab_m(actfit_m_tab(ACTFIT_M_SILU), wc, 2.0f, &j);
   actfit_ff q = actfit_m_exp(M, -wc, 0.0f, &n);
-  float pw = actfit_scalef(-2.0f, n); /* -2 e^-w M = pw (q.h + q.l) */
-  actfit_ff t = actfit_ff_fast(1.0f, q.h * pw);
-  float yb = t.h + fmaf(q.l, pw, t.l);
+  float yb = actfit_one_plus(q, actfit_scalef(-2.0f, n)); /* 1 - 2 e^-w M */
   float zs = z < 0.25f ? z : 0.25f, ws = zs * zs, rw = R[0];
   ACTFIT_UNROLL
   for (int i = 1; i < (int)(sizeof R / sizeof R[0]); i++)
@@ -603,7 +606,8 @@ ACTFIT_HD float actfit_mish(float x)
   int neg = x < 0.0f;
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   uint32_t j;
-  actfit_ff M = actfit_tab_m(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f, &j);
+  const float (*G)[32] = actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS);
+  actfit_ff M = actfit_tab_m(G, zc, 2.0f, &j);
   float a = neg ? (z < 120.0f ? z : 120.0f) : zc + zc;
   float y = actfit_gelu_y(x, M, -a, 0.0f);
   float xs = x * 0x1p64f;

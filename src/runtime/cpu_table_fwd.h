@@ -1,6 +1,7 @@
 /* The float forwards of kernels/elem.h that read a table of M(z) (GELU, GELU-tanh, SiLU,
- * softplus, logsigmoid, sigmoid, tanh, Mish) lane by lane, for the vector loops of cpu_fwd.h: the same operations
- * in the same order, so every lane stores the scalar code's bits (tests/test_runtime.c
+ * softplus, logsigmoid, sigmoid, tanh, Mish) lane by lane, for the vector loops of
+ * cpu_fwd.h: the same operations in the same order, so every lane stores the scalar code's
+ * bits (tests/test_runtime.c
  * compares them).  It is written out rather than left to gcc's vectoriser because M(z)
  * comes from a 32-entry table per coefficient: gcc turns those reads into one scalar load
  * per lane, while AVX-512 reads them with one permute per coefficient (and AVX2 with one
@@ -183,27 +184,31 @@ static inline VF mish_vec(VF x)
   return gelu_ends_vec(x, z, y, tiny, 120.0f);
 }
 
+/* 1 + p (qh + ql), rounded once (actfit_one_plus) */
+static inline VF one_plus_vec(VF qh, VF ql, VF p)
+{
+  VF th, tl;
+  GV_FAST(th, tl, V1(1.0f), V_MUL(qh, p));
+  return V_ADD(th, V_FMA(ql, p, tl));
+}
+
 static inline VF sigmoid_vec(VF x)
 {
-  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n, th, tl;
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n;
   m_vec(actfit_m_host[ACTFIT_M_SILU], zc, 2.0f, &mh, &ml);
   m_exp_vec(mh, ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f), &qh, &ql, &n);
   VF yn = V_SCALEF(V_ADD(qh, ql), n);
-  VF pw = V_SCALEF(V1(-1.0f), n);
-  GV_FAST(th, tl, V1(1.0f), V_MUL(qh, pw));
-  VF yp = V_ADD(th, V_FMA(ql, pw, tl));
+  VF yp = one_plus_vec(qh, ql, V_SCALEF(V1(-1.0f), n));
   return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
 }
 
 static inline VF tanh_vec(VF x)
 {
   const float R[] = {ACTFIT_F_TANH_R};
-  VF z = V_ABS(x), wc = V_MIN(V_ADD(z, z), V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n, th, tl;
+  VF z = V_ABS(x), wc = V_MIN(V_ADD(z, z), V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n;
   m_vec(actfit_m_host[ACTFIT_M_SILU], wc, 2.0f, &mh, &ml);
   m_exp_vec(mh, ml, V_NEG(wc), V1(0.0f), &qh, &ql, &n);
-  VF pw = V_SCALEF(V1(-2.0f), n);
-  GV_FAST(th, tl, V1(1.0f), V_MUL(qh, pw));
-  VF yb = V_ADD(th, V_FMA(ql, pw, tl));
+  VF yb = one_plus_vec(qh, ql, V_SCALEF(V1(-2.0f), n));
   VM small = V_LT(z, V1(0.25f));
   VF zs = V_SEL(small, z, V1(0.25f)), ws = V_MUL(zs, zs), rw = V1(R[0]);
   for (int i = 1; i < (int)(sizeof R / sizeof R[0]); i++)
