@@ -3,9 +3,10 @@
  * their own flags.  gcc vectorises each loop (elem.h's branches are selects) with the same
  * operations in the same order as the scalar code, so every stored bit equals
  * actfit_elem_f's (tests/test_runtime.c).  GELU's, GELU-tanh's, SiLU's, softplus's,
- * logsigmoid's, sigmoid's, tanh's and Mish's loops are written with vector operations instead (cpu_table_fwd.h).  Define
- * FWD_NAME(a) (the function name for activation a), FWD_TABLE and EXACT_TABLE (the lookups'
- * names), VL (the lanes) and the operations cpu_table_fwd.h lists before including. */
+ * logsigmoid's, sigmoid's, tanh's and Mish's loops are written with vector operations
+ * instead (cpu_table_fwd.h).  Define FWD_NAME(a) (the function name for activation a),
+ * FWD_TABLE and EXACT_TABLE (the lookups' names), VL (the lanes) and the operations
+ * cpu_table_fwd.h lists before including. */
 #include "runtime/cpu_impl.h"
 
 #define FWD_ONE(A)                                                                          \
@@ -15,8 +16,7 @@
     for (size_t i = 0; i < (n & ~(size_t)31); i++)                                          \
       y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
   }
-FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU)
-FWD_ONE(ACTFIT_A_SELU)
+FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU) FWD_ONE(ACTFIT_A_SELU)
 FWD_ONE(ACTFIT_A_SOFTSIGN) FWD_ONE(ACTFIT_A_TANHSHRINK)
 FWD_ONE(ACTFIT_A_HARDSWISH) FWD_ONE(ACTFIT_A_HARDSIGMOID) FWD_ONE(ACTFIT_A_HARDTANH)
 FWD_ONE(ACTFIT_A_RELU) FWD_ONE(ACTFIT_A_RELU6) FWD_ONE(ACTFIT_A_LEAKY_RELU)

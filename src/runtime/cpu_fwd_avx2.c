@@ -33,12 +33,6 @@
 #define V_NAN(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
 #define V_SEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define V_LUT(row, j) _mm256_i32gather_ps(row, j, 4)
-/* one gather: rb's lanes read at j + (rb - ra) from ra */
-#define V_LUT2(ra, rb, j, m)                                                                \
-  _mm256_i32gather_ps(ra,                                                                   \
-                      _mm256_add_epi32(j, _mm256_and_si256(_mm256_castps_si256(m),          \
-                                                           _mm256_set1_epi32((int)((rb) - (ra))))), \
-                      4)
 #define V_INDEX(zc, off)                                                                    \
   _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(V_ADD(zc, V1(off))), 20), \
                                     _mm256_set1_epi32((int)(actfit_f32_bits(off) >> 20))),    \
@@ -80,15 +74,12 @@ static inline __attribute__((always_inline)) void transpose4x2(__m256 *a, __m256
 }
 
 static inline __attribute__((always_inline)) void
-v_records(const float (*G)[32], const float (*G2)[32], __m256 m, __m256i j, __m256 *f)
+v_records(int t, int t2, __m256 m, __m256i j, __m256 *f)
 {
-  int t = (int)((G - actfit_m_host[0]) / ACTFIT_M_ROWS); /* the table's number */
   __m256i k = _mm256_add_epi32(j, _mm256_set1_epi32(32 * t));
-  if (G2) {
-    int t2 = (int)((G2 - actfit_m_host[0]) / ACTFIT_M_ROWS);
-    __m256i d = _mm256_set1_epi32(32 * (t2 - t));
-    k = _mm256_add_epi32(k, _mm256_and_si256(_mm256_castps_si256(m), d));
-  }
+  if (t2 >= 0)
+    k = _mm256_add_epi32(k, _mm256_and_si256(_mm256_castps_si256(m),
+                                             _mm256_set1_epi32(32 * (t2 - t))));
   int id[8];
   _mm256_storeu_si256((__m256i *)id, k);
   __m256 a[4], b[4];

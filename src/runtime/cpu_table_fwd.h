@@ -17,12 +17,13 @@
  *   V_OR, V_AND (of masks), V_DIV (rounded once),
  *   V_SEL(m, a, b) = m ? a : b
  *   V_LUT(row, j)  row[j] per lane, row a const float[32], j the index vector
- *   V_LUT2(ra, rb, j, m) rb[j] in the lanes of m, ra[j] in the others (ra and rb rows of
- *                  actfit_m_host)
+ *   V_LUT2(ra, rb, j, m) rb[j] in the lanes of m, ra[j] in the others (needed without
+ *                  V_RECORDS)
  *   VI, V_INDEX(zc, off) the piece index of zc (elem.h's j, the bits of zc + off)
  *   V_CENTER(zc, off) (optional) the piece's middle c_j, the table's row 0, from the same bits
- *   V_RECORDS(G, G2, m, j, f) (optional, with V_CENTER) rows 1 .. ACTFIT_M_ROWS - 1 of G at j
- *                  (of G2 in the lanes of m) into f[0 ..], in place of V_LUT and V_LUT2
+ *   V_RECORDS(t, t2, m, j, f) (optional, with V_CENTER) rows 1 .. ACTFIT_M_ROWS - 1 of
+ *                  table t at j (of table t2 >= 0 in the lanes of m) into f[0 ..], in place
+ *                  of V_LUT and V_LUT2
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
  *   V_COPYSIGN(a, b) a with b's sign bit
  * Constants are those of elem.h (elem_coeffs.h). */
@@ -52,24 +53,24 @@
     l = V_ADD(V_SUB(a_, V_SUB(h, bb_)), V_SUB(b_, bb_));                                    \
   } while (0)
 
-/* M(z) from the table G, pieces of z + off (actfit_tab_m): (mh, ml), and the index; with
- * G2 (a table on the same pieces), from G2 in the lanes of m */
-static inline VI m_vec2(const float (*G)[32], const float (*G2)[32], VM m, VF zc, float off,
-                        VF *mh_, VF *ml_)
+/* M(z) from table t (ACTFIT_M_*), pieces of z + off (actfit_tab_m): (mh, ml), and the
+ * index; with t2 >= 0 (a table on the same pieces), from table t2 in the lanes of m */
+static inline VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
 {
   VI j = V_INDEX(zc, off);
 #ifdef V_RECORDS
   VF f[ACTFIT_M_ROWS - 1];
-  V_RECORDS(G, G2, m, j, f);
+  V_RECORDS(t, t2, m, j, f);
 #define M_LUT(r) f[(r) - 1]
 #else
-#define M_LUT(r) (G2 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j))
+  const float (*G)[32] = actfit_m_host[t], (*G2)[32] = actfit_m_host[t2 < 0 ? t : t2];
+#define M_LUT(r) (t2 >= 0 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j))
 #endif
   /* M(z) = c0 + c1 s + s^2 p(s) */
 #ifdef V_CENTER
   VF c = V_CENTER(zc, off); /* row 0 without a lookup */
 #else
-  VF c = V_LUT(G[0], j); /* the same in G2 */
+  VF c = V_LUT(actfit_m_host[t][0], j); /* the same in table t2 */
 #endif
   VF s = V_SUB(zc, c), p = M_LUT(ACTFIT_M_ROWS - 1);
   for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
@@ -84,9 +85,9 @@ static inline VI m_vec2(const float (*G)[32], const float (*G2)[32], VM m, VF zc
 #undef M_LUT
 }
 
-static inline VI m_vec(const float (*G)[32], VF zc, float off, VF *mh_, VF *ml_)
+static inline VI m_vec(int t, VF zc, float off, VF *mh_, VF *ml_)
 {
-  return m_vec2(G, NULL, V_LT(zc, zc), zc, off, mh_, ml_);
+  return m_vec2(t, -1, V_LT(zc, zc), zc, off, mh_, ml_);
 }
 
 /* Q 2^-n = M e^(ah + al) 2^-n (actfit_m_exp), ah >= -130 (expm1_raw's clamp does nothing) */
@@ -141,7 +142,7 @@ static inline VF gelu_ends_vec(VF x, VF z, VF y, VF tiny, float zsat)
 static inline VF gelu_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP)), mh, ml, zzh, zzl;
-  m_vec(actfit_m_host[ACTFIT_M_GELU], zc, 1.0f, &mh, &ml);
+  m_vec(ACTFIT_M_GELU, zc, 1.0f, &mh, &ml);
   GV_PROD(zzh, zzl, zc, zc); /* e^(-z^2/2) */
   VF y = gelu_y_vec(x, mh, ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
   return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 15.0f);
@@ -151,7 +152,7 @@ static inline VF gelu_tanh_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP)), mh, ml, zzh, zzl, ch, cl, vh, vl;
   VF uh, ul;
-  m_vec(actfit_m_host[ACTFIT_M_GELU_TANH], zc, 1.0f, &mh, &ml);
+  m_vec(ACTFIT_M_GELU_TANH, zc, 1.0f, &mh, &ml);
   GV_PROD(zzh, zzl, zc, zc);
   GV_PROD(ch, cl, V1(ACTFIT_F_GELU_TANH_CB_H), zzh); /* C B z^2 */
   cl = V_FMA(V1(ACTFIT_F_GELU_TANH_CB_H), zzl, V_FMA(V1(ACTFIT_F_GELU_TANH_CB_L), zzh, cl));
@@ -166,7 +167,7 @@ static inline VF gelu_tanh_vec(VF x)
 static inline VF silu_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml;
-  m_vec(actfit_m_host[ACTFIT_M_SILU], zc, 2.0f, &mh, &ml);
+  m_vec(ACTFIT_M_SILU, zc, 2.0f, &mh, &ml);
   VF y = gelu_y_vec(x, mh, ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
   return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 120.0f);
 }
@@ -175,8 +176,7 @@ static inline VF mish_vec(VF x)
 {
   VM neg = V_LT(x, V1(0.0f));
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml;
-  m_vec2(actfit_m_host[ACTFIT_M_MISH_POS], actfit_m_host[ACTFIT_M_MISH_NEG], neg, zc, 2.0f, &mh,
-         &ml);
+  m_vec2(ACTFIT_M_MISH_POS, ACTFIT_M_MISH_NEG, neg, zc, 2.0f, &mh, &ml);
   VF a = V_SEL(neg, V_MIN(z, V1(120.0f)), V_ADD(zc, zc));
   VF y = gelu_y_vec(x, mh, ml, V_NEG(a), V1(0.0f));
   VF xs = V_MUL(x, V1(0x1p64f));
@@ -195,7 +195,7 @@ static inline VF one_plus_vec(VF qh, VF ql, VF p)
 static inline VF sigmoid_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n;
-  m_vec(actfit_m_host[ACTFIT_M_SILU], zc, 2.0f, &mh, &ml);
+  m_vec(ACTFIT_M_SILU, zc, 2.0f, &mh, &ml);
   m_exp_vec(mh, ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f), &qh, &ql, &n);
   VF yn = V_SCALEF(V_ADD(qh, ql), n);
   VF yp = one_plus_vec(qh, ql, V_SCALEF(V1(-1.0f), n));
@@ -206,7 +206,7 @@ static inline VF tanh_vec(VF x)
 {
   const float R[] = {ACTFIT_F_TANH_R};
   VF z = V_ABS(x), wc = V_MIN(V_ADD(z, z), V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n;
-  m_vec(actfit_m_host[ACTFIT_M_SILU], wc, 2.0f, &mh, &ml);
+  m_vec(ACTFIT_M_SILU, wc, 2.0f, &mh, &ml);
   m_exp_vec(mh, ml, V_NEG(wc), V1(0.0f), &qh, &ql, &n);
   VF yb = one_plus_vec(qh, ql, V_SCALEF(V1(-2.0f), n));
   VM small = V_LT(z, V1(0.25f));
@@ -224,7 +224,7 @@ static inline void softplus1_vec(VF ah, VF al, int with_al, VF *h, VF *l, VF *k)
 {
   const float (*G)[32] = actfit_m_host[ACTFIT_M_SOFTPLUS];
   VF z = V_ABS(ah), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml, zl = V1(0.0f), Qh, Ql, n, yh, yl;
-  VI j = m_vec(G, zc, 2.0f, &mh, &ml);
+  VI j = m_vec(ACTFIT_M_SOFTPLUS, zc, 2.0f, &mh, &ml);
   if (with_al) {
     zl = V_SEL(V_LT(z, V1(128.0f)), V_SEL(V_GT(ah, V1(0.0f)), al, V_NEG(al)), V1(0.0f));
     ml = V_FMA(V_LUT(G[3], j), zl, ml);
