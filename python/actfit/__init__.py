@@ -5,11 +5,12 @@ backward pass instead of x.
     model = torch.nn.Sequential(torch.nn.Linear(64, 256), actfit.nn.GELU(), torch.nn.Linear(256, 64))
 
 `actfit.rt` is the ctypes layer over the C runtime (libactfit_rt) and, where it is
-installed, the fitting library (libactfit); `actfit.nn` holds the torch.nn modules.
+installed, the fitting library (libactfit); `actfit.table` the owning Table; `actfit.ops`
+the torch.library ops; `actfit.nn` the torch.nn modules and `actfit.nn.functional`.
 """
 
 __version__ = "0.1.0"
-__all__ = ["rt", "nn", "ActfitError"]
+__all__ = ["rt", "nn", "ops", "table", "ActfitError"]
 
 
 class ActfitError(RuntimeError):

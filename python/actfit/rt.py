@@ -1,25 +1,27 @@
-"""ctypes declarations of the C runtime (libactfit_rt) and of the parts of the fitting
-library (libactfit) the modules use.  Every function is declared once here, with argtypes
-and restype, and every status goes through check(), which raises ActfitError with the
-library's message.  Nothing numerical happens in Python.
+"""ctypes declarations of the C runtime (libactfit_rt) and of the parts of the fitting library
+(libactfit) the package uses: each function once, under its C prototype, with argtypes and
+restype.  Statuses go through check(), which raises ActfitError with the library's message.
+Nothing numerical happens in Python; the owning Table lives in actfit.table.
 
-Finding the libraries: ACTFIT_LIBRARY (the path of libactfit_rt.so), else the library
-installed beside the package (<libdir>/python/actfit -> <libdir>/libactfit_rt.so), else the
-repository's build/.  libactfit (fitting: JSON tables, fits on the fly) is looked up in the
-same directory, or at ACTFIT_FIT_LIBRARY; it is optional (a GPU machine with CUDA alone
-builds only the runtime).
+Finding the libraries: ACTFIT_LIBRARY (the path of libactfit_rt.so), else the library inside
+the package (pip install .), else the one installed beside it by cmake --install
+(<libdir>/python/actfit -> <libdir>/libactfit_rt.so), else the repository's build/.
+libactfit (fitting: JSON tables, fits on the fly) is looked up in the same directory, or at
+ACTFIT_FIT_LIBRARY; it is optional (a GPU machine with CUDA alone builds only the runtime).
 """
 
 import ctypes
+import enum
 import os
+import stat
 
 from . import ActfitError
 
 # ---- the table structs of kernels/elem.h (sizes checked against the library) -----------
 MAX_BITS, MAX_DEG, MAX_TPIECES, MAX_BINADES = 8, 16, 32, 48
-FP32, FP16, BF16 = 0, 1, 2
-BIT_IN_Y = 1
-METHOD_FEWBIT, METHOD_INVACT = 1, 2
+FP32, FP16, BF16 = 0, 1, 2          # actfit_dtype
+BIT_IN_Y = 1                        # ACTFIT_BIT_IN_Y
+METHOD_FEWBIT, METHOD_INVACT = 1, 2  # actfit_method
 CUDA_DEFAULT_STREAM = (1 << 64) - 1  # ACTFIT_CUDA_DEFAULT_STREAM, (void *)-1
 ERRLEN = 512
 
@@ -57,25 +59,40 @@ _here = os.path.dirname(os.path.abspath(__file__))
 def _candidates(env, name):
     if os.environ.get(env):
         return [os.environ[env]]
-    return [os.path.join(_here, name),                       # copied into the package
+    return [os.path.join(_here, name),                       # inside the package (pip install .)
             os.path.join(_here, "..", "..", name),            # installed: <libdir>/python/actfit
             os.path.join(_here, "..", "..", "build", name)]   # the repository's build/
+
+
+def _load(path):
+    """dlopen of a regular file; anything else (a FIFO would block, a directory fails late) is
+    refused with its path, as is a file that is not a library or lacks the runtime's API."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise ImportError(f"actfit: cannot load {path}: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ImportError(f"actfit: cannot load {path}: not a regular file")
+    try:
+        return ctypes.CDLL(os.path.abspath(path))
+    except OSError as e:
+        raise ImportError(f"actfit: cannot load {path}: {e}") from None
 
 
 def _open(env, name):
     tried = _candidates(env, name)
     for path in tried:
-        if os.path.exists(path):
-            try:
-                return ctypes.CDLL(os.path.abspath(path)), os.path.abspath(path)
-            except OSError as e:
-                raise ImportError(f"actfit: cannot load {path}: {e}") from None
+        if os.path.lexists(path):
+            return _load(path), os.path.abspath(path)
     raise ImportError(f"actfit: {name} not found (looked at {', '.join(tried)}); build the "
-                      f"project (tools/bootstrap.sh) or set {env} to its path")
+                      f"project (tools/bootstrap.sh), pip install it, or set {env} to its path")
 
 
-def _decl(lib, name, restype, *argtypes):
-    f = getattr(lib, name)
+def _decl(lib, path, name, restype, *argtypes):
+    try:
+        f = getattr(lib, name)
+    except AttributeError:
+        raise ImportError(f"actfit: {path} is not an actfit library (it has no {name})") from None
     f.restype = restype
     f.argtypes = list(argtypes)
     return f
@@ -83,36 +100,67 @@ def _decl(lib, name, restype, *argtypes):
 
 _rt, rt_path = _open("ACTFIT_LIBRARY", "libactfit_rt.so")
 _P, _I, _Z, _S = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.c_char_p
+_PP = ctypes.POINTER(_P)
 
-strerror = _decl(_rt, "actfit_strerror", _S, _I)
-version = _decl(_rt, "actfit_version", _S)
-fewbit_state_bytes = _decl(_rt, "actfit_fewbit_state_bytes", _Z, _I, _Z)
-invact_state_bytes = _decl(_rt, "actfit_invact_state_bytes", _Z, _P, _I, _Z)
-fewbit_check = _decl(_rt, "actfit_rt_fewbit_check", _I, _P)
-invact_check = _decl(_rt, "actfit_rt_invact_check", _I, _P)
-fewbit_forward = _decl(_rt, "actfit_fewbit_forward", _I, _P, _I, _P, _P, _P, _Z, _P)
-fewbit_encode = _decl(_rt, "actfit_fewbit_encode", _I, _P, _I, _P, _P, _Z, _P)
-fewbit_backward = _decl(_rt, "actfit_fewbit_backward", _I, _P, _I, _P, _P, _P, _Z, _P)
-invact_forward = _decl(_rt, "actfit_invact_forward", _I, _P, _I, _I, _P, _P, _P, _Z, _P)
-invact_encode = _decl(_rt, "actfit_invact_encode", _I, _P, _I, _I, _P, _P, _P, _Z, _P)
-invact_backward = _decl(_rt, "actfit_invact_backward", _I, _P, _I, _I, _P, _P, _P, _P, _Z, _P)
-fewbit_builtin = _decl(_rt, "actfit_rt_fewbit_builtin", ctypes.POINTER(RtFewbit), _S, _I, _S)
-invact_builtin = _decl(_rt, "actfit_rt_invact_builtin", ctypes.POINTER(RtInvact), _S)
-have_cuda = _decl(_rt, "actfit_rt_have_cuda", _I)
-rt_fewbit_sizeof = _decl(_rt, "actfit_rt_fewbit_sizeof", _Z)
-rt_invact_sizeof = _decl(_rt, "actfit_rt_invact_sizeof", _Z)
-pack = _decl(_rt, "actfit_rt_pack", None, _P, _I, _Z, _P)
-unpack = _decl(_rt, "actfit_rt_unpack", None, _P, _I, _Z, _P)
+# const char *actfit_strerror(int status);
+strerror = _decl(_rt, rt_path, "actfit_strerror", _S, _I)
+# const char *actfit_status_name(int status);
+status_name = _decl(_rt, rt_path, "actfit_status_name", _S, _I)
+# size_t actfit_fewbit_state_bytes(int bits, size_t n);
+fewbit_state_bytes = _decl(_rt, rt_path, "actfit_fewbit_state_bytes", _Z, _I, _Z)
+# size_t actfit_invact_state_bytes(const actfit_rt_invact *t, int flags, size_t n);
+invact_state_bytes = _decl(_rt, rt_path, "actfit_invact_state_bytes", _Z, _P, _I, _Z)
+# actfit_status actfit_rt_fewbit_check(const actfit_rt_fewbit *t);
+fewbit_check = _decl(_rt, rt_path, "actfit_rt_fewbit_check", _I, _P)
+# actfit_status actfit_rt_invact_check(const actfit_rt_invact *t);
+invact_check = _decl(_rt, rt_path, "actfit_rt_invact_check", _I, _P)
+# actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt,
+#     const void *x, void *y, uint32_t *state, size_t n, void *stream);
+fewbit_forward = _decl(_rt, rt_path, "actfit_fewbit_forward", _I, _P, _I, _P, _P, _P, _Z, _P)
+# actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt,
+#     const void *x, uint32_t *state, size_t n, void *stream);
+fewbit_encode = _decl(_rt, rt_path, "actfit_fewbit_encode", _I, _P, _I, _P, _P, _Z, _P)
+# actfit_status actfit_fewbit_backward(const actfit_rt_fewbit *t, actfit_dtype dt,
+#     const uint32_t *state, const void *grad_out, void *grad_in, size_t n, void *stream);
+fewbit_backward = _decl(_rt, rt_path, "actfit_fewbit_backward", _I, _P, _I, _P, _P, _P, _Z, _P)
+# actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+#     const void *x, void *y, uint32_t *state, size_t n, void *stream);
+invact_forward = _decl(_rt, rt_path, "actfit_invact_forward", _I, _P, _I, _I, _P, _P, _P, _Z,
+                       _P)
+# actfit_status actfit_invact_encode(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+#     const void *x, void *y, uint32_t *state, size_t n, void *stream);
+invact_encode = _decl(_rt, rt_path, "actfit_invact_encode", _I, _P, _I, _I, _P, _P, _P, _Z, _P)
+# actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+#     const void *y, const uint32_t *state, const void *grad_out, void *grad_in, size_t n,
+#     void *stream);
+invact_backward = _decl(_rt, rt_path, "actfit_invact_backward", _I, _P, _I, _I, _P, _P, _P, _P,
+                        _Z, _P)
+# const actfit_rt_fewbit *actfit_rt_fewbit_builtin(const char *act, int bits, const char *weight);
+fewbit_builtin = _decl(_rt, rt_path, "actfit_rt_fewbit_builtin", ctypes.POINTER(RtFewbit), _S,
+                       _I, _S)
+# const actfit_rt_invact *actfit_rt_invact_builtin(const char *act);
+invact_builtin = _decl(_rt, rt_path, "actfit_rt_invact_builtin", ctypes.POINTER(RtInvact), _S)
+# int actfit_rt_have_cuda(void);
+have_cuda = _decl(_rt, rt_path, "actfit_rt_have_cuda", _I)
+# size_t actfit_rt_fewbit_sizeof(void);
+rt_fewbit_sizeof = _decl(_rt, rt_path, "actfit_rt_fewbit_sizeof", _Z)
+# size_t actfit_rt_invact_sizeof(void);
+rt_invact_sizeof = _decl(_rt, rt_path, "actfit_rt_invact_sizeof", _Z)
 
 if rt_fewbit_sizeof() != ctypes.sizeof(RtFewbit) or rt_invact_sizeof() != ctypes.sizeof(RtInvact):
     raise ImportError(f"actfit: {rt_path} does not match this package (table struct sizes "
                       f"{rt_fewbit_sizeof()}/{rt_invact_sizeof()}, expected "
                       f"{ctypes.sizeof(RtFewbit)}/{ctypes.sizeof(RtInvact)})")
 
+# the status codes by name, from the library's own map (actfit_status_name)
+Status = enum.IntEnum("Status", {status_name(i).decode()[len("ACTFIT_"):]: i
+                                 for i in range(64)
+                                 if status_name(i).decode() != "ACTFIT_UNKNOWN"})
+
 
 def check(status, what, detail=None):
     """Raises ActfitError for a non-zero status, with the detail message if one was filled."""
-    if status != 0:
+    if status != Status.OK:
         msg = detail.value.decode(errors="replace") if detail is not None and detail.value else ""
         raise ActfitError(what, status, msg or strerror(status).decode())
 
@@ -121,127 +169,47 @@ def check(status, what, detail=None):
 def _open_fit():
     path = os.environ.get("ACTFIT_FIT_LIBRARY") or os.path.join(os.path.dirname(rt_path),
                                                                 "libactfit.so")
-    if not os.path.exists(path):
+    if not os.path.exists(path) and not os.environ.get("ACTFIT_FIT_LIBRARY"):
         return None, None
-    try:
-        return ctypes.CDLL(os.path.abspath(path)), os.path.abspath(path)
-    except OSError as e:
-        raise ImportError(f"actfit: cannot load {path}: {e}") from None
+    return _load(path), os.path.abspath(path)
 
 
 _fit, fit_path = _open_fit()
 if _fit is not None:
-    table_alloc = _decl(_fit, "actfit_table_alloc", _I, ctypes.POINTER(_P))
-    table_free = _decl(_fit, "actfit_table_free", None, _P)
-    table_method = _decl(_fit, "actfit_table_method", _I, _P)
-    table_load = _decl(_fit, "actfit_table_load", _I, _S, _P, _P, _Z)
-    table_fit = _decl(_fit, "actfit_table_fit", _I, _S, _S, _I, _S, ctypes.POINTER(_P), _P, _Z)
-    table_fewbit_error = _decl(_fit, "actfit_table_fewbit_error", _I, _P, _S,
+    # actfit_status actfit_table_alloc(actfit_table **out);
+    table_alloc = _decl(_fit, fit_path, "actfit_table_alloc", _I, _PP)
+    # void actfit_table_free(actfit_table *t);
+    table_free = _decl(_fit, fit_path, "actfit_table_free", None, _P)
+    # int actfit_table_method(const actfit_table *t);
+    table_method = _decl(_fit, fit_path, "actfit_table_method", _I, _P)
+    # actfit_status actfit_table_load(const char *path, actfit_table *t, char *err, size_t errlen);
+    table_load = _decl(_fit, fit_path, "actfit_table_load", _I, _S, _P, _P, _Z)
+    # actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *err,
+    #     size_t errlen);
+    table_from_json = _decl(_fit, fit_path, "actfit_table_from_json", _I, _S, _P, _P, _Z)
+    # actfit_status actfit_table_to_json(const actfit_table *t, char **out, char *err,
+    #     size_t errlen);
+    table_to_json = _decl(_fit, fit_path, "actfit_table_to_json", _I, _P,
+                          ctypes.POINTER(ctypes.c_void_p), _P, _Z)
+    # actfit_status actfit_table_fit(const char *spec, const char *method, int bits,
+    #     const char *weight, actfit_table **out, char *err, size_t errlen);
+    table_fit = _decl(_fit, fit_path, "actfit_table_fit", _I, _S, _S, _I, _S, _PP, _P, _Z)
+    # actfit_status actfit_table_fewbit_error(const actfit_table *t, const char *weight,
+    #     double *E, char *err, size_t errlen);
+    table_fewbit_error = _decl(_fit, fit_path, "actfit_table_fewbit_error", _I, _P, _S,
                                ctypes.POINTER(ctypes.c_double), _P, _Z)
-    table_save = _decl(_fit, "actfit_table_save", _I, _P, _S, _P, _Z)
-    table_to_rt_fewbit = _decl(_fit, "actfit_table_to_rt_fewbit", _I, _P, _P)
-    table_to_rt_invact = _decl(_fit, "actfit_table_to_rt_invact", _I, _P, _P)
+    # actfit_status actfit_table_save(const actfit_table *t, const char *path, char *err,
+    #     size_t errlen);
+    table_save = _decl(_fit, fit_path, "actfit_table_save", _I, _P, _S, _P, _Z)
+    # actfit_status actfit_table_to_rt_fewbit(const actfit_table *t, actfit_rt_fewbit *out);
+    table_to_rt_fewbit = _decl(_fit, fit_path, "actfit_table_to_rt_fewbit", _I, _P, _P)
+    # actfit_status actfit_table_to_rt_invact(const actfit_table *t, actfit_rt_invact *out);
+    table_to_rt_invact = _decl(_fit, fit_path, "actfit_table_to_rt_invact", _I, _P, _P)
+
+# void free(void *); for the JSON text actfit_table_to_json returns
+libc_free = ctypes.CDLL(None).free
+libc_free.argtypes, libc_free.restype = [_P], None
 
 
 def have_fitting():
     return _fit is not None
-
-
-def _need_fit(what):
-    if _fit is None:
-        raise ActfitError(what, 12, "needs the fitting library libactfit.so, which was not found "
-                          "beside " + rt_path + " (a runtime-only build has none); fit the table "
-                          "on a machine with it (actfit fewbit/invact ... -o t.json) and set "
-                          "ACTFIT_FIT_LIBRARY, or use a built-in table")
-
-
-class Table:
-    """A table the runtime can use: the float struct (built-in, or converted from a fitting
-    library table, which this object then owns) and its method."""
-
-    def __init__(self, method, rt, owner=None, source=""):
-        self.method, self.rt, self._owner, self.source = method, rt, owner, source
-
-    @property
-    def ptr(self):
-        return ctypes.cast(ctypes.pointer(self.rt), _P)
-
-    @property
-    def bits(self):
-        return self.rt.bits if self.method == METHOD_FEWBIT else 0
-
-    @property
-    def has_forward(self):
-        return self.rt.act >= 0
-
-    def state_bytes(self, n, flags=0):
-        if self.method == METHOD_FEWBIT:
-            return fewbit_state_bytes(self.rt.bits, n)
-        return invact_state_bytes(self.ptr, flags, n)
-
-    def error(self, weight):
-        """E of this FewBit table under weight (needs the fitting library)."""
-        _need_fit("table error")
-        if self._owner is None:
-            raise ActfitError("table error", 1, "built-in tables carry no fitted table; use "
-                              "Table.fit")
-        E = ctypes.c_double()
-        err = ctypes.create_string_buffer(ERRLEN)
-        check(table_fewbit_error(self._owner, weight.encode(), ctypes.byref(E), err, ERRLEN),
-              "table error", err)
-        return E.value
-
-    def save(self, path):
-        _need_fit("table save")
-        err = ctypes.create_string_buffer(ERRLEN)
-        check(table_save(self._owner, os.fsencode(path), err, ERRLEN), "table save", err)
-
-    def __del__(self):
-        if getattr(self, "_owner", None) is not None and _fit is not None:
-            table_free(self._owner)
-            self._owner = None
-
-    @staticmethod
-    def _from_heap(ptr, source):
-        method = table_method(ptr)
-        if method == METHOD_FEWBIT:
-            rt, conv = RtFewbit(), table_to_rt_fewbit
-        else:
-            rt, conv = RtInvact(), table_to_rt_invact
-        t = Table(method, rt, ptr, source)  # owns ptr from here on
-        check(conv(ptr, ctypes.byref(rt)), f"table {source}")
-        check((fewbit_check if method == METHOD_FEWBIT else invact_check)(t.ptr),
-              f"table {source}")
-        return t
-
-    @staticmethod
-    def load(path):
-        """A JSON table (any: built-in activation or expression)."""
-        _need_fit(f"table {path}")
-        p = _P()
-        check(table_alloc(ctypes.byref(p)), "table alloc")
-        err = ctypes.create_string_buffer(ERRLEN)
-        st = table_load(os.fsencode(path), p, err, ERRLEN)
-        if st != 0:
-            table_free(p)
-            check(st, f"table {path}", err)
-        return Table._from_heap(p, str(path))
-
-    @staticmethod
-    def fit(spec, method, bits=3, weight="uniform"):
-        """Fits on the fly: spec 'elu:alpha=0.5' or 'expr:FORMULA'."""
-        _need_fit(f"fit {spec}")
-        p = _P()
-        err = ctypes.create_string_buffer(ERRLEN)
-        check(table_fit(spec.encode(), method.encode(), bits, weight.encode() if weight else None,
-                        ctypes.byref(p), err, ERRLEN), f"fit {method} {spec}", err)
-        return Table._from_heap(p, f"{method} {spec}")
-
-    @staticmethod
-    def builtin(act, method, bits=3, weight="uniform"):
-        """A table compiled into the runtime, or None."""
-        if method == "fewbit":
-            p = fewbit_builtin(act.encode(), bits, weight.encode())
-            return Table(METHOD_FEWBIT, p.contents, source=f"built-in {act} {bits}-bit {weight}") if p else None
-        p = invact_builtin(act.encode())
-        return Table(METHOD_INVACT, p.contents, source=f"built-in invact {act}") if p else None

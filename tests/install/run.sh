@@ -30,9 +30,10 @@ grep -qx "Tables under $tmp/prefix/bin/../share/actfit/tables:" "$tmp/report.md"
 test -f "$tmp/prefix/share/actfit/tables/invact/gelu.json"
 # the installed PyTorch package finds the installed library beside it
 passed=4
-if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+py=$src/.venv/bin/python
+if [ -x "$py" ] && "$py" -c "import torch" 2>/dev/null; then
   (cd "$tmp" && env -u ACTFIT_LIBRARY -u LD_LIBRARY_PATH PYTHONPATH="$tmp/prefix/lib/python" \
-    /usr/bin/python3 -c "
+    "$py" -c "
 import torch, actfit.nn, actfit.rt as rt
 assert rt.rt_path.startswith('$tmp/prefix/lib/'), rt.rt_path
 x = torch.linspace(-3, 3, 100, requires_grad=True)
