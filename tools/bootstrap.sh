@@ -69,7 +69,8 @@ build() { # dir, extra cmake args
   local dir=$1
   shift
   # CMake's own summary lines (CUDA backend found or not, AVX2 loops) are the ones shown
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACTFIT_WERROR=$werror "$@" |
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACTFIT_WERROR=$werror \
+    -DACTFIT_PYTHON="$PWD/.venv/bin/python" "$@" |
     { grep -E '^-- actfit:' || true; }
   cmake --build "$dir" -j "$jobs"
 }

@@ -11,7 +11,7 @@ import tempfile
 import unittest
 
 try:
-    import torch  # noqa: F401
+    import torch
 except ImportError:
     print("test_train_smoke: torch is not installed: skipped")
     sys.exit(77)
@@ -66,7 +66,7 @@ class BenchTorchSmoke(unittest.TestCase):
         """--act Mish: torch 1.13 has no bfloat16 Mish on the CPU; the script says so and
         prints every float32 row (it crashed there before)"""
         r = subprocess.run([sys.executable, BENCH, "--act", "Mish", "--rows", "32", "--d", "8",
-                            "--reps", "1"], capture_output=True, text=True)
+                            "--reps", "1", "--compiled", "none"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         try:
             torch.nn.Mish()(torch.zeros(2, dtype=torch.bfloat16))
@@ -77,6 +77,26 @@ class BenchTorchSmoke(unittest.TestCase):
         self.assertEqual(any("| bfloat16 |" in ln for ln in rows), bf16)
         self.assertEqual("# skipped bfloat16: stock torch.nn.Mish" in r.stdout, not bf16)
         self.assertEqual(sum("| float32 |" in ln for ln in rows), 9 + 2 * 8)
+
+    def test_compiled_rows_measure_what_the_compiled_graph_saves(self):
+        r = subprocess.run([sys.executable, BENCH, "--rows", "64", "--d", "16", "--reps", "1",
+                            "--compiled", "invact"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {}
+        for ln in r.stdout.splitlines():
+            cells = [c.strip() for c in ln.strip("|").split("|")]
+            if ln.startswith("| MLP block |") and len(cells) == 7:
+                rows[(cells[1], cells[2], cells[3])] = int(cells[4])
+        for dt in ("float32", "bfloat16"):
+            es = 4 if dt == "float32" else 2
+            n = 64 * 64  # the activation's elements
+            stock = rows[(dt, "stock", "eager")]
+            # eager: the activation's x goes, one bit per element comes
+            self.assertEqual(rows[(dt, "invact", "eager")], stock - n * es + n // 8)
+            # compiled: the compiled graph keeps no more than eager actfit does
+            self.assertLessEqual(rows[(dt, "invact", "compiled")], rows[(dt, "invact", "eager")])
+            self.assertIn((dt, "stock", "compiled"), rows)
+        self.assertIn("| compiled |", r.stdout.split("## Forward + backward")[1])
 
 
 if __name__ == "__main__":

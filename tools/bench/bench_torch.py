@@ -1,17 +1,21 @@
-#!/usr/bin/python3
-"""Benchmark (not a test) of actfit's torch modules against the stock activation.
+#!/usr/bin/env python3
+"""Benchmark (not a test) of actfit's torch modules against the stock activation, in eager
+mode and under torch.compile (fullgraph, Inductor).  Run it with the set-up's interpreter:
+.venv/bin/python tools/bench/bench_torch.py
 
 Memory: the bytes autograd saves for backward (torch.autograd.graph.saved_tensors_hooks;
 unique storages, parameters excluded) for a Transformer MLP block (Linear d->4d, the
 activation, Linear 4d->d) and a small GPT (GELU MLPs; SwiGLU for --act SiLU), stock and every
-method, fp32 and bf16, next to what each method should keep.
+method, fp32 and bf16, next to what each method should keep.  Under torch.compile the hooks
+see the tensors the compiled graph saves (Inductor's partitioner decides which; it may
+recompute pointwise ops instead of saving them), for stock and for the --compiled methods.
 Time: forward+backward of the activation alone and of the block, stock and actfit taking
 turns in the same process: medians of each, and the median of the per-turn ratios (each
 actfit run over the stock run just before it, so a slow spell of a shared machine that hits
-both cancels).  The tables are Markdown.
+both cancels); compiled blocks against compiled stock.  The tables are Markdown.
 
   tools/bench/bench_torch.py [--act NAME] [--device cpu|cuda] [--rows N] [--d D] [--reps R]
-                             [--threads T]
+                             [--threads T] [--compiled M,M,...|none]
 
 --act takes a torch.nn class name that actfit.nn defines (GELU, the default; SiLU, Softplus,
 Mish, Tanh, ...), with torch's default parameters.
@@ -45,9 +49,15 @@ def act(kw):
     return getattr(torch.nn, ACT)() if kw is None else getattr(an, ACT)(**kw)
 
 
-def saved(model, *args):
+def saved(model, *args, compiled=False):
+    """bytes saved for backward by model(*args), eager or through torch.compile (after one
+    warm-up step that compiles the forward and the backward)"""
+    f = torch.compile(model, fullgraph=True) if compiled else model
+    if compiled:
+        f(*args).float().sum().backward()
+        model.zero_grad()
     with an.saved_bytes(model) as m:
-        out = model(*args)
+        out = f(*args)
     return m.bytes, out
 
 
@@ -85,7 +95,15 @@ def main():
     ap.add_argument("--reps", type=int, default=21)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--act", default="GELU", help="torch.nn class name (default GELU)")
+    ap.add_argument("--compiled", default="invact,invact bit-in-y,fewbit 2",
+                    help="the methods also measured under torch.compile, comma-separated "
+                         "(stock always is; 'none' for eager only)")
     args = ap.parse_args()
+    names = [n for n, _ in METHODS]
+    compiled = [] if args.compiled == "none" else [c.strip() for c in args.compiled.split(",")]
+    for c in compiled:
+        if c not in names:
+            ap.error(f"--compiled {c!r}: not a method ({', '.join(names)})")
     global ACT
     if not isinstance(getattr(an, args.act, None), type) or not hasattr(torch.nn, args.act):
         ap.error(f"--act {args.act}: not an activation both torch.nn and actfit.nn define")
@@ -108,44 +126,49 @@ def main():
     # ---- memory: the block and a small GPT
     from train import build
     print("\n## Saved for backward (bytes; unique storages, parameters excluded)\n")
-    print("| model | dtype | method | saved | expected | vs stock |")
-    print("|---|---|---|---|---|---|")
+    print("expected: stock eager less the activation's x plus the method's state; "
+          "vs stock: against stock in eager mode\n")
+    print("| model | dtype | method | mode | saved | expected | vs stock eager |")
+    print("|---|---|---|---|---|---|---|")
+    runs = [(n, kw, c) for n, kw in METHODS for c in (False, True)
+            if not c or (kw is None and compiled) or n in compiled]
     for dtype in dtypes:
         es = 4 if dtype == torch.float32 else 2
         torch.manual_seed(0)
         x = torch.randn(args.rows, args.d, dtype=dtype, device=dev)
         stock = None
-        for name, kw in METHODS:
+        for name, kw, comp in runs:
             torch.manual_seed(0)
             blk = torch.nn.Sequential(torch.nn.Linear(args.d, 4 * args.d), act(kw),
                                       torch.nn.Linear(4 * args.d, args.d)).to(dev, dtype)
-            got, _ = saved(blk, x)
-            stock = got if kw is None else stock
+            got, _ = saved(blk, x, compiled=comp)
+            stock = got if kw is None and not comp else stock
             want = expected(kw, args.rows * 4 * args.d, es, stock)
-            print(f"| MLP block | {str(dtype)[6:]} | {name} | {got} | {want} | {got / stock:.3f} |")
+            print(f"| MLP block | {str(dtype)[6:]} | {name} | {'compiled' if comp else 'eager'} "
+                  f"| {got} | {want} | {got / stock:.3f} |")
         if ACT not in ("GELU", "SiLU"):
             continue
         Ga = build(None, torch)
         B, T, d, L = 16, 64, 64, 4
         mlp, hid = ("swiglu", (8 * d) // 3) if ACT == "SiLU" else ("gelu", 4 * d)
         idx = torch.randint(0, 96, (B, T), device=dev)
-        for name, kw in METHODS:
+        for name, kw, comp in runs:
             torch.manual_seed(0)
             g = Ga(96, d, L, 4, T, mlp).to(dev, dtype)
             if kw is not None:
                 an.replace(g, **kw)
-            got, _ = saved(g, idx)
-            if kw is None:
+            got, _ = saved(g, idx, compiled=comp)
+            if kw is None and not comp:
                 gstock = got
             want = expected(kw, L * B * T * hid, es, gstock)
-            print(f"| GPT {L}x{d} ({mlp}) | {str(dtype)[6:]} | {name} | {got} | {want} | "
-                  f"{got / gstock:.3f} |")
+            print(f"| GPT {L}x{d} ({mlp}) | {str(dtype)[6:]} | {name} | "
+                  f"{'compiled' if comp else 'eager'} | {got} | {want} | {got / gstock:.3f} |")
 
     # ---- time: fwd+bwd, stock and actfit taking turns
     print(f"\n## Forward + backward time (median of {args.reps}, ms; ratio: median of the "
           f"per-turn actfit / stock)\n")
-    print("| what | dtype | method | stock ms | actfit ms | ratio |")
-    print("|---|---|---|---|---|---|")
+    print("| what | dtype | method | mode | stock ms | actfit ms | ratio |")
+    print("|---|---|---|---|---|---|---|")
     for dtype in dtypes:
         n = args.rows * 4 * args.d
         x = torch.randn(n, dtype=dtype, device=dev)
@@ -164,10 +187,14 @@ def main():
                       for k, m in mods.items()}
 
             def block(b):
-                return lambda: b(xb).sum().backward()
+                return lambda: b(xb).float().sum().backward()
 
-            for what, make in (("activation alone", lambda k: alone(mods[k])),
-                               ("MLP block", lambda k: block(blocks[k]))):
+            cases = [("activation alone", "eager", lambda k: alone(mods[k])),
+                     ("MLP block", "eager", lambda k: block(blocks[k]))]
+            if name in compiled:
+                cblocks = {k: torch.compile(b, fullgraph=True) for k, b in blocks.items()}
+                cases.append(("MLP block", "compiled", lambda k: block(cblocks[k])))
+            for what, mode, make in cases:
                 fs = {k: make(k) for k in mods}
                 ts = {k: [] for k in mods}
                 for _ in range(args.reps):  # interleaved, so drift hits both
@@ -175,8 +202,8 @@ def main():
                         ts[k] += timed(fs[k], dev, 1)
                 s, a = statistics.median(ts["stock"]), statistics.median(ts["actfit"])
                 r = statistics.median(ta / ts_ for ta, ts_ in zip(ts["actfit"], ts["stock"]))
-                print(f"| {what} ({n} elements) | {str(dtype)[6:]} | {name} | {1e3 * s:.2f} | "
-                      f"{1e3 * a:.2f} | {r:.2f} |")
+                print(f"| {what} ({n} elements) | {str(dtype)[6:]} | {name} | {mode} | "
+                      f"{1e3 * s:.2f} | {1e3 * a:.2f} | {r:.2f} |")
 
 
 if __name__ == "__main__":
