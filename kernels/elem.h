@@ -94,10 +94,12 @@ ACTFIT_HD float actfit_bf16_to_f32(uint16_t b) { return actfit_bits_f32((uint32_
 
 /* "Bit in y": the branch bit s rides in the last mantissa bit of the stored y.  y is rounded
  * to nearest; if that value's last bit differs from s it moves one ulp (same sign) towards
- * y, or towards zero on a tie.  The stored value is then used as y itself. */
+ * y, or towards zero on a tie.  The stored value is then used as y itself.  A NaN y is
+ * stored as it is rounded, whatever s: a NaN stays a NaN of its sign (its gradient is NaN
+ * on either branch), where moving its bits could make it an infinity or wrap it to zero. */
 ACTFIT_HD uint32_t actfit_elem_pick(uint32_t p, int s, float y, float vm, float vp)
 {
-  if ((int)(p & 1u) == s)
+  if ((int)(p & 1u) == s || y != y)
     return p;
   if (vm != vm) /* p - 1 crossed to the other sign or is not a value */
     return p + 1;

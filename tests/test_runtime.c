@@ -997,6 +997,59 @@ START_TEST(large_inputs_split_across_threads_match_elementwise)
 }
 END_TEST
 
+/* A NaN stays a NaN of its sign under the bit-in-y store, for every payload class
+ * (signalling and quiet, last bit 0 and 1, both signs), every dtype and every loop (scalar,
+ * AVX2, AVX-512, and the 16-bit tables past LUT_MIN elements), in the forward (x NaN) and in
+ * the encoder (y NaN with s = 0 and s = 1).  The bit used to move such a NaN by one unit:
+ * bf16 0xffff wrapped to 0 and fp32 0x7f800001 became +inf. */
+static int is_nan_raw(actfit_dtype d, uint32_t u)
+{
+  if (d == ACTFIT_FP32)
+    return (u & 0x7fffffffu) > 0x7f800000u;
+  return (u & 0x7fffu) > (d == ACTFIT_FP16 ? 0x7c00u : 0x7f80u);
+}
+
+START_TEST(bit_in_y_keeps_every_nan_a_nan_of_its_sign)
+{
+  simd_cap(_i);
+  static const uint32_t nans[3][6] = {
+    {0x7f800001u, 0x7f800002u, 0x7fbfffffu, 0x7fc00000u, 0x7fc00001u, 0x7fffffffu},
+    {0x7c01u, 0x7c02u, 0x7dffu, 0x7e00u, 0x7e01u, 0x7fffu},
+    {0x7f81u, 0x7f82u, 0x7fbfu, 0x7fc0u, 0x7fc1u, 0x7fffu}};
+  const actfit_rt_invact *t = actfit_rt_invact_builtin("gelu");
+  for (int q = 0; q < 3; q++) {
+    actfit_dtype d = dts[q];
+    uint32_t sign = d == ACTFIT_FP32 ? 0x80000000u : 0x8000u;
+    for (size_t n = 61; n <= (1u << 18) + 64; n += (1u << 18) + 3 - 61) {
+      void *x = malloc(n * 4), *y = malloc(n * 4);
+      for (size_t i = 0; i < n; i++) /* forward: x is the NaN */
+        put_raw(d, x, i, nans[q][i % 6] | (i / 6 % 2 ? sign : 0));
+      ck_assert_int_eq(actfit_invact_forward(t, d, ACTFIT_BIT_IN_Y, x, y, NULL, n, NULL),
+                       ACTFIT_OK);
+      for (size_t i = 0; i < n; i++) {
+        uint32_t in = raw_at(d, x, i), out = raw_at(d, y, i);
+        ck_assert_msg(is_nan_raw(d, out) && (out & sign) == (in & sign),
+                      "forward, path %d dtype %d n %zu: x %#x gave y %#x", _i, q, n, in, out);
+      }
+      for (size_t i = 0; i < n; i++) { /* encoder: y is the NaN, s from x */
+        put(d, x, i, i % 2 ? -5.0f : 1.0f);
+        put_raw(d, y, i, nans[q][i / 2 % 6] | (i / 12 % 2 ? sign : 0));
+      }
+      ck_assert_int_eq(actfit_invact_encode(t, d, ACTFIT_BIT_IN_Y, x, y, NULL, n, NULL),
+                       ACTFIT_OK);
+      for (size_t i = 0; i < n; i++) {
+        uint32_t in = nans[q][i / 2 % 6] | (i / 12 % 2 ? sign : 0), out = raw_at(d, y, i);
+        ck_assert_msg(is_nan_raw(d, out) && (out & sign) == (in & sign),
+                      "encoder, path %d dtype %d n %zu s %d: y %#x became %#x", _i, q, n,
+                      (int)(i % 2), in, out);
+      }
+      free(x);
+      free(y);
+    }
+  }
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("runtime");
@@ -1011,6 +1064,7 @@ static Suite *suite(void)
   tcase_add_test(tc, large_inputs_split_across_threads_match_elementwise);
   tcase_add_loop_test(tc, encoders_write_the_state_the_forward_writes, 0, 3);
   tcase_add_loop_test(tc, bit_in_y_encoder_stores_the_element_math_for_y_of_every_class, 0, 3);
+  tcase_add_loop_test(tc, bit_in_y_keeps_every_nan_a_nan_of_its_sign, 0, 3);
   tcase_add_loop_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype, 0, 3);
   tcase_add_test(tc, reference_exp_and_erfc_are_accurate_to_their_stated_bounds);
   tcase_add_test(tc, forward_is_within_one_ulp_for_the_transcendental_activations);

@@ -73,8 +73,12 @@ ACTFIT_API actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfi
  * the same state as the forward passes.
  * FewBit: state = codes of x (y is not needed).
  * InvAct: s = (x < T); state = s, or with ACTFIT_BIT_IN_Y y (in the dtype, read and written
- * in place) is re-stored with s in its last bit as the forward would store it.  Tables of
- * expressions (act = -1) are accepted here, and refused (EUNKNOWN) by the forward passes. */
+ * in place) gets s in its last bit: kept when its last bit is s already, else moved one unit
+ * towards zero (away from zero for +-0).  The encoder sees only the rounded y, so where the
+ * forward moves one unit towards the unrounded y the two stores can differ by 2 units (bf16:
+ * 16% of elements); both are within one unit of the rounded y.  A NaN y stays as it is.
+ * Tables of expressions (act = -1) are accepted here, and refused (EUNKNOWN) by the forward
+ * passes. */
 ACTFIT_API actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt,
                                               const void *x, void *state, size_t n,
                                               void *stream);

@@ -86,10 +86,10 @@ static inline __attribute__((always_inline)) void store8_bit(actfit_dtype dt, vo
   const __m256i one = _mm256_set1_epi32(1);
   if (dt == ACTFIT_FP32) { /* the fp32 bit-in-y rule of cpu_impl.h */
     __m256i pb = _mm256_castps_si256(y), mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fffffff));
-    __m256i up = _mm256_or_si256(_mm256_cmpeq_epi32(mag, _mm256_setzero_si256()),
-                                 _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7f800001)));
+    __m256i up = _mm256_cmpeq_epi32(mag, _mm256_setzero_si256());
     __m256i moved = _mm256_blendv_epi8(_mm256_sub_epi32(pb, one), _mm256_add_epi32(pb, one), up);
-    __m256i keep = _mm256_cmpeq_epi32(_mm256_and_si256(pb, one), s);
+    __m256i keep = _mm256_or_si256(_mm256_cmpeq_epi32(_mm256_and_si256(pb, one), s),
+                                   _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7f800000)));
     _mm256_storeu_si256((__m256i *)((float *)p + i), _mm256_blendv_epi8(moved, pb, keep));
     return;
   }
@@ -106,7 +106,10 @@ static inline __attribute__((always_inline)) void store8_bit(actfit_dtype dt, vo
   up = _mm256_blendv_ps(up, _mm256_castsi256_ps(_mm256_setzero_si256()), _mm256_cmp_ps(vp, vp, _CMP_UNORD_Q));
   up = _mm256_blendv_ps(up, _mm256_castsi256_ps(_mm256_set1_epi32(-1)), _mm256_cmp_ps(vm, vm, _CMP_UNORD_Q));
   __m256i moved = _mm256_blendv_epi8(_mm256_sub_epi32(pb, one), _mm256_add_epi32(pb, one), _mm256_castps_si256(up));
-  __m256i keep = _mm256_cmpeq_epi32(_mm256_and_si256(pb, one), s);
+  /* a NaN (magnitude above the infinity's) is kept, whatever s */
+  __m256i inf = _mm256_set1_epi32(dt == ACTFIT_FP16 ? 0x7c00 : 0x7f80);
+  __m256i keep = _mm256_or_si256(_mm256_cmpeq_epi32(_mm256_and_si256(pb, one), s),
+                                 _mm256_cmpgt_epi32(mag, inf));
   __m256i r = _mm256_blendv_epi8(moved, pb, keep);
   _mm_storeu_si128((__m128i *)((uint16_t *)p + i), pack16(_mm256_and_si256(r, _mm256_set1_epi32(0xffff))));
 }

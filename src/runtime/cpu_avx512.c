@@ -351,9 +351,9 @@ static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mma
 {
   const __m512i one = _mm512_set1_epi32(1);
   __m512i p = _mm512_castps_si512(y), mag = _mm512_and_si512(p, _mm512_set1_epi32(0x7fffffff));
-  __mmask16 keep = (__mmask16)~(_mm512_test_epi32_mask(p, one) ^ s);
-  __mmask16 up = _mm512_cmpeq_epi32_mask(mag, _mm512_setzero_si512()) |
-                 _mm512_cmpgt_epi32_mask(mag, _mm512_set1_epi32(0x7f800001));
+  __mmask16 keep = (__mmask16)~(_mm512_test_epi32_mask(p, one) ^ s) |
+                  _mm512_cmpgt_epi32_mask(mag, _mm512_set1_epi32(0x7f800000));
+  __mmask16 up = _mm512_cmpeq_epi32_mask(mag, _mm512_setzero_si512());
   __m512i moved = _mm512_mask_blend_epi32(up, _mm512_sub_epi32(p, one), _mm512_add_epi32(p, one));
   return _mm512_mask_blend_epi32(keep, moved, p);
 }

@@ -9,8 +9,8 @@
 /* The fp32 bit-in-y rule, the vector loops' form of actfit_elem_store_f32 (elem.h).  For
  * fp32, y is its own stored value p, so the spacing to p - 1 is never larger than the one to
  * p + 1, and the choice "one unit towards y, towards zero on a tie" reduces to integer
- * tests: keep p when its last bit is s; else p + 1 for +-0 and for the NaNs whose p - 1 is
- * still a NaN (magnitude above 0x7f800001); else p - 1.  Equal to the scalar function for
+ * tests: keep p when its last bit is s or p is a NaN (magnitude above 0x7f800000); else
+ * p + 1 for +-0; else p - 1.  Equal to the scalar function for
  * all 2^32 patterns and both s (checked once by a throwaway loop); tests/test_runtime.c
  * compares the loops with it on a sample of every class. */
 

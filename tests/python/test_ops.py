@@ -166,6 +166,16 @@ def test_the_backward_uses_the_table_of_its_forward_not_the_modules_current_one(
     assert len(torch.unique(x.grad)) == 2  # 1-bit: two levels
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_bit_in_y_keeps_nan_a_nan(dtype):
+    x = torch.tensor([float("nan"), -float("nan"), 1.0, -1.0], dtype=dtype)
+    x[1] = torch.log(torch.tensor(-1.0)).to(dtype)  # torch's own NaN encoding
+    y = an.GELU(bit_in_y=True)(x.requires_grad_())
+    assert torch.isnan(y[:2]).all() and not torch.isnan(y[2:]).any()
+    y.backward(torch.ones_like(y))
+    assert torch.isnan(x.grad[:2]).all()
+
+
 def test_double_backward_raises_one_sentence():
     x = torch.randn(50, requires_grad=True)
     g, = torch.autograd.grad(an.GELU()(x).sum(), x, create_graph=True)
