@@ -33,6 +33,7 @@ export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.sup
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 build-fuzz/fuzz_table -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
   "$corpus/table" tables/fewbit tables/invact tests/data tests/data/bad 2>&1 | tail -25
-build-fuzz/fuzz_expr -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+build-fuzz/fuzz_expr -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 -max_len=4096 \
+  -print_final_stats=1 \
   "$corpus/expr" tests/fuzz/expr-seeds 2>&1 | tail -25
 echo "clang-fuzz: clang suite and ${secs} s of each fuzzer: 3 passed, 0 failed"

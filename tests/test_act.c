@@ -298,6 +298,51 @@ START_TEST(expressions_mean_what_they_say_or_are_refused)
 }
 END_TEST
 
+/* Long and deep expressions are refused with one clear error before libmatheval (whose
+ * recursive simplifier overflowed the stack on x+x+...+x with 30,000 terms), and the
+ * reason fits the message buffer whatever the expression's length. */
+START_TEST(long_and_deep_expressions_are_refused_with_the_reason)
+{
+  char err[ACTFIT_ERRLEN];
+  actfit_act *a = NULL;
+  size_t n = 400000;
+  char *e = malloc(n + 1);
+  for (size_t i = 0; i < n; i++)
+    e[i] = i % 2 ? '+' : 'x';
+  e[n - 1] = 'x';
+  e[n] = 0;
+  ck_assert_int_eq(actfit_act_alloc_expr(e, &a, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_ptr_null(a);
+  ck_assert_msg(strstr(err, "longer than the limit of 256"), "%s", err);
+  /* 65 operators in 250 characters: too many; 64: fine */
+  strcpy(e, "x");
+  for (int i = 0; i < 65; i++)
+    strcat(e, "+x");
+  ck_assert_int_eq(actfit_act_alloc_expr(e, &a, err, sizeof err), ACTFIT_EPARSE);
+  ck_assert_msg(strstr(err, "65 operators") && strstr(err, "limits are 64 and 16"), "%s", err);
+  ck_assert_msg(strstr(err, "...'"), "the expression is quoted short: %s", err);
+  e[strlen(e) - 2] = 0;
+  ck_assert_int_eq(actfit_act_alloc_expr(e, &a, err, sizeof err), ACTFIT_OK);
+  actfit_act_free(a);
+  /* 17 nested calls: too deep; 16: fine */
+  for (int depth = 16; depth <= 17; depth++) {
+    e[0] = 0;
+    for (int i = 0; i < depth; i++)
+      strcat(e, "tanh(");
+    strcat(e, "x");
+    for (int i = 0; i < depth; i++)
+      strcat(e, ")");
+    ck_assert_int_eq(actfit_act_alloc_expr(e, &a, err, sizeof err),
+                     depth == 16 ? ACTFIT_OK : ACTFIT_EPARSE);
+    if (depth == 17)
+      ck_assert_msg(strstr(err, "17 nested parentheses"), "%s", err);
+    actfit_act_free(a);
+    a = NULL;
+  }
+  free(e);
+}
+END_TEST
+
 START_TEST(status_strings_cover_every_code)
 {
   for (int s = 0; s < ACTFIT_STATUS_COUNT_; s++) {
@@ -323,6 +368,7 @@ static Suite *suite(void)
   tcase_add_test(tc, parameters_parse_and_bad_ones_are_named);
   tcase_add_test(tc, expressions_match_builtins_and_errors_are_clear);
   tcase_add_test(tc, expressions_mean_what_they_say_or_are_refused);
+  tcase_add_test(tc, long_and_deep_expressions_are_refused_with_the_reason);
   tcase_add_test(tc, status_strings_cover_every_code);
   suite_add_tcase(s, tc);
   return s;

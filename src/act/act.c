@@ -395,6 +395,41 @@ actfit_status actfit_act_alloc(const char *spec, actfit_act **out, char *err, si
   return ACTFIT_OK;
 }
 
+/* Messages quote at most the first 40 characters of an expression, so the reason after
+ * the quote always fits the caller's buffer. */
+#define EXPR_Q "'%.40s%s'"
+#define EXPR_A(e) (e), strlen(e) > 40 ? "..." : ""
+
+/* libmatheval parses, simplifies and differentiates recursively, and f'' of a long
+ * product grows as its cube: a long (x+x+...+x, 30,000 terms) or deep expression overflows
+ * its stack.  Expressions are bounded before libmatheval sees them. */
+#define EXPR_MAX_LEN 256
+#define EXPR_MAX_OPS 64
+#define EXPR_MAX_DEPTH 16
+
+static actfit_status check_size(const char *expr, char *err, size_t errlen)
+{
+  size_t len = strlen(expr);
+  int ops = 0, depth = 0, deepest = 0;
+  if (len > EXPR_MAX_LEN) {
+    actfit__seterr(err, errlen, "expression of %zu characters: longer than the limit of %d",
+                   len, EXPR_MAX_LEN);
+    return ACTFIT_EPARSE;
+  }
+  for (const char *c = expr; *c; c++) {
+    ops += *c && strchr("+-*/^", *c) != NULL;
+    depth += *c == '(' ? 1 : *c == ')' ? -1 : 0;
+    deepest = depth > deepest ? depth : deepest;
+  }
+  if (ops > EXPR_MAX_OPS || deepest > EXPR_MAX_DEPTH) {
+    actfit__seterr(err, errlen, "expression " EXPR_Q ": %d operators and %d nested parentheses; "
+                   "the limits are %d and %d", EXPR_A(expr), ops, deepest, EXPR_MAX_OPS,
+                   EXPR_MAX_DEPTH);
+    return ACTFIT_EPARSE;
+  }
+  return ACTFIT_OK;
+}
+
 /* libmatheval's scanner drops (and echoes to stdout) characters it does not know, so
  * 'x!' would mean x: every character is checked here first. */
 static actfit_status check_chars(const char *expr, char *err, size_t errlen)
@@ -405,9 +440,9 @@ static actfit_status check_chars(const char *expr, char *err, size_t errlen)
     if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
         (u && strchr(" \t_+-*/^()", u)) || (u == '.' && c[1] >= '0' && c[1] <= '9'))
       continue;
-    actfit__seterr(err, errlen, "expression '%s': unexpected character '%c' at position %d "
-                   "(allowed: x, numbers, + - * / ^ ( ), and functions such as exp, log, erf, "
-                   "tanh, sqrt, abs)", expr, u >= 32 && u < 127 ? u : '?', (int)(c - expr) + 1);
+    actfit__seterr(err, errlen, "expression " EXPR_Q ": unexpected character '%c' at position "
+                   "%d (allowed: x, numbers, + - * / ^ ( ), and functions such as exp, log, erf, "
+                   "tanh, sqrt, abs)", EXPR_A(expr), u >= 32 && u < 127 ? u : '?', (int)(c - expr) + 1);
     return ACTFIT_EPARSE;
   }
   return ACTFIT_OK;
@@ -428,7 +463,7 @@ static actfit_status find_kinks(actfit_act *a, char *err, size_t errlen)
     if (!(isfinite(l[1]) && isfinite(l[2]) && isfinite(r[1]) && isfinite(r[2])))
       continue;
     if (st->nkinks == ACTFIT_ACT_MAX_KINKS) {
-      actfit__seterr(err, errlen, "expression '%s': more than %d kinks", a->expr,
+      actfit__seterr(err, errlen, "expression " EXPR_Q ": more than %d kinks", EXPR_A(a->expr),
                      ACTFIT_ACT_MAX_KINKS);
       return ACTFIT_ESTRUCT;
     }
@@ -462,9 +497,9 @@ static actfit_status check_derivatives(const actfit_act *a, char *err, size_t er
       /* truncation h^2 f'''/6, rounding eps |f| / h: both far below this */
       double tol = 1e-5 * (1 + fabs(o[k]) + fabs(p[k - 1]) + fabs(m[k - 1]));
       if (!(fabs(fd - o[k]) <= tol)) {
-        actfit__seterr(err, errlen, "expression '%s': libmatheval's %s(%g) = %.6g disagrees "
+        actfit__seterr(err, errlen, "expression " EXPR_Q ": libmatheval's %s(%g) = %.6g disagrees "
                        "with finite differences (%.6g); write the function another way "
-                       "(asinh(x) as log(x+sqrt(x^2+1)), for example)", a->expr, name[k], x,
+                       "(asinh(x) as log(x+sqrt(x^2+1)), for example)", EXPR_A(a->expr), name[k], x,
                        o[k], fd);
         return ACTFIT_EDOMAIN;
       }
@@ -482,7 +517,9 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
     actfit__seterr(err, errlen, "empty expression");
     return ACTFIT_EPARSE;
   }
-  actfit_status cst = check_chars(expr, err, errlen);
+  actfit_status cst = check_size(expr, err, errlen);
+  if (cst == ACTFIT_OK)
+    cst = check_chars(expr, err, errlen);
   if (cst != ACTFIT_OK)
     return cst;
   actfit_act *a = act_new();
@@ -497,7 +534,7 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
   char *copy = strdup(expr);
   a->ev[0][0] = copy ? evaluator_create(copy) : NULL;
   if (!a->ev[0][0]) {
-    actfit__seterr(err, errlen, "cannot parse expression '%s'", expr);
+    actfit__seterr(err, errlen, "cannot parse expression " EXPR_Q, EXPR_A(expr));
     st = ACTFIT_EPARSE;
   } else {
     char **names;
@@ -505,8 +542,8 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
     evaluator_get_variables(a->ev[0][0], &names, &count);
     for (int i = 0; i < count; i++)
       if (strcmp(names[i], "x") != 0) {
-        actfit__seterr(err, errlen, "expression '%s' uses variable '%s'; only x is allowed",
-                       expr, names[i]);
+        actfit__seterr(err, errlen, "expression " EXPR_Q " uses variable '%s'; only x is "
+                       "allowed", EXPR_A(expr), names[i]);
         st = ACTFIT_EPARSE;
         break;
       }
@@ -520,7 +557,7 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
       ev[2] = ev[1] ? evaluator_derivative_x(ev[1]) : NULL;
     }
     if (st == ACTFIT_OK && (!ev[1] || !ev[2])) {
-      actfit__seterr(err, errlen, "cannot differentiate expression '%s'", expr);
+      actfit__seterr(err, errlen, "cannot differentiate expression " EXPR_Q, EXPR_A(expr));
       st = ACTFIT_EPARSE;
     }
   }
@@ -531,8 +568,8 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
   if (st == ACTFIT_OK)
     st = check_derivatives(a, err, errlen);
   if (st == ACTFIT_OK && (st = analyse(a)) == ACTFIT_ESTRUCT)
-    actfit__seterr(err, errlen, "expression '%s': f' changes sign more than %d times on "
-                   "[-1000, 1000]; actfit handles at most %d monotone branches", expr,
+    actfit__seterr(err, errlen, "expression " EXPR_Q ": f' changes sign more than %d times on "
+                   "[-1000, 1000]; actfit handles at most %d monotone branches", EXPR_A(expr),
                    ACTFIT_ACT_MAX_BRANCHES - 1, ACTFIT_ACT_MAX_BRANCHES);
   if (st != ACTFIT_OK) {
     actfit_act_free(a);

@@ -27,6 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     xs[0] = 1.0f / 0.0f;
     xs[1] = -xs[0];
     xs[2] = xs[0] - xs[0];
+    /* NaN payloads: signalling and quiet, last bit 0 and 1, both signs */
+    static const uint32_t nan_bits[6] = {0x7f800001u, 0x7f800002u, 0x7fc00001u, 0xffffffffu,
+                                         0xffc00000u, 0xff800001u};
+    for (int i = 0; i < 6; i++)
+      memcpy(&xs[3 + i], &nan_bits[i], 4);
     if (t.method == ACTFIT_METHOD_FEWBIT) {
       actfit_rt_fewbit fb;
       if (actfit_table_to_rt_fewbit(&t, &fb) == ACTFIT_OK &&
@@ -43,9 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
           actfit_rt_invact_check(&ia) == ACTFIT_OK)
         for (int d = 0; d < 3; d++)
           for (int fl = 0; fl <= ACTFIT_BIT_IN_Y; fl++) {
-            if (ia.act >= 0)
-              actfit_invact_forward(&ia, (actfit_dtype)d, fl, xs, ys, state, N, NULL);
-            else
+            if (ia.act >= 0) {
+              if (actfit_invact_forward(&ia, (actfit_dtype)d, fl, xs, ys, state, N, NULL) ==
+                      ACTFIT_OK && d == ACTFIT_FP32)
+                for (int i = 2; i < 9; i++) /* a NaN x gives a NaN y, bit in y or not */
+                  if (ys[i] == ys[i])
+                    abort();
+            } else
               memcpy(ys, xs, sizeof ys);
             actfit_invact_encode(&ia, (actfit_dtype)d, fl, xs, ys, state, N, NULL);
             actfit_invact_backward(&ia, (actfit_dtype)d, fl, ys, state, go, gi, N, NULL);

@@ -322,6 +322,9 @@ class BadInput(unittest.TestCase):
                 self.assertIn(os.path.basename(bad), str(cm.exception))
         with self.assertRaisesRegex(actfit.ActfitError, "cannot|No such|open"):
             an.Activation.from_table("/nonexistent/t.json")
+        # a 400 KB expression: one clear error (libmatheval overflowed its stack on it)
+        with self.assertRaisesRegex(actfit.ActfitError, "longer than the limit"):
+            Table.fit("expr:" + "+".join(["x"] * 200000), "fewbit", 1)
 
     def test_a_missing_library_raises_import_error_naming_it(self):
         env = dict(os.environ, ACTFIT_LIBRARY="/nonexistent/libactfit_rt.so")
