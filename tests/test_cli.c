@@ -111,6 +111,32 @@ START_TEST(bad_input_gives_one_line_and_exit_2)
 }
 END_TEST
 
+/* Standard output that cannot be written (a full disk: /dev/full) is an I/O failure, exit 1
+ * with one line naming it, for every subcommand and for --help and --version; they exited 0
+ * having written nothing. */
+START_TEST(a_full_standard_output_exits_1_for_every_subcommand)
+{
+  static const char *const cmds[] = {
+    "list", "list --help", "--help", "--version", "show gelu --x 1",
+    "eval " ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-2bit.json",
+    "report " ACTFIT_SOURCE_DIR "/tables",
+    "invact --help", "gen --help", "tables --help", "apply --help", "plot --help"};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    char cmd[1024], out[1024];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/full", ACTFIT_CLI, cmds[i]);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t len = fread(out, 1, sizeof out - 1, p);
+    out[len] = 0;
+    int st = pclose(p);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "'%s' > /dev/full: exit %d", cmds[i],
+                  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    ck_assert_msg(lines(out) == 1 && strstr(out, "standard output") &&
+                  strstr(out, "No space left"), "'%s' > /dev/full said: %s", cmds[i], out);
+  }
+}
+END_TEST
+
 START_TEST(help_and_version_everywhere)
 {
   static char out[1 << 14];
@@ -320,6 +346,7 @@ static Suite *suite(void)
   tcase_add_test(tc, show_expression_agrees_with_builtin);
   tcase_add_test(tc, bad_input_gives_one_line_and_exit_2);
   tcase_add_test(tc, help_and_version_everywhere);
+  tcase_add_test(tc, a_full_standard_output_exits_1_for_every_subcommand);
   tcase_add_test(tc, fewbit_writes_a_table_that_eval_confirms);
   tcase_add_test(tc, output_paths_keep_modes_follow_links_and_never_replace_special_files);
   tcase_add_test(tc, readme_examples_print_what_the_readme_shows);

@@ -1,4 +1,5 @@
 /* actfit: one command, subcommands from a dispatch table (FFTW tools/fftw-wisdom.c). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,21 @@ static void usage(FILE *out)
   fprintf(out, "\n'actfit COMMAND --help' describes each command.\n");
 }
 
+/* What went to standard output must have been written: a full disk or a closed pipe is
+ * an I/O failure (exit 1), reported once, for every subcommand and for --help. */
+static int finish(const char *cmd, int rc)
+{
+  errno = 0;
+  if (fflush(stdout) == 0 && !ferror(stdout))
+    return rc;
+  if (rc == CLI_OK) {
+    fprintf(stderr, "actfit%s%s: cannot write standard output: %s\n", cmd ? " " : "",
+            cmd ? cmd : "", errno ? strerror(errno) : "write error");
+    rc = CLI_FAIL;
+  }
+  return rc;
+}
+
 int main(int argc, char **argv)
 {
   gsl_set_error_handler_off();
@@ -49,18 +65,18 @@ int main(int argc, char **argv)
   }
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     usage(stdout);
-    return CLI_OK;
+    return finish(NULL, CLI_OK);
   }
   if (!strcmp(argv[1], "--version")) {
     printf("actfit %s\n", actfit_version());
-    return CLI_OK;
+    return finish(NULL, CLI_OK);
   }
   for (const cli_command *c = cli_commands; c->name; c++)
     if (!strcmp(argv[1], c->name)) {
       opterr = 0; /* getopt's own two-line messages: cli_usage_hint says it in one */
       cli_argv = argv + 1;
       cli_argc = argc - 1;
-      return c->fn(argc - 1, argv + 1);
+      return finish(c->name, c->fn(argc - 1, argv + 1));
     }
   fprintf(stderr, "actfit: unknown command '%s' (see 'actfit --help')\n", argv[1]);
   return CLI_USAGE;
