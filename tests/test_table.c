@@ -127,6 +127,33 @@ START_TEST(good_table_loads_and_codes_count_borders)
 }
 END_TEST
 
+/* Files are read whole only when they are regular: a FIFO (which blocked forever), a device
+ * (/dev/zero read until memory ran out, then an empty message) and a directory are refused
+ * at once, each with a message naming it. */
+START_TEST(reading_refuses_fifos_devices_and_directories_without_blocking)
+{
+  char fifo[] = "/tmp/actfit-test-fifo-XXXXXX", err[ACTFIT_ERRLEN];
+  ck_assert_ptr_nonnull(mkdtemp(fifo));
+  char path[128];
+  snprintf(path, sizeof path, "%s/f", fifo);
+  ck_assert_int_eq(mkfifo(path, 0600), 0);
+  const char *cases[][2] = {{path, "FIFO"}, {"/dev/zero", "device"}, {"/tmp", "directory"}};
+  for (int i = 0; i < 3; i++) {
+    char *text = (char *)1;
+    size_t len = 7;
+    err[0] = 0;
+    ck_assert_int_eq(actfit_read_file(cases[i][0], &text, &len, err, sizeof err), ACTFIT_EIO);
+    ck_assert_ptr_null(text);
+    ck_assert_msg(strstr(err, cases[i][0]) && strstr(err, cases[i][1]) &&
+                  strstr(err, "not a regular file"), "%s", err);
+    actfit_table t;
+    ck_assert_int_eq(actfit_table_load(cases[i][0], &t, err, sizeof err), ACTFIT_EIO);
+  }
+  unlink(path);
+  rmdir(fifo);
+}
+END_TEST
+
 START_TEST(missing_file_and_unwritable_path_fail_cleanly)
 {
   actfit_table t;
@@ -163,6 +190,7 @@ static Suite *suite(void)
   tcase_add_test(tc, malformed_tables_are_rejected_naming_the_problem);
   tcase_add_test(tc, good_table_loads_and_codes_count_borders);
   tcase_add_test(tc, missing_file_and_unwritable_path_fail_cleanly);
+  tcase_add_test(tc, reading_refuses_fifos_devices_and_directories_without_blocking);
   suite_add_tcase(s, tc);
   return s;
 }

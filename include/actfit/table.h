@@ -170,7 +170,10 @@ ACTFIT_API actfit_status actfit_write_file(const char *path, const void *data, s
 /* Whether actfit_write_file(path) can succeed (directory exists and is writable, path is
  * not a directory), so that a long fit can refuse an output path before it starts. */
 ACTFIT_API actfit_status actfit_check_writable(const char *path, char *err, size_t errlen);
-/* Reads a whole file; *out is malloc'ed, NUL-terminated; *len may be NULL. */
+/* Reads a whole regular file of at most ACTFIT_READ_MAX bytes; *out is malloc'ed,
+ * NUL-terminated; *len may be NULL.  A FIFO, device, socket or directory is refused (EIO)
+ * without blocking, as is a larger file, each with a message naming it. */
+#define ACTFIT_READ_MAX (1ull << 30)
 ACTFIT_API actfit_status actfit_read_file(const char *path, char **out, size_t *len, char *err,
                                           size_t errlen);
 

@@ -741,35 +741,63 @@ actfit_status actfit_read_file(const char *path, char **out, size_t *len, char *
                                size_t errlen)
 {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat sb;
+  if (fd < 0 || fstat(fd, &sb) != 0) {
     actfit__seterr(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+    if (fd >= 0)
+      close(fd);
     return ACTFIT_EIO;
   }
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t r = fread(buf + n, 1, cap - n - 1, f);
-    n += r;
-    if (n < cap - 1)
-      break;
-    char *nb = realloc(buf, cap * 2);
-    if (!nb) {
-      free(buf);
-      buf = NULL;
+  if (!S_ISREG(sb.st_mode)) {
+    close(fd);
+    actfit__seterr(err, errlen, "'%s' is not a regular file (a %s); tables and samples are "
+                   "read from regular files", path,
+                   S_ISDIR(sb.st_mode) ? "directory" : S_ISFIFO(sb.st_mode) ? "FIFO"
+                   : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "device" : "socket");
+    return ACTFIT_EIO;
+  }
+  if ((unsigned long long)sb.st_size > ACTFIT_READ_MAX) {
+    close(fd);
+    actfit__seterr(err, errlen, "'%s' has %lld bytes, more than the limit of %llu",
+                   path, (long long)sb.st_size, (unsigned long long)ACTFIT_READ_MAX);
+    return ACTFIT_EIO;
+  }
+  /* read to the end (the file may grow while it is read), never past the limit */
+  size_t cap = (size_t)sb.st_size + 1, n = 0;
+  char *buf = malloc(cap + 1);
+  actfit_status st = buf ? ACTFIT_OK : ACTFIT_ENOMEM;
+  while (st == ACTFIT_OK) {
+    if (n == cap) {
+      char *nb = cap < ACTFIT_READ_MAX ? realloc(buf, 2 * cap + 1) : NULL;
+      if (!nb) {
+        st = cap < ACTFIT_READ_MAX ? ACTFIT_ENOMEM : ACTFIT_EIO;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      actfit__seterr(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+      st = ACTFIT_EIO;
+    } else if (r == 0) {
       break;
     }
-    buf = nb;
-    cap *= 2;
+    n += (size_t)(r > 0 ? r : 0);
   }
-  int bad = ferror(f);
-  fclose(f);
-  if (!buf)
-    return ACTFIT_ENOMEM;
-  if (bad) {
+  close(fd);
+  if (st == ACTFIT_ENOMEM)
+    actfit__seterr(err, errlen, "out of memory reading '%s'", path);
+  else if (st == ACTFIT_EIO && n >= ACTFIT_READ_MAX)
+    actfit__seterr(err, errlen, "'%s' grew past the limit of %llu bytes while it was read",
+                   path, (unsigned long long)ACTFIT_READ_MAX);
+  if (st != ACTFIT_OK) {
     free(buf);
-    actfit__seterr(err, errlen, "cannot read '%s'", path);
-    return ACTFIT_EIO;
+    return st;
   }
   buf[n] = 0;
   *out = buf;

@@ -4,6 +4,7 @@ calibrate, expression tables and bad input.  Run by CTest through .venv/bin/pyth
 (skipped) when torch is missing."""
 
 import ctypes
+import ctypes.util
 import glob
 import json
 import os
@@ -322,6 +323,24 @@ class BadInput(unittest.TestCase):
                 self.assertIn(os.path.basename(bad), str(cm.exception))
         with self.assertRaisesRegex(actfit.ActfitError, "cannot|No such|open"):
             an.Activation.from_table("/nonexistent/t.json")
+        # not regular files: refused at once (a FIFO blocked, /dev/zero ran out of memory)
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "t.json")
+            os.mkfifo(fifo)
+            for p, kind in ((fifo, "FIFO"), ("/dev/zero", "device")):
+                with self.assertRaisesRegex(actfit.ActfitError, "not a regular file.*" + kind):
+                    an.Activation.from_table(p)
+            for lib, words in ((fifo, "not a regular file"), ("libc", "not found"),
+                               (ctypes.util.find_library("c") or "libc.so.6", "not found"),
+                               ("/lib/x86_64-linux-gnu/libc.so.6", "not an actfit library")):
+                if lib.startswith("/") and not os.path.exists(lib):
+                    continue
+                r = subprocess.run([sys.executable, "-c", "import actfit.nn"], timeout=60,
+                                   env=dict(os.environ, ACTFIT_LIBRARY=lib),
+                                   capture_output=True, text=True)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("ImportError: actfit:", r.stderr)
+                self.assertIn(words, r.stderr.splitlines()[-1], lib)
         # a 400 KB expression: one clear error (libmatheval overflowed its stack on it)
         with self.assertRaisesRegex(actfit.ActfitError, "longer than the limit"):
             Table.fit("expr:" + "+".join(["x"] * 200000), "fewbit", 1)
