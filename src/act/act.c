@@ -376,6 +376,15 @@ actfit_status actfit_act_alloc(const char *spec, actfit_act **out, char *err, si
     actfit_act_free(a);
     return ACTFIT_EPARSE;
   }
+  /* the runtime holds parameters in float and computes beta x, x / alpha, ...: a parameter
+   * beyond 1e6 in magnitude is no activation anyone trains with, and overflows there */
+  for (int i = 0; i < t->nparams; i++)
+    if (!(fabs(a->params[i]) <= 1e6)) {
+      actfit__seterr(err, errlen, "parameter %s=%.17g is out of range for %s (|%s| <= 1e6)",
+                     t->param_names[i], a->params[i], name, t->param_names[i]);
+      actfit_act_free(a);
+      return ACTFIT_EINVAL;
+    }
   if (t->check) {
     int bad = t->check(a->params);
     if (bad >= 0) {

@@ -3,6 +3,7 @@
  * cJSON reads numbers with strtod, which rounds correctly, so values return bit-exactly. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +384,9 @@ static const char *get_str(const cJSON *o, const char *name, char *err, size_t e
   return it->valuestring;
 }
 
+/* The runtime holds tables in float: a number beyond float's range would be infinite there. */
+static int float_range(double v) { return fabs(v) <= FLT_MAX; }
+
 /* Reads an array of exactly n finite numbers. */
 static int get_array(const cJSON *o, const char *name, double *v, int n, char *err,
                      size_t errlen)
@@ -441,6 +445,16 @@ static int parse_piece(const cJSON *o, actfit_invact_piece *p, const char *where
   p->deg = n - 1;
   if (get_array(o, "coeffs", p->coef, n, inner, sizeof inner)) {
     actfit__seterr(err, errlen, "%s: %s", where, inner);
+    return -1;
+  }
+  for (int i = 0; i < n; i++)
+    if (!float_range(p->coef[i])) {
+      actfit__seterr(err, errlen, "%s: coeffs[%d] = %.17g is beyond float's range", where, i,
+                     p->coef[i]);
+      return -1;
+    }
+  if (!float_range(p->lo) || !float_range(p->hi)) {
+    actfit__seterr(err, errlen, "%s: lo and hi must be within float's range", where);
     return -1;
   }
   return 0;
@@ -567,6 +581,11 @@ static actfit_status parse_invact(const cJSON *root, actfit_table *t, char *err,
     if (get_num(o, "asymptote_below", &br->asym_lo, 1, err, errlen) < 0 ||
         get_num(o, "asymptote_above", &br->asym_hi, 1, err, errlen) < 0)
       return ACTFIT_EFORMAT;
+    if (!float_range(br->asym_lo) || !float_range(br->asym_hi)) {
+      actfit__seterr(err, errlen, "field 'branches'[%d]: the asymptotes must be within "
+                     "float's range", b);
+      return ACTFIT_EFORMAT;
+    }
     const cJSON *bo = cJSON_GetObjectItemCaseSensitive(o, "binades");
     if (bo) {
       const cJSON *bs = cJSON_GetObjectItemCaseSensitive(bo, "pieces");
@@ -589,15 +608,70 @@ static actfit_status parse_invact(const cJSON *root, actfit_table *t, char *err,
   return ACTFIT_OK;
 }
 
+/* The table against the activation it names, as the fits make it: the parameters pass the
+ * activation's own checks (the CLI's when fitting), an exact form is the activation's, and
+ * InvAct's T and y_min are its minimum (or it has none and the table no bit). */
+static int exact_fits(int exact, const char *act)
+{
+  const char *e = exact_names[exact];
+  return !strcmp(e, act) ||
+         (!strcmp(e, "shrink") && (!strcmp(act, "hardshrink") || !strcmp(act, "softshrink")));
+}
+
+static actfit_status check_activation(const actfit_table *t, char *err, size_t errlen)
+{
+  char inner[ACTFIT_ERRLEN] = "";
+  actfit_act *a = NULL;
+  actfit_status st = actfit_table_act(t, &a, inner, sizeof inner);
+  if (st != ACTFIT_OK) {
+    actfit__seterr(err, errlen, "field 'activation': %s", inner);
+    return st == ACTFIT_ENOMEM ? st : ACTFIT_EFORMAT;
+  }
+  const char *name = t->expr ? "the expression" : t->act_name;
+  st = ACTFIT_EFORMAT;
+  if (t->method == ACTFIT_METHOD_INVACT) {
+    const actfit_act_structure *sa = actfit_act_get_structure(a);
+    if (t->exact && (t->expr || !exact_fits(t->exact, t->act_name))) {
+      actfit__seterr(err, errlen, "field 'exact' is '%s', which is not the derivative of %s",
+                     exact_names[t->exact], name);
+    } else if (t->bit && !sa->has_min) {
+      actfit__seterr(err, errlen, "field 'bit' is true, but %s has no minimum to split at",
+                     name);
+    } else if (!t->bit && sa->has_min) {
+      actfit__seterr(err, errlen, "field 'bit' is false, but %s has a minimum at %.17g: its "
+                     "inverse needs the branch bit", name, sa->T);
+    } else if (t->bit && !(fabs(t->T - sa->T) <= 1e-9 * (1 + fabs(sa->T)))) {
+      actfit__seterr(err, errlen, "field 'T' is %.17g, but the minimum of %s is at %.17g",
+                     t->T, name, sa->T);
+    } else if (t->bit && !(fabs(t->y_min - sa->fT) <= 1e-9 * (1 + fabs(sa->fT)))) {
+      actfit__seterr(err, errlen, "field 'y_min' is %.17g, but the minimum of %s is %.17g",
+                     t->y_min, name, sa->fT);
+    } else {
+      st = ACTFIT_OK;
+    }
+  } else {
+    st = ACTFIT_OK;
+  }
+  actfit_act_free(a);
+  return st;
+}
+
 actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *err,
                                      size_t errlen)
 {
   actfit_status st = ACTFIT_EFORMAT;
   actfit_table_init(t);
-  cJSON *root = cJSON_Parse(text);
+  /* the whole text is the document: anything but white space after it is an error */
+  cJSON *root = cJSON_ParseWithOpts(text, NULL, 1);
   const char *s;
   if (!root) {
     const char *where = cJSON_GetErrorPtr();
+    cJSON *whole = cJSON_Parse(text); /* succeeds on a valid document followed by more */
+    if (whole) {
+      cJSON_Delete(whole);
+      FAIL(ACTFIT_EPARSE, "not valid JSON: text after the document (near '%.20s')",
+           where ? where : "?");
+    }
     FAIL(ACTFIT_EPARSE, "not valid JSON (near '%.20s')", where ? where : "?");
   }
   if (!cJSON_IsObject(root))
@@ -662,6 +736,8 @@ actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *er
 
   if (t->method == ACTFIT_METHOD_INVACT) {
     st = parse_invact(root, t, err, errlen);
+    if (st == ACTFIT_OK)
+      st = check_activation(t, err, errlen);
     goto done;
   }
 
@@ -682,6 +758,8 @@ actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *er
     FAIL(ACTFIT_EFORMAT, "field 'fit.domain' must have A < B");
   if (get_int(fit, "grid", &t->grid, err, errlen))
     goto done;
+  if (t->grid < 2)
+    FAIL(ACTFIT_EFORMAT, "field 'fit.grid' is %d; must be at least 2", t->grid);
 
   int bits;
   if (get_int(root, "bits", &bits, err, errlen))
@@ -701,6 +779,10 @@ actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *er
   if (get_array(root, "borders", t->borders, k - 1, err, errlen) ||
       get_array(root, "levels", t->levels, k, err, errlen))
     goto done;
+  for (int i = 0; i < k; i++)
+    if (!float_range(t->levels[i]) || (i < k - 1 && !float_range(t->borders[i])))
+      FAIL(ACTFIT_EFORMAT, "field '%s'[%d] is beyond float's range",
+           float_range(t->levels[i]) ? "borders" : "levels", i);
   for (int i = 1; i < k - 1; i++)
     if (!(t->borders[i] > t->borders[i - 1]))
       FAIL(ACTFIT_EFORMAT, "field 'borders' must be strictly ascending (borders[%d] = %.17g "
@@ -727,7 +809,7 @@ actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *er
         get_num(tm, "refine", &t->time_refine, 0, err, errlen) < 0)
       goto done;
   }
-  st = ACTFIT_OK;
+  st = check_activation(t, err, errlen);
 done:
   cJSON_Delete(root);
   if (st != ACTFIT_OK)
@@ -961,10 +1043,17 @@ actfit_status actfit_table_load(const char *path, actfit_table *t, char *err, si
 {
   char *text;
   actfit_table_init(t);
-  actfit_status st = actfit_read_file(path, &text, NULL, err, errlen);
+  size_t len = 0;
+  actfit_status st = actfit_read_file(path, &text, &len, err, errlen);
   if (st != ACTFIT_OK)
     return st;
   char inner[ACTFIT_ERRLEN] = "";
+  if (strlen(text) != len) {
+    actfit__seterr(err, errlen, "%s: not valid JSON: a NUL byte at offset %zu", path,
+                   strlen(text));
+    free(text);
+    return ACTFIT_EPARSE;
+  }
   st = actfit_table_from_json(text, t, inner, sizeof inner);
   free(text);
   if (st != ACTFIT_OK)
