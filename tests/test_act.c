@@ -343,6 +343,34 @@ START_TEST(long_and_deep_expressions_are_refused_with_the_reason)
 }
 END_TEST
 
+/* A pole of f' between the domain check's samples is found (1/(x-0.3) was fitted into a
+ * table with E = 5.6e9), and bounded expressions pass. */
+START_TEST(poles_between_samples_are_found_and_bounded_functions_pass)
+{
+  char err[ACTFIT_ERRLEN];
+  const struct { const char *e; const char *at; } pole[] = {
+    {"1/(x-0.3)", "x = 0.3"}, {"1/(x-0.25)", "x = 0.25"}, {"log(abs(x-0.3))", "x = 0.3"},
+    {"x+0.001/(x+3.14159)", "x = -3.14159"}};
+  for (size_t i = 0; i < sizeof pole / sizeof *pole; i++) {
+    actfit_act *a = NULL;
+    ck_assert_int_eq(actfit_act_alloc_expr(pole[i].e, &a, err, sizeof err), ACTFIT_OK);
+    ck_assert_int_eq(actfit_act_check_domain(a, -10, 10, err, sizeof err), ACTFIT_EDOMAIN);
+    ck_assert_msg(strstr(err, "unbounded") && strstr(err, pole[i].at), "%s: %s", pole[i].e, err);
+    ck_assert_int_eq(actfit_act_check_domain(a, 1, 5, err, sizeof err), ACTFIT_OK);
+    actfit_act_free(a);
+  }
+  const char *fine[] = {"x/(1+exp(-x))", "abs(x)", "x*step(x)", "1/(1+x^2)", "100*tanh(x/100)",
+                        "x*tanh(log(1+exp(x)))", "exp(-x^2)*50"};
+  for (size_t i = 0; i < sizeof fine / sizeof *fine; i++) {
+    actfit_act *a = NULL;
+    ck_assert_int_eq(actfit_act_alloc_expr(fine[i], &a, err, sizeof err), ACTFIT_OK);
+    ck_assert_msg(actfit_act_check_domain(a, -10, 10, err, sizeof err) == ACTFIT_OK, "%s: %s",
+                  fine[i], err);
+    actfit_act_free(a);
+  }
+}
+END_TEST
+
 START_TEST(status_strings_cover_every_code)
 {
   for (int s = 0; s < ACTFIT_STATUS_COUNT_; s++) {
@@ -369,6 +397,7 @@ static Suite *suite(void)
   tcase_add_test(tc, expressions_match_builtins_and_errors_are_clear);
   tcase_add_test(tc, expressions_mean_what_they_say_or_are_refused);
   tcase_add_test(tc, long_and_deep_expressions_are_refused_with_the_reason);
+  tcase_add_test(tc, poles_between_samples_are_found_and_bounded_functions_pass);
   tcase_add_test(tc, status_strings_cover_every_code);
   suite_add_tcase(s, tc);
   return s;

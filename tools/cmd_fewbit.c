@@ -141,7 +141,8 @@ int cmd_fewbit(int argc, char **argv)
   }
   if (t.kkt > ACTFIT_FEWBIT_KKT_TOL)
     fprintf(stderr, "actfit fewbit: warning: the refinement did not converge (KKT residual "
-            "%.2e > 1e-10); the table records it\n", t.kkt);
+            "%.2e > 1e-10); the table keeps the best borders found (E <= the grid DP's) and records "
+            "it\n", t.kkt);
   int k = 1 << t.bits;
   char name[512];
   actfit_act_spec(act, name, sizeof name);

@@ -87,7 +87,9 @@ struct actfit_fewbit_params {
 };
 ACTFIT_API void actfit_fewbit_params_init(actfit_fewbit_params *p);
 /* A refined fit whose KKT residual stays above this is reported as not converged (in the
- * table's "measured" text, and by the CLI on stderr). */
+ * table's "measured" text, and by the CLI on stderr), and keeps the best borders found: its
+ * E is never above the grid DP's.  Where the weight is zero on one side of a border (an
+ * empty histogram cell) the residual is that side's inequality, not the equality. */
 #define ACTFIT_FEWBIT_KKT_TOL 1e-10
 
 /* Fits and fills *t (initialised here; destroy it afterwards). */

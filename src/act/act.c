@@ -2,6 +2,7 @@
  * the numerical structure analysis shared by both (sign changes of f' bracketed on a dense
  * grid, refined with GSL's Brent solver, then polished by Newton on f'). */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -601,6 +602,10 @@ actfit_status actfit_act_check_domain(const actfit_act *a, double lo, double hi,
                    "precision (a weight's SIGMA that small?)", lo, hi);
     return ACTFIT_EINVAL;
   }
+  enum { TOP = 8 };
+  double top_x[TOP], top_v[TOP], peak = 0;
+  for (int i = 0; i < TOP; i++)
+    top_x[i] = lo, top_v[i] = -1;
   for (int i = 0; i <= n; i++) {
     double x = lo + (hi - lo) * i / n;
     double o[3];
@@ -612,6 +617,45 @@ actfit_status actfit_act_check_domain(const actfit_act *a, double lo, double hi,
                        o[k], lo, hi);
         return ACTFIT_EDOMAIN;
       }
+    double v = fabs(o[1]);
+    peak = fmax(peak, v);
+    for (int j = 0; j < TOP; j++) /* the TOP largest |f'| samples, largest first */
+      if (v > top_v[j]) {
+        memmove(top_v + j + 1, top_v + j, sizeof *top_v * (size_t)(TOP - 1 - j));
+        memmove(top_x + j + 1, top_x + j, sizeof *top_x * (size_t)(TOP - 1 - j));
+        top_v[j] = v, top_x[j] = x;
+        break;
+      }
+  }
+  if (!a->expr)
+    return ACTFIT_OK; /* the built-ins' f' is bounded (parameters within 1e6) */
+  /* A pole of f' between samples (1/(x-0.3), log(abs(x-0.3))) hides from the grid: around
+   * each of the largest samples, a golden-section search for the largest |f'| runs into it,
+   * where on a bounded f' it stops near the sampled peak. */
+  const double h = (hi - lo) / n, gr = 0.6180339887498949;
+  for (int j = 0; j < TOP && top_v[j] >= 0; j++) {
+    double l = fmax(lo, top_x[j] - h), r = fmin(hi, top_x[j] + h), best = top_v[j], at = top_x[j];
+    double c = r - gr * (r - l), d = l + gr * (r - l);
+    double fc = fabs(actfit_act_df(a, c)), fd = fabs(actfit_act_df(a, d));
+    for (int it = 0; it < 200 && r - l > 4 * DBL_EPSILON * fmax(1.0, fabs(l)); it++) {
+      if (!(fc <= fd)) { /* also when fc is not finite */
+        r = d, d = c, fd = fc;
+        c = r - gr * (r - l);
+        fc = fabs(actfit_act_df(a, c));
+      } else {
+        l = c, c = d, fc = fd;
+        d = l + gr * (r - l);
+        fd = fabs(actfit_act_df(a, d));
+      }
+      double m = !(fc <= fd) ? fc : fd;
+      if (!(m <= best))
+        best = m, at = !(fc <= fd) ? c : d;
+    }
+    if (!(best <= 1e6 * (1 + peak))) {
+      actfit__seterr(err, errlen, "f' is unbounded near x = %.9g (|f'| reaches %.3g there; a "
+                     "pole?) on [%g, %g]", at, best, lo, hi);
+      return ACTFIT_EDOMAIN;
+    }
   }
   return ACTFIT_OK;
 }

@@ -161,7 +161,15 @@ static double border_residual(const actfit__ctx *cx, const sol *s, int i)
     double lo = fmin(dl, dr), hi = fmax(dl, dr);
     return mid < lo ? lo - mid : mid > hi ? mid - hi : 0.0;
   }
-  return fabs(actfit_act_df(cx->act, b) - mid);
+  /* dE/db = w(b) (l_i - l_{i-1}) (2 f'(b) - l_{i-1} - l_i): where the weight is zero on one
+   * side (an empty histogram cell), the one-sided derivative there is zero and the
+   * optimality condition is the other side's inequality, not the equality */
+  double d = actfit_act_df(cx->act, b) - mid, up = s->l[i] > s->l[i - 1] ? d : -d;
+  if (wl == 0)
+    return fmax(0.0, -up); /* moving right must not lower E */
+  if (wr == 0)
+    return fmax(0.0, up); /* moving left must not lower E */
+  return fabs(d);
 }
 
 static double max_residual(const actfit__ctx *cx, const sol *s)
