@@ -98,6 +98,18 @@ START_TEST(bad_input_gives_one_line_and_exit_2)
     {"apply " ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-2bit.json --dtype fp32 --bit-in-y", "--bit-in-y applies", 2},
     {"eval " ACTFIT_SOURCE_DIR "/tables/invact/gelu.json --weight uniform", "apply to FewBit tables", 2},
     {"eval " ACTFIT_TEST_DATA "/bad/borders-unsorted.json", "strictly ascending", 2},
+    /* found in the second adversarial round (issue 22) */
+    {"fewbit gelu --bits ' 2'", "--bits must be an integer 1..8, got ' 2'", 2},
+    {"eval " ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-2bit.json --points ' 5'", "--points", 2},
+    {"invact gelu --target 1e300", "target 1e+300 is above 1e-2", 2},
+    {"fewbit gelu --bits 1 -o /tmp/", "it names a directory", 2},
+    {"fewbit gelu --bits 1 -o /tmp", "it is a directory", 2},
+    {"fewbit --expr '1/(x-0.3)' --bits 2", "f' is unbounded near x = 0.3", 2},
+    {"fewbit --expr 'log(abs(x-0.3))' --bits 2", "f' is unbounded near x = 0.3", 2},
+    {"fewbit elu:alpha=1e39 --bits 2", "out of range for elu", 2},
+    {"eval /dev/zero", "not a regular file (a device)", 1},
+    {"apply " ACTFIT_TEST_DATA "/bad/invact-exact-sigmoid-on-gelu.json --dtype fp32",
+     "which is not the derivative of gelu", 2},
   };
   for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
     char err[4096];
@@ -134,6 +146,27 @@ START_TEST(a_full_standard_output_exits_1_for_every_subcommand)
     ck_assert_msg(lines(out) == 1 && strstr(out, "standard output") &&
                   strstr(out, "No space left"), "'%s' > /dev/full said: %s", cmds[i], out);
   }
+}
+END_TEST
+
+/* A legal name of 250 characters is written (its temporary name was 264 bytes, and the
+ * message cut before the reason); one whose directory is missing says why. */
+START_TEST(long_output_names_are_written_and_their_errors_keep_the_reason)
+{
+  char dir[] = "/tmp/actfit-long-XXXXXX", args[1024], out[4096];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char name[251];
+  memset(name, 'n', 245);
+  strcpy(name + 245, ".json");
+  snprintf(args, sizeof args, "fewbit gelu --bits 1 --quiet -o %s/%s", dir, name);
+  ck_assert_int_eq(run(args, out, sizeof out, 1), 0);
+  snprintf(args, sizeof args, "%s/%s", dir, name);
+  ck_assert_int_eq(access(args, R_OK), 0);
+  unlink(args);
+  snprintf(args, sizeof args, "fewbit gelu --bits 1 --quiet -o %s/missing/%s", dir, name);
+  ck_assert_int_eq(run(args, out, sizeof out, 1), 1);
+  ck_assert_msg(strstr(out, "its directory does not exist"), "%s", out);
+  rmdir(dir);
 }
 END_TEST
 
@@ -189,8 +222,9 @@ START_TEST(output_paths_keep_modes_follow_links_and_never_replace_special_files)
   static char out[4096];
   ck_assert_int_eq(run("invact gelu -o /nonexistent-dir/g.json", out, sizeof out, 0), 1);
   ck_assert_int_eq(lines(out), 1);
-  ck_assert_msg(strstr(out, "directory '/nonexistent-dir' does not exist"), "%s", out);
-  ck_assert_int_eq(run("fewbit gelu --bits 2 -o /tmp", out, sizeof out, 0), 1);
+  ck_assert_msg(strstr(out, "'/nonexistent-dir/g.json': its directory does not exist"), "%s",
+                out);
+  ck_assert_int_eq(run("fewbit gelu --bits 2 -o /tmp", out, sizeof out, 0), 2);
   ck_assert_msg(strstr(out, "is a directory") && lines(out) == 1, "%s", out);
   char cmd[256];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -347,6 +381,7 @@ static Suite *suite(void)
   tcase_add_test(tc, bad_input_gives_one_line_and_exit_2);
   tcase_add_test(tc, help_and_version_everywhere);
   tcase_add_test(tc, a_full_standard_output_exits_1_for_every_subcommand);
+  tcase_add_test(tc, long_output_names_are_written_and_their_errors_keep_the_reason);
   tcase_add_test(tc, fewbit_writes_a_table_that_eval_confirms);
   tcase_add_test(tc, output_paths_keep_modes_follow_links_and_never_replace_special_files);
   tcase_add_test(tc, readme_examples_print_what_the_readme_shows);

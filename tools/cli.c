@@ -70,9 +70,10 @@ int cli_output(const char *sub, const char *path)
   char err[ACTFIT_ERRLEN] = "";
   if (!path)
     return 0;
-  if (actfit_check_writable(path, err, sizeof err) != ACTFIT_OK) {
+  actfit_status st = actfit_check_writable(path, err, sizeof err);
+  if (st != ACTFIT_OK) {
     cli_err(sub, "%s", *err ? err : "cannot write the output");
-    return CLI_FAIL;
+    return st == ACTFIT_EINVAL ? CLI_USAGE : CLI_FAIL; /* a directory is a bad argument */
   }
   if (!strcmp(path, "-") && saved_stdout < 0) {
     fflush(stdout);

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,10 +17,12 @@ void actfit__seterr(char *err, size_t len, const char *fmt, ...)
   va_end(ap);
 }
 
+/* strtod and strtol skip leading white space: a number here is the whole string, so
+ * --bits ' 2' is refused like --bits '2 ' */
 int actfit__parse_double(const char *s, double *out)
 {
   char *end;
-  if (!s || !*s)
+  if (!s || !*s || isspace((unsigned char)*s))
     return -1;
   errno = 0;
   double v = strtod(s, &end);
@@ -35,6 +38,8 @@ int actfit__parse_long(const char *s, long *out)
   if (!s || !*s)
     return -1;
   errno = 0;
+  if (isspace((unsigned char)*s))
+    return -1;
   long v = strtol(s, &end, 10);
   if (*end || end == s || errno == ERANGE)
     return -1;

@@ -621,6 +621,11 @@ actfit_status actfit_invact_fit(const actfit_act *act, const actfit_invact_param
                    p->target);
     return ACTFIT_EINVAL;
   }
+  if (!(p->target <= 1e-2)) { /* f' is O(1): a coarser g is no fit of it */
+    actfit__seterr(err, errlen, "target %g is above 1e-2, where g(y) would not resemble f'",
+                   p->target);
+    return ACTFIT_EINVAL;
+  }
   if (p->max_degree < 1 || p->max_degree > ACTFIT_INVACT_MAX_DEG || p->max_pieces < 1 ||
       p->max_pieces > ACTFIT_INVACT_MAX_PIECES) {
     actfit__seterr(err, errlen, "max degree must be 1..%d and max pieces 1..%d",

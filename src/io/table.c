@@ -903,6 +903,11 @@ static actfit_status write_all(int fd, const void *data, size_t len)
   return ACTFIT_OK;
 }
 
+/* Messages quote at most the last 60 characters of a path, so the reason after the quote
+ * fits the caller's buffer (a legal 250-character name cut the reason off). */
+#define PATH_Q "'%s%s'"
+#define PATH_A(p) strlen(p) > 60 ? "..." : "", strlen(p) > 60 ? (p) + strlen(p) - 57 : (p)
+
 /* The file a write to path lands in: the target of a symlink (followed, as an editor
  * would), else path itself.  *st is filled when it exists (*exists = 1). */
 static char *write_target(const char *path, struct stat *st, int *exists)
@@ -937,6 +942,11 @@ actfit_status actfit_check_writable(const char *path, char *err, size_t errlen)
   }
   if (!strcmp(path, "-"))
     return ACTFIT_OK;
+  if (path[strlen(path) - 1] == '/') {
+    actfit__seterr(err, errlen, "cannot write " PATH_Q ": it names a directory (a file name "
+                   "is needed)", PATH_A(path));
+    return ACTFIT_EINVAL;
+  }
   struct stat st;
   int exists;
   char *target = write_target(path, &st, &exists);
@@ -944,11 +954,12 @@ actfit_status actfit_check_writable(const char *path, char *err, size_t errlen)
     return ACTFIT_ENOMEM;
   actfit_status rc = ACTFIT_OK;
   if (exists && S_ISDIR(st.st_mode)) {
-    actfit__seterr(err, errlen, "cannot write '%s': it is a directory", path);
-    rc = ACTFIT_EIO;
+    actfit__seterr(err, errlen, "cannot write " PATH_Q ": it is a directory (a file name is "
+                   "needed)", PATH_A(path));
+    rc = ACTFIT_EINVAL;
   } else if (exists && !S_ISREG(st.st_mode)) {
     if (access(target, W_OK) != 0) {
-      actfit__seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+      actfit__seterr(err, errlen, "cannot write " PATH_Q ": %s", PATH_A(path), strerror(errno));
       rc = ACTFIT_EIO;
     }
   } else {
@@ -959,11 +970,12 @@ actfit_status actfit_check_writable(const char *path, char *err, size_t errlen)
     if (!d)
       rc = ACTFIT_ENOMEM;
     else if (stat(d, &ds) != 0 || !S_ISDIR(ds.st_mode)) {
-      actfit__seterr(err, errlen, "cannot write '%s': directory '%s' %s", path, d,
-                     errno == ENOENT || stat(d, &ds) != 0 ? "does not exist" : "is not a directory");
+      actfit__seterr(err, errlen, "cannot write " PATH_Q ": its directory %s",
+                     PATH_A(path), errno == ENOENT || stat(d, &ds) != 0 ? "does not exist"
+                                                                          : "is not a directory");
       rc = ACTFIT_EIO;
     } else if (access(d, W_OK | X_OK) != 0) {
-      actfit__seterr(err, errlen, "cannot write '%s': directory '%s': %s", path, d,
+      actfit__seterr(err, errlen, "cannot write " PATH_Q ": its directory: %s", PATH_A(path),
                      strerror(errno));
       rc = ACTFIT_EIO;
     }
@@ -998,21 +1010,24 @@ actfit_status actfit_write_file(const char *path, const void *data, size_t len, 
     if (fd >= 0 && close(fd) != 0)
       rc = ACTFIT_EIO;
     if (rc != ACTFIT_OK)
-      actfit__seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+      actfit__seterr(err, errlen, "cannot write " PATH_Q ": %s", PATH_A(path), strerror(errno));
     free(target);
     return rc;
   }
-  /* a regular or new file: a temporary file beside it, renamed over it (the old mode kept) */
-  size_t plen = strlen(target);
-  char *tmp = malloc(plen + 16);
+  /* a regular or new file: a temporary file beside it, renamed over it (the old mode kept);
+   * the temporary name is short, so any legal name can be written */
+  const char *slash = strrchr(target, '/');
+  size_t dlen = slash ? (size_t)(slash - target) + 1 : 0;
+  char *tmp = malloc(dlen + 32);
   if (!tmp) {
     free(target);
     return ACTFIT_ENOMEM;
   }
-  snprintf(tmp, plen + 16, "%s.tmpXXXXXX", target);
+  memcpy(tmp, target, dlen);
+  strcpy(tmp + dlen, ".actfit-tmpXXXXXX");
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    actfit__seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+    actfit__seterr(err, errlen, "cannot write " PATH_Q ": %s", PATH_A(path), strerror(errno));
     free(tmp);
     free(target);
     return ACTFIT_EIO;
@@ -1030,7 +1045,7 @@ actfit_status actfit_write_file(const char *path, const void *data, size_t len, 
   if (ok)
     ok = rename(tmp, target) == 0;
   if (!ok) {
-    actfit__seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+    actfit__seterr(err, errlen, "cannot write " PATH_Q ": %s", PATH_A(path), strerror(errno));
     unlink(tmp);
     rc = ACTFIT_EIO;
   }

@@ -176,6 +176,15 @@ def test_bit_in_y_keeps_nan_a_nan(dtype):
     assert torch.isnan(x.grad[:2]).all()
 
 
+def test_a_forward_function_of_the_wrong_shape_or_dtype_raises():
+    """from_table(forward=fn) / forward=fn: y.copy_ broadcast a wrong shape before"""
+    x = torch.randn(4, 5)
+    for fn in (lambda t: t.sum(0), lambda t: t[:1], lambda t: t.double()):
+        m = an.GELU(forward=fn)
+        with pytest.raises(actfit.ActfitError, match="the forward function returned y"):
+            m(x)
+
+
 def test_double_backward_raises_one_sentence():
     x = torch.randn(50, requires_grad=True)
     g, = torch.autograd.grad(an.GELU()(x).sum(), x, create_graph=True)
