@@ -257,10 +257,11 @@ static void glob_of(const char *line, char *pat, size_t n)
   pat[k] = 0;
 }
 
+/* The README's and docs/cli.md's examples, in that order, in one directory */
 START_TEST(readme_examples_print_what_the_readme_shows)
 {
-  FILE *f = fopen(ACTFIT_SOURCE_DIR "/README.md", "r");
-  ck_assert_ptr_nonnull(f);
+  static const char *const docs[] = {ACTFIT_SOURCE_DIR "/README.md",
+                                     ACTFIT_SOURCE_DIR "/docs/cli.md"};
   char dir[] = "/tmp/actfit-readme-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
   char cmd[8192], line[4096], *out = malloc(1 << 20);
@@ -268,6 +269,10 @@ START_TEST(readme_examples_print_what_the_readme_shows)
   ck_assert_int_eq(system(cmd), 0);
   int in_block = 0, have = 0, checked = 0, ran = 0;
   size_t pos = 0; /* where the next expected line is searched from */
+  for (int d = 0; d < 2; d++) {
+  FILE *f = fopen(docs[d], "r");
+  ck_assert_ptr_nonnull(f);
+  in_block = have = 0;
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\n")] = 0;
     if (!strncmp(line, "```", 3)) {
@@ -290,8 +295,8 @@ START_TEST(readme_examples_print_what_the_readme_shows)
       size_t len = fread(out, 1, (1 << 20) - 1, p);
       out[len] = 0;
       int st = pclose(p);
-      ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "README: 'actfit %s' failed: %s",
-                    args, out);
+      ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: 'actfit %s' failed: %s",
+                    docs[d], args, out);
       have = 1;
       ran++;
       pos = 0;
@@ -316,10 +321,12 @@ START_TEST(readme_examples_print_what_the_readme_shows)
         break;
       }
     }
-    ck_assert_msg(found, "README shows '%s', which the program did not print (in order)", line);
+    ck_assert_msg(found, "%s shows '%s', which the program did not print (in order)",
+                  docs[d], line);
     checked++;
   }
   fclose(f);
+  }
   free(out);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   ck_assert_int_eq(system(cmd), 0);

@@ -162,7 +162,8 @@ def check(status, what, detail=None):
     """Raises ActfitError for a non-zero status, with the detail message if one was filled."""
     if status != Status.OK:
         msg = detail.value.decode(errors="replace") if detail is not None and detail.value else ""
-        raise ActfitError(what, status, msg or strerror(status).decode())
+        code = Status(status) if status in Status._value2member_map_ else status
+        raise ActfitError(what, code, msg or strerror(status).decode())
 
 
 # ---- the fitting library (optional) ---------------------------------------------------
