@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Training proof for actfit's PyTorch modules: a small GPT-style character model on the
 English text of Debian's `fortunes` package, trained once per method and seed with the same
 initialisation and batch order (paired seeds).  Methods swap the model's activations with
