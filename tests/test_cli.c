@@ -108,6 +108,8 @@ START_TEST(bad_input_gives_one_line_and_exit_2)
     {"fewbit --expr 'log(abs(x-0.3))' --bits 2", "f' is unbounded near x = 0.3", 2},
     {"fewbit elu:alpha=1e39 --bits 2", "out of range for elu", 2},
     {"eval /dev/zero", "not a regular file (a device)", 1},
+    {"invact tanhshrink", "f'(0) = 0 inside a monotone branch: g(y) = f'(f^-1(y)) has a cusp", 2},
+    {"report /nonexistent", "cannot open '/nonexistent'", 1},
     {"apply " ACTFIT_TEST_DATA "/bad/invact-exact-sigmoid-on-gelu.json --dtype fp32",
      "which is not the derivative of gelu", 2},
   };
@@ -167,6 +169,33 @@ START_TEST(long_output_names_are_written_and_their_errors_keep_the_reason)
   ck_assert_int_eq(run(args, out, sizeof out, 1), 1);
   ck_assert_msg(strstr(out, "its directory does not exist"), "%s", out);
   rmdir(dir);
+}
+END_TEST
+
+/* report reads the set-up's out/ (tables directly in it), single files, and several
+ * arguments (given a file, it looked for a fewbit folder inside it) */
+START_TEST(report_reads_flat_directories_and_single_files)
+{
+  char dir[] = "/tmp/actfit-report-XXXXXX", cmd[1024];
+  static char out[1 << 18];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(cmd, sizeof cmd, "cp " ACTFIT_SOURCE_DIR "/tables/fewbit/gelu-2bit.json "
+           ACTFIT_SOURCE_DIR "/tables/invact/silu.json %s/", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "report %s", dir);
+  ck_assert_int_eq(run(cmd, out, sizeof out, 0), 0);
+  ck_assert_msg(strstr(out, "| gelu-2bit.json | gelu | fewbit | 2 |") &&
+                strstr(out, "| silu.json | silu | invact"), "%s", out);
+  snprintf(cmd, sizeof cmd, "report %s/gelu-2bit.json", dir);
+  ck_assert_int_eq(run(cmd, out, sizeof out, 0), 0);
+  ck_assert_msg(strstr(out, "| gelu-2bit.json |") && !strstr(out, "silu"), "%s", out);
+  snprintf(cmd, sizeof cmd, "report %s/gelu-2bit.json " ACTFIT_SOURCE_DIR "/tables --format json",
+           dir);
+  ck_assert_int_eq(run(cmd, out, sizeof out, 0), 0);
+  ck_assert_msg(strstr(out, "gelu-2bit.json") && strstr(out, "tables/invact/mish.json"), "%s",
+                out);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -389,6 +418,7 @@ static Suite *suite(void)
   tcase_add_test(tc, help_and_version_everywhere);
   tcase_add_test(tc, a_full_standard_output_exits_1_for_every_subcommand);
   tcase_add_test(tc, long_output_names_are_written_and_their_errors_keep_the_reason);
+  tcase_add_test(tc, report_reads_flat_directories_and_single_files);
   tcase_add_test(tc, fewbit_writes_a_table_that_eval_confirms);
   tcase_add_test(tc, output_paths_keep_modes_follow_links_and_never_replace_special_files);
   tcase_add_test(tc, readme_examples_print_what_the_readme_shows);

@@ -81,11 +81,12 @@ main)
   mkdir -p out
   echo "== actfit: FewBit fits of GELU (uniform on [-10, 10], L2) =="
   for b in 1 2 3 4; do
-    ./build/actfit fewbit gelu --bits "$b" --quiet -o "out/gelu-${b}bit.json"
+    ./build/actfit fewbit gelu --bits "$b" --quiet -o "out/gelu-${b}bit.json" |
+      sed "s/^/${b} bit$([ "$b" = 1 ] || echo s): /"
   done
   echo "== actfit: InvAct fit of GELU (errors per storage dtype) =="
   ./build/actfit invact gelu -o out/gelu-invact.json
-  echo "tables written to out/"
+  echo "tables written to out/ (actfit report out lists them)"
   ;;
 test)
   if [ $sanitize = 1 ]; then

@@ -1,5 +1,7 @@
 /* actfit report: one row per table with its errors, cost and the memory it saves. */
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <getopt.h>
 #include <math.h>
@@ -12,9 +14,11 @@
 
 static void help(void)
 {
-  printf("usage: actfit report [DIR] [--format md|json]\n\n"
-         "One row per table under DIR (DIR/fewbit and DIR/invact; default ./tables, else the\n"
-         "installed tables, else those of the source tree actfit was built from):\n"
+  printf("usage: actfit report [DIR|TABLE.json ...] [--format md|json]\n\n"
+         "One row per table: each TABLE.json given, and under each DIR the tables in it and\n"
+         "in DIR/fewbit and DIR/invact (the set-up's out/ or the committed tables/).  Without\n"
+         "arguments: ./tables, else the installed tables, else those of the source tree\n"
+         "actfit was built from.  Columns:\n"
          "activation, method, bits, weight, E, max error, operations per element,\n"
          "saved-state bits per element, and the fraction of the saved activation memory of\n"
          "a Linear -> act -> Linear block it removes.  Accounting in bf16 (16 bits/element):\n"
@@ -25,6 +29,24 @@ static void help(void)
 static int cmp_str(const void *a, const void *b)
 {
   return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the *.json files directly in d, appended to paths */
+static void add_dir(const char *d, char **paths, int *n)
+{
+  DIR *dd = opendir(d);
+  if (!dd)
+    return;
+  struct dirent *e;
+  while ((e = readdir(dd)) && *n < 4096) {
+    size_t l = strlen(e->d_name);
+    if (l > 5 && !strcmp(e->d_name + l - 5, ".json")) {
+      paths[*n] = malloc(strlen(d) + l + 2);
+      if (paths[*n])
+        sprintf(paths[(*n)++], "%s/%s", d, e->d_name);
+    }
+  }
+  closedir(dd);
 }
 
 static void num(FILE *o, double v)
@@ -56,11 +78,8 @@ int cmd_report(int argc, char **argv)
     default: return cli_usage_hint("report");
     }
   }
-  const char *dir = optind < argc ? argv[optind++] : NULL;
-  if (optind < argc) {
-    cli_err("report", "unexpected argument '%s'", argv[optind]);
-    return CLI_USAGE;
-  }
+  const char *dir = optind + 1 == argc ? argv[optind] : NULL;
+  int nargs = argc - optind;
   /* no DIR: ./tables, else the tables installed beside this program (<prefix>/bin/actfit ->
    * <prefix>/share/actfit/tables, wherever the prefix was moved), else those of the
    * configured prefix, else the source tree this was built from */
@@ -75,7 +94,7 @@ int cmd_report(int argc, char **argv)
     }
   }
   const char *tried[4] = {"tables", beside, ACTFIT_DATADIR "/tables", ACTFIT_SOURCE_TABLES};
-  for (int i = 0; !dir && i < 4; i++) {
+  for (int i = 0; !dir && !nargs && i < 4; i++) {
     if (!*tried[i])
       continue;
     char probe[2048];
@@ -90,41 +109,44 @@ int cmd_report(int argc, char **argv)
       dir = tried[i];
     }
   }
-  if (!dir) {
+  if (!dir && !nargs) {
     cli_err("report", "no tables in ./tables, %s, %s or %s; pass the directory: actfit report "
             "DIR", tried[1], tried[2], tried[3]);
     return CLI_FAIL;
   }
-  char *paths[4096];
+  static char *paths[4096];
   int n = 0;
   const char *subs[2] = {"fewbit", "invact"};
-  for (int s = 0; s < 2; s++) {
-    char d[2048];
-    snprintf(d, sizeof d, "%s/%s", dir, subs[s]);
-    DIR *dd = opendir(d);
-    if (!dd)
-      continue;
-    struct dirent *e;
-    while ((e = readdir(dd)) && n < 4096) {
-      size_t l = strlen(e->d_name);
-      if (l > 5 && !strcmp(e->d_name + l - 5, ".json")) {
-        paths[n] = malloc(strlen(d) + l + 2);
-        if (paths[n])
-          sprintf(paths[n++], "%s/%s", d, e->d_name);
-      }
+  for (int a = nargs ? optind : argc - 1; a < argc; a++) {
+    const char *arg = nargs ? argv[a] : dir;
+    struct stat sb;
+    if (stat(arg, &sb) != 0) {
+      cli_err("report", "cannot open '%s': %s", arg, strerror(errno));
+      return CLI_FAIL;
     }
-    closedir(dd);
-  }
-  if (!n) {
-    cli_err("report", "no tables under '%s' (expected %s/fewbit/*.json, %s/invact/*.json)", dir,
-            dir, dir);
-    return CLI_FAIL;
+    if (!S_ISDIR(sb.st_mode)) { /* a table file */
+      if (n < 4096 && (paths[n] = strdup(arg)))
+        n++;
+      continue;
+    }
+    int before = n;
+    add_dir(arg, paths, &n);
+    for (int s = 0; s < 2; s++) {
+      char d[2048];
+      snprintf(d, sizeof d, "%s/%s", arg, subs[s]);
+      add_dir(d, paths, &n);
+    }
+    if (n == before) {
+      cli_err("report", "no tables in '%s' (looked for %s/*.json, %s/fewbit/*.json and "
+              "%s/invact/*.json)", arg, arg, arg, arg);
+      return CLI_FAIL;
+    }
   }
   qsort(paths, (size_t)n, sizeof *paths, cmp_str);
   int rc = CLI_OK;
   if (json)
     printf("[\n");
-  else
+  else if (dir)
     printf("Tables under %s:\n\n", dir);
   if (!json)
     printf("| table | activation | method | bits | weight | E | max error | bf16 max | ops/elem | "

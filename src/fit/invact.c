@@ -662,6 +662,21 @@ actfit_status actfit_invact_fit(const actfit_act *act, const actfit_invact_param
       t->T = as->T;
       t->y_min = as->fT;
     }
+    /* an isolated zero of f' inside a monotone branch (tanhshrink at 0: f' = tanh^2 x) is a
+     * cusp of g(y) = f'(f^-1(y)) (there like |y|^(2/3)), which no polynomial piece fits */
+    for (int i = -40 * 64; i <= 40 * 64; i++) {
+      double x = i / 64.0, h = 1.0 / 64;
+      if (t->bit && fabs(x - as->T) < 2 * h)
+        continue;
+      if (fabs(actfit_act_df(act, x)) < 1e-10 && fabs(actfit_act_df(act, x - h)) > 1e-6 &&
+          fabs(actfit_act_df(act, x + h)) > 1e-6) {
+        actfit__seterr(err, errlen, "f'(%g) = 0 inside a monotone branch: g(y) = f'(f^-1(y)) "
+                       "has a cusp at y = %.6g (not smooth in y), which InvAct's polynomials "
+                       "cannot fit; use FewBit", x, actfit_act_f(act, x));
+        actfit_table_destroy(t);
+        return ACTFIT_ESTRUCT;
+      }
+    }
     t->nbranch = t->bit ? 2 : 1;
     t->br = calloc(2, sizeof *t->br);
     if (!t->br) {
