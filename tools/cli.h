@@ -24,11 +24,11 @@ actfit_act *cli_act(const char *sub, const char *spec, const char *expr);
 /* Parses "A,B" into two finite doubles with A < B. */
 int cli_parse_pair(const char *s, double *a, double *b);
 
-/* Standard getopt_long error message for unknown options etc. is printed by getopt;
- * this prints the "see --help" hint. */
 /* argv of the running subcommand (set by main), for messages about options */
 extern char **cli_argv;
 extern int cli_argc;
+/* getopt's own messages are off (opterr = 0): this prints the one line naming the unknown
+ * option or the missing value, with the "see --help" hint, and returns CLI_USAGE. */
 int cli_usage_hint(const char *sub);
 
 /* -o PATH: checks it can be written before the work starts (one error line, 0 or exit

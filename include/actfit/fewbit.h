@@ -14,9 +14,9 @@ extern "C" {
 
 /* ---- weights ------------------------------------------------------------------------
  * "uniform" (density 1/(B-A), default domain -10,10), "gauss:MU,SIGMA" (normal density,
- * default domain MU +- 8 SIGMA), "hist:FILE" (samples: raw little-endian float32, or text
- * with one number per line; the density of the samples on the grid cells; default domain
- * their range). */
+ * default domain MU +- 8 SIGMA), "hist:FILE" (text samples, one number per line) or
+ * "hist:f32:FILE" (raw little-endian float32): the format is named, never guessed; the
+ * density of the samples on the grid cells, default domain their range. */
 typedef struct actfit_weight actfit_weight;
 ACTFIT_API actfit_status actfit_weight_alloc(const char *spec, actfit_weight **out, char *err,
                                              size_t errlen);

@@ -13,10 +13,11 @@
  * NaN y into a NaN gradient (when grad_out is a NaN as well, which of the two NaNs comes
  * out is not specified).
  *
- * Arithmetic: the forward computes f(x) in double with elem.h's own exp, expm1, log1p, tanh
- * and erfc (basic IEEE operations only) and rounds once to float, then to the dtype; the
- * backward works in float.  The CPU's scalar loops, its AVX2 loops (used when the CPU has
- * AVX2, FMA and F16C) and the CUDA kernels therefore store the same bits. */
+ * Arithmetic: everything is float.  The forward computes f(x) with elem.h's float
+ * arithmetic, in float pairs where one float would lose accuracy (docs/arithmetic.md), and
+ * rounds once to float (fp32 y within 1 ulp), then to the dtype; the backward works in float.
+ * The CPU's scalar loops, its AVX2 and AVX-512 loops and the CUDA kernels perform the same
+ * operations in the same order and therefore store the same bits. */
 #ifndef ACTFIT_RUNTIME_H
 #define ACTFIT_RUNTIME_H
 

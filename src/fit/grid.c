@@ -1,5 +1,5 @@
 /* Grid for the FewBit DP: N cells with kinks of f' (and breaks of the weight) on nodes,
- * per-cell moments by Gauss-Legendre (gsl_integration_glfixed, 10 points per smooth
+ * per-cell moments by Gauss-Legendre (gsl_integration_glfixed, GL_ORDER = 6 points per smooth
  * sub-interval), and double-double prefix sums so S2 - S1^2/S0 keeps its digits. */
 #include <math.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 
 #define GL_ORDER GL_ORDER_PUBLIC
 
-void actfit__fit_domain(const actfit__wfun *wf, double *lo, double *hi)
+static void fit_domain(const actfit__wfun *wf, double *lo, double *hi)
 {
   if (wf->fold) {
     *lo = 0.0;
@@ -26,8 +26,8 @@ void actfit__fit_domain(const actfit__wfun *wf, double *lo, double *hi)
 }
 
 /* Points inside (lo, hi) where f' or w is not smooth, sorted. */
-int actfit__breaks(const actfit_act *act, const actfit__wfun *wf, double lo, double hi,
-                   double *out, int cap)
+static int breaks(const actfit_act *act, const actfit__wfun *wf, double lo, double hi,
+                  double *out, int cap)
 {
   const actfit_act_structure *st = actfit_act_get_structure(act);
   int n = 0;
@@ -266,8 +266,8 @@ actfit_status actfit__ctx_init(actfit__ctx *cx, const actfit_act *act, actfit__w
   cx->act = act;
   cx->wf = wf;
   cx->w = wf->w;
-  actfit__fit_domain(wf, &cx->lo, &cx->hi);
-  cx->nbreaks = actfit__breaks(act, wf, cx->lo, cx->hi, cx->breaks, ACTFIT_ACT_MAX_KINKS + 2);
+  fit_domain(wf, &cx->lo, &cx->hi);
+  cx->nbreaks = breaks(act, wf, cx->lo, cx->hi, cx->breaks, ACTFIT_ACT_MAX_KINKS + 2);
   cx->gl = gsl_integration_glfixed_table_alloc(GL_ORDER);
   return cx->gl ? ACTFIT_OK : ACTFIT_ENOMEM;
 }

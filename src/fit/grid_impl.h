@@ -18,9 +18,6 @@ typedef struct actfit__ctx {
 
 actfit_status actfit__ctx_init(actfit__ctx *cx, const actfit_act *act, actfit__wfun *wf);
 void actfit__ctx_destroy(actfit__ctx *cx);
-void actfit__fit_domain(const actfit__wfun *wf, double *lo, double *hi);
-int actfit__breaks(const actfit_act *act, const actfit__wfun *wf, double lo, double hi,
-                   double *out, int cap);
 /* what: bit 0 -> S1 = int f'w, bit 1 -> S2 = int (f' - c)^2 w; W always. */
 void actfit__integrate(const actfit__ctx *cx, double u, double v, double c, int what,
                        double *W, double *S1, double *S2);

@@ -143,7 +143,7 @@ static double horner(const actfit_invact_piece *p, double v)
   return acc;
 }
 
-double actfit__invact_branch_eval(const actfit_invact_branch *b, double y, double t)
+static double branch_eval(const actfit_invact_branch *b, double y, double t)
 {
   if (b->nb > 0) {
     if (y >= 0)
@@ -202,7 +202,7 @@ double actfit_invact_eval(const actfit_table *t, double y, int s)
   double d = y - t->y_min;
   double tt = sqrt(d > 0 ? d : 0);
   const actfit_invact_branch *b = &t->br[t->nbranch == 2 ? (s ? 0 : 1) : 0];
-  return actfit__invact_branch_eval(b, y, tt);
+  return branch_eval(b, y, tt);
 }
 
 /* ---- exact forms -------------------------------------------------------------------------- */

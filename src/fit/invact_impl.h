@@ -4,7 +4,6 @@
 #include "actfit/invact.h"
 #include "elem.h"
 
-double actfit__invact_branch_eval(const actfit_invact_branch *b, double y, double t);
 double actfit__invact_err_real_line(const actfit_table *t, const actfit_act *act);
 /* The per-dtype part of actfit_invact_analyse (t->err_exact_y is left as it is). */
 actfit_status actfit__invact_analyse_dtypes(actfit_table *t, const actfit_act *act, long npoints,

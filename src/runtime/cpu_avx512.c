@@ -1,5 +1,6 @@
-/* AVX-512 loop for the CPU backend's InvAct backward on fitted tables (the one pass that is
- * compute-bound and gains most from sixteen lanes): the coefficients of each Horner step
+/* AVX-512 loops for the CPU backend: the InvAct backward on fitted tables (compute-bound,
+ * it gains most from sixteen lanes), the FewBit code search, and the InvAct fp32 forward's
+ * branch bit and bit-in-y store.  In the backward the coefficients of each Horner step
  * come from two-table permutes (vpermt2ps, 32 slots each) instead of the record transposes
  * of cpu_avx2.c.  Compiled with -mavx512f -mavx512bw -mavx512vl and entered only when the
  * CPU has them.  Every stored bit equals elem.h's scalar result (tests/test_runtime.c). */

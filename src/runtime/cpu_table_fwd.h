@@ -4,8 +4,8 @@
  * bits (tests/test_runtime.c
  * compares them).  It is written out rather than left to gcc's vectoriser because M(z)
  * comes from a 32-entry table per coefficient: gcc turns those reads into one scalar load
- * per lane, while AVX-512 reads them with one permute per coefficient (and AVX2 with one
- * gather).
+ * per lane, while AVX-512 reads them with one permute per coefficient (and AVX2 reads each
+ * lane's coefficients as one record, eight records to a transpose).
  *
  * The includer defines the vector type and its operations:
  *   VF, VM         the float vector and the mask type compares give
