@@ -207,7 +207,9 @@ START_TEST(bad_input_is_rejected_with_a_clear_message)
     {"x^4-x^2", 1e-7, ACTFIT_ESTRUCT, "2 interior minima"},
     {"-x*x", 1e-7, ACTFIT_ESTRUCT, "1 maxima"},
     {"gelu", 1e-15, ACTFIT_EINVAL, "below what double can certify"},
-    {"tanhshrink", 1e-7, ACTFIT_ETARGET, "cannot meet target"},
+    /* an isolated zero of f' in a branch: refused up front, saying why */
+    {"tanhshrink", 1e-7, ACTFIT_ESTRUCT, "f'(0) = 0 inside a monotone branch"},
+    {"gelu", 1e300, ACTFIT_EINVAL, "above 1e-2"},
   };
   for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
     actfit_act *a = mk(c[i].act);
