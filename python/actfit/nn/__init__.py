@@ -27,9 +27,11 @@ import torch.nn.functional as F
 from .. import ActfitError, ops
 from ..table import Table
 from . import functional
+from .gated import GatedMLP, is_llama_mlp
 from ._resolve import BUILTIN_WEIGHTS, check_options, spec as _spec, table_for
 
 __all__ = ["Activation", "replace", "register", "calibrate", "saved_bytes", "functional",
+           "GatedMLP",
            "GELU", "SiLU", "Mish", "Softplus", "ELU", "CELU", "SELU", "Sigmoid", "Tanh",
            "LogSigmoid", "Softsign", "Tanhshrink", "Hardswish", "Hardsigmoid", "Hardtanh",
            "ReLU", "ReLU6", "LeakyReLU", "Hardshrink", "Softshrink", "QuickGELU"]
@@ -498,7 +500,8 @@ def _is_activation_like(cls):
     return mod == "transformers.activations"
 
 
-def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False, forward=None):
+def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False, forward=None,
+            fuse_mlp=False):
     """Swaps, in place, every activation of model that actfit supports for actfit's module
     with the same function and parameters, and returns [(qualified name, old, new)]:
 
@@ -513,8 +516,16 @@ def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False, fo
     swap (PReLU, Threshold, RReLU, an unknown transformers activation, a fit that fails) is
     left alone with a warning; attention, Linear and containers are not activations.
     forward='torch' makes the new modules compute y with torch's own function.  A model that
-    calls torch.nn.functional inside its forward is not changed: call actfit.nn.functional."""
+    calls torch.nn.functional inside its forward is not changed: call actfit.nn.functional.
+
+    fuse_mlp=True (InvAct only) then turns every LLaMA-shaped MLP (gate_proj, up_proj,
+    down_proj Linear layers and an act_fn: transformers' LlamaMLP, MistralMLP, Qwen2MLP, ...)
+    into a GatedMLP over the same Linear layers, which keeps two FFN-wide tensors instead of
+    four; the parameters and state_dict keys stay as they were."""
     check_options(method, bits, weight, bit_in_y, "actfit.nn.replace")
+    if fuse_mlp and method != "invact":
+        raise ValueError("actfit.nn.replace: fuse_mlp needs method='invact' (a fused MLP keeps "
+                         "y anyway, so FewBit's codes would add memory)")
     if forward not in (None, "torch") and not callable(forward):
         raise ValueError(f"actfit.nn.replace: forward must be None, 'torch' or a function, got "
                          f"{forward!r}")
@@ -582,6 +593,21 @@ def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False, fo
             if new is not None:
                 setattr(parent, aname, new)  # Module.__setattr__ moves it into _modules
                 done.append((qual, val, new))
+    if fuse_mlp:
+        for pname, parent in list(model.named_modules()):
+            for cname, child in list(parent.named_children()):
+                if not is_llama_mlp(child):
+                    continue
+                qual = f"{pname}.{cname}" if pname else cname
+                act = child.act_fn
+                if not isinstance(act, Activation) or act.method != "invact":
+                    warnings.warn(f"actfit.nn.replace: {qual} ({type(child).__name__}) not "
+                                  f"fused: its act_fn ({type(act).__name__}) is no actfit "
+                                  "InvAct activation", stacklevel=2)
+                    continue
+                new = GatedMLP(child.gate_proj, child.up_proj, child.down_proj, act)
+                setattr(parent, cname, new)
+                done.append((qual, child, new))
     return done
 
 
