@@ -133,14 +133,8 @@ ACTFIT_HD uint16_t actfit_elem_store_bf16(float y, int s)
   return (uint16_t)actfit_elem_pick(p, s, y, vm, vp);
 }
 
-/* Built-in activation ids for the forward pass (order of actfit_act_types). */
-enum {
-  ACTFIT_A_GELU, ACTFIT_A_GELU_TANH, ACTFIT_A_SILU, ACTFIT_A_MISH, ACTFIT_A_SOFTPLUS,
-  ACTFIT_A_ELU, ACTFIT_A_CELU, ACTFIT_A_SELU, ACTFIT_A_SIGMOID, ACTFIT_A_TANH,
-  ACTFIT_A_LOGSIGMOID, ACTFIT_A_SOFTSIGN, ACTFIT_A_TANHSHRINK, ACTFIT_A_HARDSWISH,
-  ACTFIT_A_HARDSIGMOID, ACTFIT_A_HARDTANH, ACTFIT_A_RELU, ACTFIT_A_RELU6,
-  ACTFIT_A_LEAKY_RELU, ACTFIT_A_HARDSHRINK, ACTFIT_A_SOFTSHRINK, ACTFIT_A_COUNT
-};
+/* Built-in activation ids for the forward pass: ACTFIT_A_GELU, ..., from the one list */
+#include "actfit/act_list.h"
 
 /* FewBit: code(x) = number of borders <= x (|x| for even parity); backward uses
  * levels[code].  Borders and levels are the table's doubles rounded to float. */

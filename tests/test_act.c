@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "actfit/act.h"
+#include "actfit/runtime.h"
 #include "testutil.h"
 
 static actfit_act *mk(const char *spec)
@@ -371,6 +372,26 @@ START_TEST(poles_between_samples_are_found_and_bounded_functions_pass)
 }
 END_TEST
 
+/* actfit_act_types follows include/actfit/act_list.h row for row: the runtime's ids (and
+ * its name list) and the fitting library's descriptors name the same activation */
+START_TEST(descriptors_follow_the_one_list_of_activations)
+{
+  static const char *const names[] = {
+#define NAME_ROW(id, name, fwd, fewbit) #name,
+    ACTFIT_ACT_LIST(NAME_ROW)
+#undef NAME_ROW
+  };
+  ck_assert_int_eq((int)(sizeof names / sizeof *names), ACTFIT_A_COUNT);
+  for (int i = 0; i < ACTFIT_A_COUNT; i++) {
+    ck_assert_str_eq(actfit_act_types[i].name, names[i]);
+    ck_assert_str_eq(actfit_rt_act_name(i), names[i]);
+  }
+  ck_assert_ptr_null(actfit_act_types[ACTFIT_A_COUNT].name);
+  ck_assert_ptr_null(actfit_rt_act_name(ACTFIT_A_COUNT));
+  ck_assert_ptr_null(actfit_rt_act_name(-1));
+}
+END_TEST
+
 START_TEST(status_strings_cover_every_code)
 {
   for (int s = 0; s < ACTFIT_STATUS_COUNT_; s++) {
@@ -398,6 +419,7 @@ static Suite *suite(void)
   tcase_add_test(tc, expressions_mean_what_they_say_or_are_refused);
   tcase_add_test(tc, long_and_deep_expressions_are_refused_with_the_reason);
   tcase_add_test(tc, poles_between_samples_are_found_and_bounded_functions_pass);
+  tcase_add_test(tc, descriptors_follow_the_one_list_of_activations);
   tcase_add_test(tc, status_strings_cover_every_code);
   suite_add_tcase(s, tc);
   return s;

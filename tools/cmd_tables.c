@@ -17,9 +17,13 @@
 int cli_gen(int ntables, char **paths, const char *dir, const char *args);
 
 /* FewBit: built-ins whose f' is not piecewise constant (those are exact with a few levels) */
-static const char *const fewbit_acts[] = {
-  "gelu", "gelu_tanh", "silu", "mish", "softplus", "elu", "celu", "selu", "sigmoid", "tanh",
-  "logsigmoid", "softsign", "tanhshrink", "hardswish", NULL};
+#define FEWBIT_ROW_1(name) #name,
+#define FEWBIT_ROW_0(name)
+#define FEWBIT_ROW(id, name, fwd, fewbit) FEWBIT_ROW_##fewbit(name)
+static const char *const fewbit_acts[] = {ACTFIT_ACT_LIST(FEWBIT_ROW) NULL};
+#undef FEWBIT_ROW
+#undef FEWBIT_ROW_0
+#undef FEWBIT_ROW_1
 static const char *const weights[] = {"uniform", "gauss:0,1", NULL};
 
 typedef struct {

@@ -7,6 +7,7 @@
 #define ACTFIT_ACT_H
 
 #include <stddef.h>
+#include "actfit/act_list.h"
 #include "actfit/status.h"
 
 #ifdef __cplusplus

@@ -97,6 +97,10 @@ ACTFIT_API const actfit_rt_fewbit *actfit_rt_fewbit_builtin(const char *act, int
                                                             const char *weight);
 ACTFIT_API const actfit_rt_invact *actfit_rt_invact_builtin(const char *act);
 
+/* The name of built-in activation id (ACTFIT_A_*: 0 .. ACTFIT_A_COUNT - 1, the order of
+ * actfit/act_list.h), or NULL past the end, for bindings that list them. */
+ACTFIT_API const char *actfit_rt_act_name(int id);
+
 /* Whether the CUDA backend is compiled in and a device is usable. */
 ACTFIT_API int actfit_rt_have_cuda(void);
 

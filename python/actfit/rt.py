@@ -140,6 +140,8 @@ fewbit_builtin = _decl(_rt, rt_path, "actfit_rt_fewbit_builtin", ctypes.POINTER(
                        _I, _S)
 # const actfit_rt_invact *actfit_rt_invact_builtin(const char *act);
 invact_builtin = _decl(_rt, rt_path, "actfit_rt_invact_builtin", ctypes.POINTER(RtInvact), _S)
+# const char *actfit_rt_act_name(int id);
+act_name = _decl(_rt, rt_path, "actfit_rt_act_name", _S, _I)
 # int actfit_rt_have_cuda(void);
 have_cuda = _decl(_rt, rt_path, "actfit_rt_have_cuda", _I)
 # size_t actfit_rt_fewbit_sizeof(void);
@@ -156,6 +158,15 @@ if rt_fewbit_sizeof() != ctypes.sizeof(RtFewbit) or rt_invact_sizeof() != ctypes
 Status = enum.IntEnum("Status", {status_name(i).decode()[len("ACTFIT_"):]: i
                                  for i in range(64)
                                  if status_name(i).decode() != "ACTFIT_UNKNOWN"})
+
+
+def act_names():
+    """The built-in activations' names, in the runtime's id order (include/actfit/act_list.h)."""
+    out, i = [], 0
+    while (name := act_name(i)) is not None:
+        out.append(name.decode())
+        i += 1
+    return out
 
 
 def check(status, what, detail=None):

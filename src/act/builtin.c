@@ -313,6 +313,8 @@ static int c_softplus(const double *p) { return p[0] > 0.0 ? -1 : 0; }
 static int c_hardtanh(const double *p) { return p[0] < p[1] ? -1 : 1; }
 static int c_nonneg(const double *p) { return p[0] >= 0.0 ? -1 : 0; }
 
+/* in the order of include/actfit/act_list.h (the count is checked below, the names by
+ * tests/test_act.c) */
 const actfit_act_type actfit_act_types[] = {
   {"gelu", "x * Phi(x), exact (erf) form", 0, {0}, {0}, ev_gelu, k_none, NULL},
   {"gelu_tanh", "GELU, tanh approximation (approximate='tanh')", 0, {0}, {0}, ev_gelu_tanh,
@@ -344,3 +346,5 @@ const actfit_act_type actfit_act_types[] = {
   {"softshrink", "x - lambd, x + lambd or 0", 1, {"lambd"}, {0.5}, ev_softshrink, k_shrink,
    c_nonneg},
   {0}};
+_Static_assert(sizeof actfit_act_types / sizeof *actfit_act_types == ACTFIT_A_COUNT + 1,
+               "actfit_act_types must hold one row per ACTFIT_ACT_LIST entry, in its order");

@@ -5,10 +5,16 @@
 #include "actfit/table.h"
 #include "elem.h"
 
+/* the ACTFIT_A_* id of a table's activation, by name from the one list (-1: an expression) */
 static int act_id(const actfit_table *t)
 {
-  const actfit_act_type *ty = t->expr ? NULL : actfit_act_type_find(t->act_name);
-  return ty ? (int)(ty - actfit_act_types) : -1;
+#define NAME_ROW(id, name, fwd, fewbit) #name,
+  static const char *const names[ACTFIT_A_COUNT] = {ACTFIT_ACT_LIST(NAME_ROW)};
+#undef NAME_ROW
+  for (int i = 0; !t->expr && i < ACTFIT_A_COUNT; i++)
+    if (!strcmp(names[i], t->act_name))
+      return i;
+  return -1;
 }
 
 /* Borders round up to float: for every float x, x >= border (double) exactly when

@@ -25,3 +25,11 @@ const actfit_rt_invact *actfit_rt_invact_builtin(const char *act)
       return e->table;
   return NULL;
 }
+
+const char *actfit_rt_act_name(int id)
+{
+#define NAME_ROW(aid, name, fwd, fewbit) #name,
+  static const char *const names[ACTFIT_A_COUNT] = {ACTFIT_ACT_LIST(NAME_ROW)};
+#undef NAME_ROW
+  return id >= 0 && id < ACTFIT_A_COUNT ? names[id] : NULL;
+}

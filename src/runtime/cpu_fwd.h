@@ -16,11 +16,15 @@
     for (size_t i = 0; i < (n & ~(size_t)31); i++)                                          \
       y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
   }
-FWD_ONE(ACTFIT_A_ELU) FWD_ONE(ACTFIT_A_CELU) FWD_ONE(ACTFIT_A_SELU)
-FWD_ONE(ACTFIT_A_SOFTSIGN) FWD_ONE(ACTFIT_A_TANHSHRINK)
-FWD_ONE(ACTFIT_A_HARDSWISH) FWD_ONE(ACTFIT_A_HARDSIGMOID) FWD_ONE(ACTFIT_A_HARDTANH)
-FWD_ONE(ACTFIT_A_RELU) FWD_ONE(ACTFIT_A_RELU6) FWD_ONE(ACTFIT_A_LEAKY_RELU)
-FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
+/* the act_list.h rows whose loop is ONE */
+#define FWD_KIND_ONE(id, name) FWD_ONE(ACTFIT_A_##id)
+#define FWD_KIND_VEC(id, name)
+#define FWD_KIND_OWN(id, name)
+#define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
+ACTFIT_ACT_LIST(FWD_ROW)
+#undef FWD_ROW
+#undef FWD_KIND_ONE
+#undef FWD_KIND_VEC
 #undef FWD_ONE
 
 /* The activations with a table of M(z): written out with the includer's vector operations
@@ -34,10 +38,15 @@ FWD_ONE(ACTFIT_A_HARDSHRINK) FWD_ONE(ACTFIT_A_SOFTSHRINK)
     for (size_t i = 0; i < (n & ~(size_t)31); i += VL)                                      \
       V_STORE(y + i, VEC(V_LOAD(x + i)));                                                   \
   }
-FWD_VEC(ACTFIT_A_GELU, gelu_vec) FWD_VEC(ACTFIT_A_GELU_TANH, gelu_tanh_vec)
-FWD_VEC(ACTFIT_A_SILU, silu_vec) FWD_VEC(ACTFIT_A_LOGSIGMOID, logsigmoid_vec)
-FWD_VEC(ACTFIT_A_TANH, tanh_vec) FWD_VEC(ACTFIT_A_MISH, mish_vec)
-FWD_VEC(ACTFIT_A_SIGMOID, sigmoid_vec)
+/* the rows whose loop is VEC: name##_vec from cpu_table_fwd.h */
+#define FWD_KIND_ONE(id, name)
+#define FWD_KIND_VEC(id, name) FWD_VEC(ACTFIT_A_##id, name##_vec)
+#define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
+ACTFIT_ACT_LIST(FWD_ROW)
+#undef FWD_ROW
+#undef FWD_KIND_ONE
+#undef FWD_KIND_VEC
+#undef FWD_KIND_OWN
 #undef FWD_VEC
 
 static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *restrict x,
@@ -79,19 +88,9 @@ actfit__f32_fn EXACT_TABLE(int exact)
 actfit__f32_fn FWD_TABLE(int act)
 {
   static const actfit__f32_fn fn[ACTFIT_A_COUNT] = {
-    [ACTFIT_A_GELU] = FWD_NAME(ACTFIT_A_GELU), [ACTFIT_A_GELU_TANH] = FWD_NAME(ACTFIT_A_GELU_TANH),
-    [ACTFIT_A_SILU] = FWD_NAME(ACTFIT_A_SILU), [ACTFIT_A_MISH] = FWD_NAME(ACTFIT_A_MISH),
-    [ACTFIT_A_SOFTPLUS] = FWD_NAME(ACTFIT_A_SOFTPLUS), [ACTFIT_A_ELU] = FWD_NAME(ACTFIT_A_ELU),
-    [ACTFIT_A_CELU] = FWD_NAME(ACTFIT_A_CELU), [ACTFIT_A_SELU] = FWD_NAME(ACTFIT_A_SELU),
-    [ACTFIT_A_SIGMOID] = FWD_NAME(ACTFIT_A_SIGMOID), [ACTFIT_A_TANH] = FWD_NAME(ACTFIT_A_TANH),
-    [ACTFIT_A_LOGSIGMOID] = FWD_NAME(ACTFIT_A_LOGSIGMOID),
-    [ACTFIT_A_SOFTSIGN] = FWD_NAME(ACTFIT_A_SOFTSIGN),
-    [ACTFIT_A_TANHSHRINK] = FWD_NAME(ACTFIT_A_TANHSHRINK),
-    [ACTFIT_A_HARDSWISH] = FWD_NAME(ACTFIT_A_HARDSWISH),
-    [ACTFIT_A_HARDSIGMOID] = FWD_NAME(ACTFIT_A_HARDSIGMOID),
-    [ACTFIT_A_HARDTANH] = FWD_NAME(ACTFIT_A_HARDTANH), [ACTFIT_A_RELU] = FWD_NAME(ACTFIT_A_RELU),
-    [ACTFIT_A_RELU6] = FWD_NAME(ACTFIT_A_RELU6), [ACTFIT_A_LEAKY_RELU] = FWD_NAME(ACTFIT_A_LEAKY_RELU),
-    [ACTFIT_A_HARDSHRINK] = FWD_NAME(ACTFIT_A_HARDSHRINK),
-    [ACTFIT_A_SOFTSHRINK] = FWD_NAME(ACTFIT_A_SOFTSHRINK)};
+#define FWD_ROW(id, name, fwd, fewbit) [ACTFIT_A_##id] = FWD_NAME(ACTFIT_A_##id),
+    ACTFIT_ACT_LIST(FWD_ROW)
+#undef FWD_ROW
+  };
   return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
 }

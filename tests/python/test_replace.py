@@ -53,6 +53,15 @@ def test_each_class_has_torchs_signature_and_stores_its_parameters(name):
     assert isinstance(m, torch.nn.Module) and m.__doc__
 
 
+def test_every_class_names_an_activation_of_the_runtimes_one_list():
+    names = rt.act_names()
+    assert len(names) == 21 and names[0] == "gelu"
+    for cls in CLASSES:
+        act = getattr(an, cls)._act or "gelu"  # GELU picks gelu or gelu_tanh
+        assert act in names, cls
+    assert "gelu_tanh" in names
+
+
 def test_parameters_are_attributes_and_show_in_the_repr():
     m = an.ELU(alpha=0.5)
     assert m.alpha == 0.5 and m.inplace is False
