@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "actfit/runtime.h"
+#include "elem.h" /* the dtype conversions */
 
 static uint64_t rng;
 static double urand(void)

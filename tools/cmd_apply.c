@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "actfit/runtime.h"
+#include "elem.h" /* the dtype conversions */
 #include "actfit/table.h"
 #include "cli.h"
 

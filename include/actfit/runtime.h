@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "actfit/status.h"
-#include "elem.h"
+#include "elem_types.h" /* the table structs; no element math */
 
 #ifdef __cplusplus
 extern "C" {

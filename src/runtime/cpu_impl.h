@@ -5,6 +5,7 @@
 #ifndef ACTFIT_CPU_IMPL_H
 #define ACTFIT_CPU_IMPL_H
 #include "actfit/runtime.h"
+#include "elem.h"
 
 /* (No declaration follows this note: it states the rule that cpu_avx2.c's store8_bit and
  * cpu_avx512.c's store_bit16 both implement.)  The fp32 bit-in-y rule, the vector loops'

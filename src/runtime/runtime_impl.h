@@ -2,6 +2,7 @@
 #ifndef ACTFIT_RUNTIME_IMPL_H
 #define ACTFIT_RUNTIME_IMPL_H
 #include "actfit/runtime.h"
+#include "elem.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -7,7 +7,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 test -f "$tmp/prefix/include/actfit/runtime.h"
-test -f "$tmp/prefix/include/actfit/elem.h"
+test -f "$tmp/prefix/include/actfit/elem_types.h"
+# the installed headers hold the API and its types: no element math
+! test -e "$tmp/prefix/include/actfit/elem.h"
+! grep -l '#include "elem.h"' "$tmp"/prefix/include/actfit/*.h
 test -f "$tmp/prefix/lib/cmake/actfit/actfitConfig.cmake"
 test -f "$tmp/prefix/lib/pkgconfig/actfit.pc"
 cmake -S "$src/tests/install" -B "$tmp/cb" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null

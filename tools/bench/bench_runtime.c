@@ -11,6 +11,7 @@
 #include "bench.h"
 
 #include "actfit/runtime.h"
+#include "elem.h" /* the dtype conversions */
 
 
 static int gpu, reps;
