@@ -16,10 +16,8 @@ for the whole model as a share of stock, and the median seconds per step."""
 import argparse
 import glob
 import json
-import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 import zlib
@@ -56,15 +54,6 @@ def load_task(root, k):
     return texts, labels, [os.path.basename(f) for f in files]
 
 
-def apply_method(model, method, an):
-    if method == "exact":
-        return []
-    kind, _, arg = method.partition(":")
-    if kind == "invact":
-        return an.replace(model, method="invact", bit_in_y=(arg == "bit-in-y"))
-    return an.replace(model, method="fewbit", bits=int(arg))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -97,6 +86,8 @@ def main():
     except ImportError as e:
         die(f"{e.name} is not installed (tools/bootstrap.sh puts it in .venv)")
     import actfit.nn as an
+    sys.path.insert(0, HERE)
+    from train import apply_method  # the methods applied as the GPT runs apply them
 
     torch.set_num_threads(args.threads)
     transformers.logging.set_verbosity_error()  # the unused pooler weights, once per load
@@ -237,28 +228,15 @@ def main():
 
 
 def plot(summary, png):
-    dat = png[:-4] + ".dat"
-    names = list(summary["methods"])
-    with open(dat, "w") as f:
-        for n in names:
-            for s, a, _ in summary["methods"][n]["val_curve_mean"]:
-                f.write(f"{s} {a}\n")
-            f.write("\n\n")
-    cmds = ["set terminal pngcairo size 1000,700 font 'DejaVu Sans,11'", f"set output '{png}'",
-            "set title 'all-MiniLM-L6-v2 fine-tuned on fortune source files: validation "
-            f"accuracy, mean of {len(summary['seeds'])} seeds' font ',12'",
-            "set xlabel 'step'", "set ylabel 'validation accuracy'", "set grid",
-            "set key bottom right",
-            f"set arrow from graph 0, first {summary['majority_baseline']} to graph 1, first "
-            f"{summary['majority_baseline']} nohead dt 3 lc rgb 'gray'",
-            "plot " + ", ".join(
-                f"'{dat}' index {i} with linespoints lw 2 dt {1 + i % 4} title '{n} ("
-                f"{summary['methods'][n]['final_val_acc_mean']:.3f}, kept "
-                f"{summary['methods'][n]['saved_bytes_share']:.3f})'"
-                for i, n in enumerate(names))]
-    subprocess.run(["gnuplot"], input="\n".join(cmds), text=True, check=True)
-    os.remove(dat)
-
+    from plotutil import curves
+    base = summary["majority_baseline"]
+    curves(png, "all-MiniLM-L6-v2 fine-tuned on fortune source files: validation accuracy, "
+           f"mean of {len(summary['seeds'])} seeds", "step", "validation accuracy",
+           [(f"{n} ({r['final_val_acc_mean']:.3f}, kept {r['saved_bytes_share']:.3f})",
+             [(s, a) for s, a, _ in r["val_curve_mean"]]) for n, r in summary["methods"].items()],
+           key="bottom right",
+           extra=[f"set arrow from graph 0, first {base} to graph 1, first {base} nohead dt 3 "
+                  "lc rgb 'gray'"])
 
 if __name__ == "__main__":
     main()

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -169,25 +168,12 @@ def main():
 
 
 def plot(summary, png):
-    dat = png[:-4] + ".dat"
-    names = list(summary["variants"])
-    with open(dat, "w") as f:
-        for i, n in enumerate(names):
-            for s, v in summary["variants"][n]["val_curve_mean"]:
-                f.write(f"{s} {v}\n")
-            f.write("\n\n")
-    cmds = ["set terminal pngcairo size 1000,700 font 'DejaVu Sans,11'", f"set output '{png}'",
-            f"set title 'LlamaForCausalLM on fortunes bytes: validation loss, mean of "
-            f"{len(summary['seeds'])} seeds' font ',12'",
-            "set xlabel 'step'", "set ylabel 'validation loss (nats/byte)'", "set grid",
-            "set key top right",
-            "plot " + ", ".join(
-                f"'{dat}' index {i} with linespoints lw 2 dt {1 + i % 3} title '{n} "
-                f"({summary['variants'][n]['bytes_per_token']:.0f} B/token kept)'"
-                for i, n in enumerate(names))]
-    subprocess.run(["gnuplot"], input="\n".join(cmds), text=True, check=True)
-    os.remove(dat)
-
+    from plotutil import curves
+    v = summary["variants"]
+    curves(png, "LlamaForCausalLM on fortunes bytes: validation loss, mean of "
+           f"{len(summary['seeds'])} seeds", "step", "validation loss (nats/byte)",
+           [(f"{n} ({r['bytes_per_token']:.0f} B/token kept)", r["val_curve_mean"])
+            for n, r in v.items()])
 
 if __name__ == "__main__":
     main()
