@@ -83,8 +83,8 @@ class Activation(torch.nn.Module):
         """Any JSON table (built-in activation or expression); forward gives y for
         expressions (and, if given, overrides the runtime's f for built-ins)."""
         t = Table.load(path)
-        return Activation(f"table:{path}", t.method == ops.rt.METHOD_FEWBIT and "fewbit" or
-                          "invact", max(t.bits, 1), "table", bit_in_y, table=t, forward=forward)
+        return Activation(f"table:{path}", "fewbit" if t.is_fewbit else "invact",
+                          max(t.bits, 1), "table", bit_in_y, table=t, forward=forward)
 
     def set_table(self, table):
         """Installs another table (calibrate uses this); bit_in_y is kept where it applies.
@@ -540,7 +540,7 @@ def replace(model, method="invact", bits=3, weight="uniform", bit_in_y=False, fo
         o = dict(opts)
         if new_cls is Tanhshrink and o["method"] == "invact":
             o["method"], o["bit_in_y"] = "fewbit", False  # its only method
-        if new_cls is QuickGELU or (new_cls is not None and kw is None):
+        if kw is None:  # a class with no torch parameters and its own forward (QuickGELU)
             o.pop("forward")
             kw = {}
         try:
