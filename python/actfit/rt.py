@@ -1,13 +1,15 @@
-"""ctypes declarations of the C runtime (libactfit_rt) and of the parts of the fitting library
-(libactfit) the package uses: each function once, under its C prototype, with argtypes and
+"""ctypes declarations of the C runtime (libactfit_rt) and of the parts of the table and fitting
+libraries (libactfit_table, libactfit) the package uses: each function once, under its C prototype, with argtypes and
 restype.  Statuses go through check(), which raises ActfitError with the library's message.
 Nothing numerical happens in Python; the owning Table lives in actfit.table.
 
 Finding the libraries: ACTFIT_LIBRARY (the path of libactfit_rt.so), else the library inside
 the package (pip install .), else the one installed beside it by cmake --install
 (<libdir>/python/actfit -> <libdir>/libactfit_rt.so), else the repository's build/.
-libactfit (fitting: JSON tables, fits on the fly) is looked up in the same directory, or at
-ACTFIT_FIT_LIBRARY; it is optional (a GPU machine with CUDA alone builds only the runtime).
+JSON tables need libactfit (the fitter: tables and fits on the fly) or, without GSL and
+libmatheval, libactfit_table (tables only, cJSON), looked up in that order in the same
+directory, or at ACTFIT_FIT_LIBRARY / ACTFIT_TABLE_LIBRARY.  Both are optional: the tables
+compiled into the runtime need neither.
 """
 
 import ctypes
@@ -177,46 +179,53 @@ def check(status, what, detail=None):
         raise ActfitError(what, code, msg or strerror(status).decode())
 
 
-# ---- the fitting library (optional) ---------------------------------------------------
-def _open_fit():
-    path = os.environ.get("ACTFIT_FIT_LIBRARY") or os.path.join(os.path.dirname(rt_path),
-                                                                "libactfit.so")
-    if not os.path.exists(path) and not os.environ.get("ACTFIT_FIT_LIBRARY"):
-        return None, None
-    return _load(path), os.path.abspath(path)
+# ---- the table library (optional): libactfit (the fitter; a superset) or libactfit_table
+# (load, check, save and convert JSON tables with cJSON alone: a runtime-only build's)
+def _open_tables():
+    for env, fits in (("ACTFIT_FIT_LIBRARY", True), ("ACTFIT_TABLE_LIBRARY", False)):
+        if os.environ.get(env):
+            path = os.environ[env]
+            lib = _load(path)
+            return lib, os.path.abspath(path), hasattr(lib, "actfit_table_fit")
+    for name in ("libactfit.so", "libactfit_table.so"):
+        path = os.path.join(os.path.dirname(rt_path), name)
+        if os.path.exists(path):
+            return _load(path), os.path.abspath(path), name == "libactfit.so"
+    return None, None, False
 
 
-_fit, fit_path = _open_fit()
-if _fit is not None:
+_tab, tab_path, _fits = _open_tables()
+if _tab is not None:
     # actfit_status actfit_table_alloc(actfit_table **out);
-    table_alloc = _decl(_fit, fit_path, "actfit_table_alloc", _I, _PP)
+    table_alloc = _decl(_tab, tab_path, "actfit_table_alloc", _I, _PP)
     # void actfit_table_free(actfit_table *t);
-    table_free = _decl(_fit, fit_path, "actfit_table_free", None, _P)
+    table_free = _decl(_tab, tab_path, "actfit_table_free", None, _P)
     # int actfit_table_method(const actfit_table *t);
-    table_method = _decl(_fit, fit_path, "actfit_table_method", _I, _P)
+    table_method = _decl(_tab, tab_path, "actfit_table_method", _I, _P)
     # actfit_status actfit_table_load(const char *path, actfit_table *t, char *err, size_t errlen);
-    table_load = _decl(_fit, fit_path, "actfit_table_load", _I, _S, _P, _P, _Z)
+    table_load = _decl(_tab, tab_path, "actfit_table_load", _I, _S, _P, _P, _Z)
     # actfit_status actfit_table_from_json(const char *text, actfit_table *t, char *err,
     #     size_t errlen);
-    table_from_json = _decl(_fit, fit_path, "actfit_table_from_json", _I, _S, _P, _P, _Z)
+    table_from_json = _decl(_tab, tab_path, "actfit_table_from_json", _I, _S, _P, _P, _Z)
     # actfit_status actfit_table_to_json(const actfit_table *t, char **out, char *err,
     #     size_t errlen);
-    table_to_json = _decl(_fit, fit_path, "actfit_table_to_json", _I, _P,
+    table_to_json = _decl(_tab, tab_path, "actfit_table_to_json", _I, _P,
                           ctypes.POINTER(ctypes.c_void_p), _P, _Z)
-    # actfit_status actfit_table_fit(const char *spec, const char *method, int bits,
-    #     const char *weight, actfit_table **out, char *err, size_t errlen);
-    table_fit = _decl(_fit, fit_path, "actfit_table_fit", _I, _S, _S, _I, _S, _PP, _P, _Z)
-    # actfit_status actfit_table_fewbit_error(const actfit_table *t, const char *weight,
-    #     double *E, char *err, size_t errlen);
-    table_fewbit_error = _decl(_fit, fit_path, "actfit_table_fewbit_error", _I, _P, _S,
-                               ctypes.POINTER(ctypes.c_double), _P, _Z)
     # actfit_status actfit_table_save(const actfit_table *t, const char *path, char *err,
     #     size_t errlen);
-    table_save = _decl(_fit, fit_path, "actfit_table_save", _I, _P, _S, _P, _Z)
+    table_save = _decl(_tab, tab_path, "actfit_table_save", _I, _P, _S, _P, _Z)
     # actfit_status actfit_table_to_rt_fewbit(const actfit_table *t, actfit_rt_fewbit *out);
-    table_to_rt_fewbit = _decl(_fit, fit_path, "actfit_table_to_rt_fewbit", _I, _P, _P)
+    table_to_rt_fewbit = _decl(_tab, tab_path, "actfit_table_to_rt_fewbit", _I, _P, _P)
     # actfit_status actfit_table_to_rt_invact(const actfit_table *t, actfit_rt_invact *out);
-    table_to_rt_invact = _decl(_fit, fit_path, "actfit_table_to_rt_invact", _I, _P, _P)
+    table_to_rt_invact = _decl(_tab, tab_path, "actfit_table_to_rt_invact", _I, _P, _P)
+if _fits:
+    # actfit_status actfit_table_fit(const char *spec, const char *method, int bits,
+    #     const char *weight, actfit_table **out, char *err, size_t errlen);
+    table_fit = _decl(_tab, tab_path, "actfit_table_fit", _I, _S, _S, _I, _S, _PP, _P, _Z)
+    # actfit_status actfit_table_fewbit_error(const actfit_table *t, const char *weight,
+    #     double *E, char *err, size_t errlen);
+    table_fewbit_error = _decl(_tab, tab_path, "actfit_table_fewbit_error", _I, _P, _S,
+                               ctypes.POINTER(ctypes.c_double), _P, _Z)
 
 # void free(void *); for the JSON text actfit_table_to_json returns
 libc_free = ctypes.CDLL(None).free
@@ -224,4 +233,10 @@ libc_free.argtypes, libc_free.restype = [_P], None
 
 
 def have_fitting():
-    return _fit is not None
+    """Whether fits on the fly work (libactfit)."""
+    return _fits
+
+
+def have_tables():
+    """Whether JSON tables load and save (libactfit or libactfit_table)."""
+    return _tab is not None

@@ -7,6 +7,7 @@ backward reads.  A table pickles as its JSON text (fitted or loaded tables) or a
 the built-in it is, so modules that hold one deepcopy, pickle and torch.save."""
 
 import ctypes
+import json
 import os
 import threading
 
@@ -27,7 +28,15 @@ def _need_fit(what):
         raise ActfitError(what, rt.Status.ENODEV, "needs the fitting library libactfit.so, which "
                           "was not found beside " + rt.rt_path + " (a runtime-only build has "
                           "none); fit the table on a machine with it (actfit fewbit/invact ... "
-                          "-o t.json) and set ACTFIT_FIT_LIBRARY, or use a built-in table")
+                          "-o t.json) and load that file, set ACTFIT_FIT_LIBRARY, or use a "
+                          "built-in table")
+
+
+def _need_tables(what):
+    if not rt.have_tables():
+        raise ActfitError(what, rt.Status.ENODEV, "needs libactfit_table.so (cJSON) or "
+                          "libactfit.so, neither of which was found beside " + rt.rt_path +
+                          "; build with libcjson-dev installed, or set ACTFIT_TABLE_LIBRARY")
 
 
 class Table:
@@ -84,6 +93,26 @@ class Table:
         finally:
             rt.libc_free(out)
 
+    @property
+    def settings(self):
+        """What the table was fitted for: act (a built-in name, or 'expr:FORMULA'), params
+        (actfit's names; {} for a built-in table, which has the defaults), method, bits and,
+        for FewBit, weight and norm."""
+        if self._owner is None:
+            act, method = self._builtin_key[:2]
+            out = {"act": act, "params": {}, "method": method, "bits": self.bits}
+            if self.is_fewbit:
+                out.update(weight=self._builtin_key[3], norm="l2")
+            return out
+        d = json.loads(self.to_json())
+        a = d["activation"]
+        out = {"act": "expr:" + a["expr"] if "expr" in a else a["name"],
+               "params": {k: float(v) for k, v in a.get("params", {}).items()},
+               "method": d["method"], "bits": self.bits}
+        if self.is_fewbit:
+            out.update(weight=d["fit"]["weight"], norm=d["fit"]["norm"])
+        return out
+
     def __reduce__(self):
         if self._builtin_key is not None:
             return (Table.builtin, self._builtin_key)
@@ -108,7 +137,7 @@ class Table:
         return E.value
 
     def save(self, path):
-        _need_fit("table save")
+        _need_tables("table save")
         if self._owner is None:
             raise ActfitError("table save", rt.Status.EINVAL, f"{self.source} is compiled into "
                               "the runtime and has no JSON table")
@@ -116,7 +145,7 @@ class Table:
         rt.check(rt.table_save(self._owner, os.fsencode(path), err, rt.ERRLEN), "table save", err)
 
     def __del__(self):  # never runs for registered tables; kept for tables that failed checks
-        if getattr(self, "_owner", None) is not None and rt.have_fitting():
+        if getattr(self, "_owner", None) is not None and rt.have_tables():
             rt.table_free(self._owner)
             self._owner = None
 
@@ -142,13 +171,13 @@ class Table:
     @staticmethod
     def load(path):
         """A JSON table file (of a built-in activation or an expression)."""
-        _need_fit(f"table {path}")
+        _need_tables(f"table {path}")
         return Table._parse(rt.table_load, os.fsencode(path), str(path))
 
     @staticmethod
     def from_json(text, source="JSON text"):
         """A table from its JSON text."""
-        _need_fit(f"table {source}")
+        _need_tables(f"table {source}")
         return Table._parse(rt.table_from_json, text.encode(), source)
 
     @staticmethod

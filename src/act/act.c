@@ -1,6 +1,6 @@
-/* Activation objects: built-in lookup and "name:p=v" parsing, libmatheval expressions, and
- * the numerical structure analysis shared by both (sign changes of f' bracketed on a dense
- * grid, refined with GSL's Brent solver, then polished by Newton on f'). */
+/* Activation objects: "name:p=v" parsing, libmatheval expressions, and the numerical
+ * structure analysis shared by both (sign changes of f' bracketed on a dense grid by
+ * act_scan.c, refined with GSL's Brent solver, then polished by Newton on f'). */
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -15,6 +15,7 @@
 #include <matheval.h>
 
 #include "actfit/act.h"
+#include "act/act_impl.h"
 #include "core/util.h"
 
 #define ACTFIT__NCOPY 4
@@ -49,14 +50,6 @@ static int grab(const actfit_act *a)
 }
 
 static void drop(const actfit_act *a, int c) { pthread_mutex_unlock((pthread_mutex_t *)&a->lk[c]); }
-
-const actfit_act_type *actfit_act_type_find(const char *name)
-{
-  for (const actfit_act_type *t = actfit_act_types; t->name; t++)
-    if (strcmp(t->name, name) == 0)
-      return t;
-  return NULL;
-}
 
 void actfit_act_eval(const actfit_act *a, double x, double out[3])
 {
@@ -208,36 +201,16 @@ static double refine_root(const actfit_act *a, double lo, double hi)
   return r;
 }
 
-static int sgn(double v) { return v > 0 ? 1 : v < 0 ? -1 : 0; }
-
-/* Sample points: step 1/256 on [-32, 32], step 1/16 out to +-1e3 (an oscillation there
- * shows up as sign changes, not as skipped extrema), plus kinks +- tiny. */
-static double *sample_points(const actfit_act_structure *st, int *np)
+static void act_eval3(const void *ctx, double x, double out[3])
 {
-  int n = 0, cap = 2 * 8192 + 2 * 15488 + 4 * ACTFIT_ACT_MAX_KINKS + 8;
-  double *xs = malloc(sizeof *xs * (size_t)cap);
-  if (!xs)
-    return NULL;
-  for (int i = -16000; i < -512; i++)
-    xs[n++] = i / 16.0;
-  for (int i = -8192; i <= 8192; i++)
-    xs[n++] = i / 256.0;
-  for (int i = 513; i <= 16000; i++)
-    xs[n++] = i / 16.0;
-  for (int k = 0; k < st->nkinks; k++) {
-    xs[n++] = nextafter(st->kinks[k], -INFINITY);
-    xs[n++] = nextafter(st->kinks[k], INFINITY);
-  }
-  qsort(xs, (size_t)n, sizeof *xs, actfit__cmp_double);
-  *np = n;
-  return xs;
+  actfit_act_eval(ctx, x, out);
 }
 
 static actfit_status analyse(actfit_act *a)
 {
   actfit_act_structure *st = &a->st;
   int n;
-  double *xs = sample_points(st, &n);
+  double *xs = actfit__act_sample_points(st->kinks, st->nkinks, &n);
   if (!xs)
     return ACTFIT_ENOMEM;
 
@@ -252,32 +225,16 @@ static actfit_status analyse(actfit_act *a)
       st->deriv_even = 0;
   }
 
-  /* monotone branches: split where f' changes strict sign */
-  double crit[ACTFIT_ACT_MAX_BRANCHES];
-  int ctype[ACTFIT_ACT_MAX_BRANCHES], ncrit = 0, overflow = 0;
-  int last = 0;
-  double lastx = -INFINITY;
-  int first_dir = 0;
-  for (int i = 0; i < n; i++) {
-    int s = sgn(actfit_act_df(a, xs[i]));
-    if (s == 0)
-      continue;
-    if (!first_dir)
-      first_dir = s;
-    if (last && s != last) {
-      if (ncrit == ACTFIT_ACT_MAX_BRANCHES - 1) {
-        overflow = 1;
-        break;
-      }
-      crit[ncrit] = refine_root(a, lastx, xs[i]);
-      ctype[ncrit++] = s; /* +1: minimum (f' goes - to +), -1: maximum */
-    }
-    last = s;
-    lastx = xs[i];
-  }
+  /* monotone branches: split where f' changes strict sign, each root refined */
+  double crit[ACTFIT_ACT_MAX_BRANCHES], chi[ACTFIT_ACT_MAX_BRANCHES];
+  int ctype[ACTFIT_ACT_MAX_BRANCHES], first_dir;
+  int ncrit = actfit__act_sign_changes(act_eval3, a, xs, n, crit, chi, ctype,
+                                       ACTFIT_ACT_MAX_BRANCHES - 1, &first_dir);
   free(xs);
-  if (overflow)
+  if (ncrit < 0)
     return ACTFIT_ESTRUCT;
+  for (int i = 0; i < ncrit; i++)
+    crit[i] = refine_root(a, crit[i], chi[i]);
 
   st->nbranches = ncrit + 1;
   double lo = -INFINITY;
@@ -377,23 +334,10 @@ actfit_status actfit_act_alloc(const char *spec, actfit_act **out, char *err, si
     actfit_act_free(a);
     return ACTFIT_EPARSE;
   }
-  /* the runtime holds parameters in float and computes beta x, x / alpha, ...: a parameter
-   * beyond 1e6 in magnitude is no activation anyone trains with, and overflows there */
-  for (int i = 0; i < t->nparams; i++)
-    if (!(fabs(a->params[i]) <= 1e6)) {
-      actfit__seterr(err, errlen, "parameter %s=%.17g is out of range for %s (|%s| <= 1e6)",
-                     t->param_names[i], a->params[i], name, t->param_names[i]);
-      actfit_act_free(a);
-      return ACTFIT_EINVAL;
-    }
-  if (t->check) {
-    int bad = t->check(a->params);
-    if (bad >= 0) {
-      actfit__seterr(err, errlen, "parameter %s=%.17g is out of range for %s",
-                     t->param_names[bad], a->params[bad], name);
-      actfit_act_free(a);
-      return ACTFIT_EINVAL;
-    }
+  actfit_status ps = actfit__act_check_params(t, a->params, err, errlen);
+  if (ps != ACTFIT_OK) {
+    actfit_act_free(a);
+    return ps;
   }
   a->st.nkinks = t->kinks(a->params, a->st.kinks, a->st.kink_jump);
   actfit_status s = analyse(a);

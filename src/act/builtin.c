@@ -3,6 +3,7 @@
  * exp(-2|x|) instead of 1 - tanh^2, a Taylor series for x - tanh(x) near 0. */
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 #include "actfit/act.h"
 
 #define SQRT1_2   0.70710678118654752440
@@ -348,3 +349,11 @@ const actfit_act_type actfit_act_types[] = {
   {0}};
 _Static_assert(sizeof actfit_act_types / sizeof *actfit_act_types == ACTFIT_A_COUNT + 1,
                "actfit_act_types must hold one row per ACTFIT_ACT_LIST entry, in its order");
+
+const actfit_act_type *actfit_act_type_find(const char *name)
+{
+  for (const actfit_act_type *t = actfit_act_types; name && t->name; t++)
+    if (strcmp(t->name, name) == 0)
+      return t;
+  return NULL;
+}

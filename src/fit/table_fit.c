@@ -10,25 +10,6 @@
 #include "actfit/table.h"
 #include "core/util.h"
 
-actfit_status actfit_table_alloc(actfit_table **out)
-{
-  *out = malloc(sizeof **out);
-  if (!*out)
-    return ACTFIT_ENOMEM;
-  actfit_table_init(*out);
-  return ACTFIT_OK;
-}
-
-void actfit_table_free(actfit_table *t)
-{
-  if (!t)
-    return;
-  actfit_table_destroy(t);
-  free(t);
-}
-
-int actfit_table_method(const actfit_table *t) { return t ? (int)t->method : 0; }
-
 static actfit_status act_of(const char *spec, actfit_act **act, char *err, size_t errlen)
 {
   if (!spec)

@@ -26,13 +26,18 @@ cflags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags actfit_
 cc -std=c11 "$src/tests/install/consumer.c" $cflags "$tmp/prefix/lib/libactfit_rt.a" $static_libs \
   -lm -o "$tmp/consumer_static"
 "$tmp/consumer_static"
+# the table library alone (cJSON): the table-only suite, built against the installed headers
+flags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs actfit_table)
+cc -std=c11 -DACTFIT_SOURCE_DIR="\"$src\"" "$src/tests/test_table_only.c" $flags -lm \
+  -o "$tmp/table_pc"
+LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/table_pc" >/dev/null
 # the installed program runs without LD_LIBRARY_PATH (rpath) and finds the installed tables
 (cd "$tmp" && env -u LD_LIBRARY_PATH "$tmp/prefix/bin/actfit" report > report.md)
 grep -q 'gelu-3bit.json' "$tmp/report.md"
 grep -qx "Tables under $tmp/prefix/bin/../share/actfit/tables:" "$tmp/report.md"
 test -f "$tmp/prefix/share/actfit/tables/invact/gelu.json"
 # the installed PyTorch package finds the installed library beside it
-passed=4
+passed=5
 py=$src/.venv/bin/python
 if [ -x "$py" ] && "$py" -c "import torch" 2>/dev/null; then
   (cd "$tmp" && env -u ACTFIT_LIBRARY -u LD_LIBRARY_PATH PYTHONPATH="$tmp/prefix/lib/python" \
@@ -43,6 +48,6 @@ x = torch.linspace(-3, 3, 100, requires_grad=True)
 actfit.nn.GELU()(x).sum().backward()
 assert (x.grad - torch.autograd.grad(torch.nn.functional.gelu(x).sum(), x)[0]).abs().max() < 1e-5
 ")
-  passed=5
+  passed=6
 fi
 echo "install test: $passed passed, 0 failed"

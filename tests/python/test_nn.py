@@ -257,6 +257,19 @@ class Tables(unittest.TestCase):
         y = m(x)
         self.assertLess((y - torch.nn.functional.elu(x, 0.25)).abs().max().item(), 1e-6)
 
+    def test_a_loaded_table_keeps_its_activation_and_fit_settings(self):
+        m = an.Activation.from_table(os.path.join(SRC, "tables/fewbit/celu-3bit-gauss.json"))
+        self.assertEqual((m.act, m.method, m.bits, m.weight), ("celu", "fewbit", 3, "gauss:0,1"))
+        self.assertEqual(m.params, {"alpha": 1.0})
+        self.assertIn("celu, alpha=1.0, method=fewbit, bits=3, weight=gauss:0,1", repr(m))
+        e = an.Activation.from_table(os.path.join(SRC, "tables/invact/elu.json"))
+        self.assertEqual((e.act, e.method, e.params), ("elu", "invact", {"alpha": 1.0}))
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "t.json")
+            Table.fit("expr:x/(1+exp(-x))", "fewbit", 2, "gauss:0,2").save(p)
+            x = an.Activation.from_table(p, forward=torch.nn.functional.silu)
+            self.assertEqual((x.act, x.bits, x.weight), ("expr:x/(1+exp(-x))", 2, "gauss:0,2"))
+
     def test_expression_tables_train_through_the_given_forward(self):
         with tempfile.TemporaryDirectory() as d:
             for method in ("fewbit", "invact"):

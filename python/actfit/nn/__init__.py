@@ -81,10 +81,12 @@ class Activation(torch.nn.Module):
     @classmethod
     def from_table(cls, path, forward=None, bit_in_y=False):
         """Any JSON table (built-in activation or expression); forward gives y for
-        expressions (and, if given, overrides the runtime's f for built-ins)."""
+        expressions (and, if given, overrides the runtime's f for built-ins).  The module
+        carries the table's activation, parameters and fit settings."""
         t = Table.load(path)
-        return Activation(f"table:{path}", "fewbit" if t.is_fewbit else "invact",
-                          max(t.bits, 1), "table", bit_in_y, table=t, forward=forward)
+        s = t.settings
+        return Activation(s["act"], s["method"], max(s["bits"], 1), s.get("weight", "uniform"),
+                          bit_in_y, params=s["params"], table=t, forward=forward)
 
     def set_table(self, table):
         """Installs another table (calibrate uses this); bit_in_y is kept where it applies.
