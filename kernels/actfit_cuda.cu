@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "elem.h"
-#include "runtime/runtime_impl.h"
+#include "actfit_cuda.h"
 
 namespace {
 

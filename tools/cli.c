@@ -1,14 +1,49 @@
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "actfit/table.h"
 
 #include "cli.h"
-#include "core/util.h"
+
+int cli_parse_double(const char *s, double *out)
+{
+  char *end;
+  if (!s || !*s || isspace((unsigned char)*s))
+    return -1;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (*end || errno == ERANGE)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int cli_parse_long(const char *s, long *out)
+{
+  char *end;
+  if (!s || !*s || isspace((unsigned char)*s))
+    return -1;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (*end || errno == ERANGE)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+double cli_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 void cli_err(const char *sub, const char *fmt, ...)
 {
@@ -47,7 +82,7 @@ void cli_progress(double done, void *user)
   static int last = -1; /* redraw when the percentage changes, not for every block */
   double *t0 = user;
   int pct = (int)(done * 100);
-  if (actfit__now() - *t0 < 1.0 || pct == last)
+  if (cli_now() - *t0 < 1.0 || pct == last)
     return;
   last = pct;
   int w = 30, f = (int)(done * w);
@@ -104,7 +139,7 @@ int cli_parse_pair(const char *s, double *a, double *b)
   if (!comma)
     return -1;
   *comma = 0;
-  if (actfit__parse_double(buf, a) || actfit__parse_double(comma + 1, b))
+  if (cli_parse_double(buf, a) || cli_parse_double(comma + 1, b))
     return -1;
   return 0;
 }

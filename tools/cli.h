@@ -21,6 +21,13 @@ void cli_err(const char *sub, const char *fmt, ...) __attribute__((format(printf
  * Prints the error and returns NULL on failure. */
 actfit_act *cli_act(const char *sub, const char *spec, const char *expr);
 
+/* Whole-string numbers (no leading or trailing space, no junk, in range): 0 on success, -1
+ * otherwise.  The CLI's own: tools/ includes no private header of src/. */
+int cli_parse_double(const char *s, double *out);
+int cli_parse_long(const char *s, long *out);
+/* Monotonic seconds. */
+double cli_now(void);
+
 /* Parses "A,B" into two finite doubles with A < B. */
 int cli_parse_pair(const char *s, double *a, double *b);
 
@@ -38,7 +45,7 @@ int cli_output(const char *sub, const char *path);
 void cli_stdout_restore(void);
 
 /* A progress bar on stderr for work that has run a second or more; user points at the
- * start time (actfit__now()).  Callers install it only when stderr is a terminal. */
+ * start time (cli_now()).  Callers install it only when stderr is a terminal. */
 void cli_progress(double done, void *user);
 /* Whether to draw progress: stderr is a terminal, or ACTFIT_PROGRESS=always (logs). */
 int cli_show_progress(void);

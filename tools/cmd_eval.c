@@ -7,7 +7,6 @@
 #include "actfit/fewbit.h"
 #include "actfit/invact.h"
 #include "cli.h"
-#include "core/util.h"
 
 static void help(void)
 {
@@ -34,7 +33,7 @@ int cmd_eval(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "hw:d:n:", opts, NULL)) != -1) {
     switch (c) {
     case 'n': {
-      if (actfit__parse_long(optarg, &npoints) || npoints < 1 || npoints > 1000000000L) {
+      if (cli_parse_long(optarg, &npoints) || npoints < 1 || npoints > 1000000000L) {
         cli_err("eval", "--points must be 1..1e9, got '%s'", optarg);
         return CLI_USAGE;
       }

@@ -8,7 +8,6 @@
 
 #include "actfit/fewbit.h"
 #include "cli.h"
-#include "core/util.h"
 
 static void help(void)
 {
@@ -56,7 +55,7 @@ int cmd_fewbit(int argc, char **argv)
     case 'h': help(); return CLI_OK;
     case 'e': expr = optarg; break;
     case 'b':
-      if (actfit__parse_long(optarg, &v) || v < 1 || v > 8) {
+      if (cli_parse_long(optarg, &v) || v < 1 || v > 8) {
         cli_err("fewbit", "--bits must be an integer 1..8, got '%s'", optarg);
         return CLI_USAGE;
       }
@@ -77,7 +76,7 @@ int cmd_fewbit(int argc, char **argv)
       }
       break;
     case 'g':
-      if (actfit__parse_long(optarg, &v) || v < 1 || v > (1L << 24)) {
+      if (cli_parse_long(optarg, &v) || v < 1 || v > (1L << 24)) {
         cli_err("fewbit", "--grid must be an integer 1..16777216, got '%s'", optarg);
         return CLI_USAGE;
       }
@@ -92,7 +91,7 @@ int cmd_fewbit(int argc, char **argv)
       }
       break;
     case 't':
-      if (actfit__parse_long(optarg, &v) || v < 1 || v > 64) {
+      if (cli_parse_long(optarg, &v) || v < 1 || v > 64) {
         cli_err("fewbit", "--threads must be 1..64, got '%s'", optarg);
         return CLI_USAGE;
       }
@@ -126,7 +125,7 @@ int cmd_fewbit(int argc, char **argv)
     actfit_act_free(act);
     return st == ACTFIT_EIO ? CLI_FAIL : CLI_USAGE;
   }
-  double t0 = actfit__now();
+  double t0 = cli_now();
   if (cli_show_progress() && !quiet) {
     p.progress = cli_progress;
     p.user = &t0;

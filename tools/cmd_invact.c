@@ -8,7 +8,6 @@
 
 #include "actfit/invact.h"
 #include "cli.h"
-#include "core/util.h"
 
 static void help(void)
 {
@@ -88,20 +87,20 @@ int cmd_invact(int argc, char **argv)
     case 'h': help(); return CLI_OK;
     case 'e': expr = optarg; break;
     case 'T':
-      if (actfit__parse_double(optarg, &p.target) || !(p.target > 0) || !isfinite(p.target)) {
+      if (cli_parse_double(optarg, &p.target) || !(p.target > 0) || !isfinite(p.target)) {
         cli_err("invact", "--target must be a positive number, got '%s'", optarg);
         return CLI_USAGE;
       }
       break;
     case 'd':
-      if (actfit__parse_long(optarg, &v) || v < 1 || v > ACTFIT_INVACT_MAX_DEG) {
+      if (cli_parse_long(optarg, &v) || v < 1 || v > ACTFIT_INVACT_MAX_DEG) {
         cli_err("invact", "--max-degree must be 1..%d, got '%s'", ACTFIT_INVACT_MAX_DEG, optarg);
         return CLI_USAGE;
       }
       p.max_degree = (int)v;
       break;
     case 'p':
-      if (actfit__parse_long(optarg, &v) || v < 1 || v > ACTFIT_INVACT_MAX_PIECES) {
+      if (cli_parse_long(optarg, &v) || v < 1 || v > ACTFIT_INVACT_MAX_PIECES) {
         cli_err("invact", "--max-pieces must be 1..%d, got '%s'", ACTFIT_INVACT_MAX_PIECES,
                 optarg);
         return CLI_USAGE;
@@ -109,14 +108,14 @@ int cmd_invact(int argc, char **argv)
       p.max_pieces = (int)v;
       break;
     case 'n':
-      if (actfit__parse_long(optarg, &v) || v < 0 || v > 1000000000L) {
+      if (cli_parse_long(optarg, &v) || v < 0 || v > 1000000000L) {
         cli_err("invact", "--points must be 0..1e9, got '%s'", optarg);
         return CLI_USAGE;
       }
       p.npoints = v;
       break;
     case 't':
-      if (actfit__parse_long(optarg, &v) || v < 1 || v > 64) {
+      if (cli_parse_long(optarg, &v) || v < 1 || v > 64) {
         cli_err("invact", "--threads must be 1..64, got '%s'", optarg);
         return CLI_USAGE;
       }
@@ -140,7 +139,7 @@ int cmd_invact(int argc, char **argv)
     return CLI_USAGE;
   char err[ACTFIT_ERRLEN] = "";
   actfit_table t;
-  double t0 = actfit__now();
+  double t0 = cli_now();
   if (cli_show_progress() && !quiet) { /* the per-dtype analysis can take a while */
     p.progress = cli_progress;
     p.user = &t0;

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "core/util.h"
 
 static void help(void)
 {
@@ -34,7 +33,7 @@ int cmd_show(int argc, char **argv)
         cli_err("show", "at most 256 --x points");
         return CLI_USAGE;
       }
-      if (actfit__parse_double(optarg, &xs[nx]) || !isfinite(xs[nx])) {
+      if (cli_parse_double(optarg, &xs[nx]) || !isfinite(xs[nx])) {
         cli_err("show", "--x: '%s' is not a finite number", optarg);
         return CLI_USAGE;
       }

@@ -12,7 +12,6 @@
 #include "actfit/fewbit.h"
 #include "actfit/invact.h"
 #include "cli.h"
-#include "core/util.h"
 
 int cli_gen(int ntables, char **paths, const char *dir, const char *args);
 
@@ -95,7 +94,7 @@ static void *worker(void *arg)
     if (q->tty) {
       int w = 30, f = q->done * w / q->n;
       fprintf(stderr, "\r[%.*s%*s] %d/%d tables  %.1f s", f, "##############################",
-              w - f, "", q->done, q->n, actfit__now() - q->t0);
+              w - f, "", q->done, q->n, cli_now() - q->t0);
       if (q->done == q->n)
         fputc('\n', stderr);
     }
@@ -146,14 +145,14 @@ int cmd_tables(int argc, char **argv)
     case 'o': out = optarg; break;
     case 'g': gen = optarg; break;
     case 'j':
-      if (actfit__parse_long(optarg, &v) || v < 1 || v > 64) {
+      if (cli_parse_long(optarg, &v) || v < 1 || v > 64) {
         cli_err("tables", "--jobs must be 1..64, got '%s'", optarg);
         return CLI_USAGE;
       }
       jobs = v;
       break;
     case 'n':
-      if (actfit__parse_long(optarg, &v) || v < 0 || v > 1000000000L) {
+      if (cli_parse_long(optarg, &v) || v < 0 || v > 1000000000L) {
         cli_err("tables", "--points must be 0..1e9, got '%s'", optarg);
         return CLI_USAGE;
       }
@@ -194,7 +193,7 @@ int cmd_tables(int argc, char **argv)
     snprintf(j->path, sizeof j->path, "%s/%s.json", d2, t->name);
   }
   queue q = {list, n, 0, 0, jobs > 1 ? 1 : 0, npoints, PTHREAD_MUTEX_INITIALIZER,
-             cli_show_progress(), actfit__now()};
+             cli_show_progress(), cli_now()};
   /* InvAct analyses are the long ones: give them the threads when fitting one at a time */
   pthread_t tid[64];
   int started = 0;
@@ -220,7 +219,7 @@ int cmd_tables(int argc, char **argv)
   }
   if (failed)
     return CLI_FAIL;
-  printf("wrote %d tables under %s/ in %.1f s\n", m, out, actfit__now() - q.t0);
+  printf("wrote %d tables under %s/ in %.1f s\n", m, out, cli_now() - q.t0);
   char args[64];
   snprintf(args, sizeof args, "(%d tables of 'actfit tables')", m);
   int rc = cli_gen(m, paths, gen, args);

@@ -1,5 +1,5 @@
 /* The CUDA entry points of a build without nvcc: every call reports ENODEV. */
-#include "runtime/runtime_impl.h"
+#include "actfit_cuda.h"
 
 int actfit__cuda_available(void) { return 0; }
 

@@ -25,7 +25,8 @@ STEP = """
 import os, torch, actfit, actfit.nn as an, actfit.rt as rt
 here = os.path.dirname(actfit.__file__)
 assert rt.rt_path == os.path.join(here, "libactfit_rt.so"), rt.rt_path
-assert rt.have_fitting() and rt.fit_path == os.path.join(here, "libactfit.so"), rt.fit_path
+assert rt.have_fitting() and rt.tab_path == os.path.join(here, "libactfit.so"), rt.tab_path
+assert os.path.exists(os.path.join(here, "libactfit_table.so"))
 torch.manual_seed(0)
 m = torch.nn.Sequential(torch.nn.Linear(8, 32), an.GELU(), torch.nn.Linear(32, 32),
                         an.ELU(alpha=0.5), torch.nn.Linear(32, 1))
@@ -51,7 +52,8 @@ class Wheel(unittest.TestCase):
             with open(os.path.join(site, "_parent_env.pth"), "w") as f:
                 f.write(sysconfig.get_paths()["purelib"] + "\n")  # torch, pip, scikit-build-core
             env = {k: v for k, v in os.environ.items()
-                   if k not in ("PYTHONPATH", "ACTFIT_LIBRARY", "ACTFIT_FIT_LIBRARY")}
+                   if k not in ("PYTHONPATH", "ACTFIT_LIBRARY", "ACTFIT_FIT_LIBRARY",
+                                "ACTFIT_TABLE_LIBRARY")}
             r = subprocess.run([py, "-m", "pip", "install", "-q", "--no-build-isolation",
                                 "--disable-pip-version-check", "--no-deps", SRC],
                                capture_output=True, text=True, env=env, cwd=tmp)

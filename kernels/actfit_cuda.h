@@ -1,6 +1,7 @@
-/* Private to the runtime: the CUDA backend's entry points (kernels/actfit_cuda.cu). */
-#ifndef ACTFIT_RUNTIME_IMPL_H
-#define ACTFIT_RUNTIME_IMPL_H
+/* Private to the runtime: the CUDA backend's entry points, defined by kernels/actfit_cuda.cu
+ * (or src/runtime/nocuda.c without CUDA) and called by src/runtime/cpu.c. */
+#ifndef ACTFIT_CUDA_BACKEND_H
+#define ACTFIT_CUDA_BACKEND_H
 #include "actfit/runtime.h"
 #include "elem.h"
 

@@ -1,0 +1,163 @@
+/* The CPU backend's 16-bit tables (cpu_pass.h): fp16 and bf16 values are one of 65536, so
+ * large 16-bit passes of the vector loops read from tables over all of them instead of
+ * computing.  At most LUT_MAX are kept, in a cache shared by all threads. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cpu_pass.h"
+
+#if defined(ACTFIT_HAVE_AVX2)
+#define LUT_MAX 48
+
+typedef struct lut_key { /* zeroed, then the fields its kind uses */
+  actfit__lut_kind kind;
+  int act;
+  actfit_dtype dt;
+  float params[4], T;
+  actfit_rt_invact table;
+  actfit_rt_fewbit fb;
+} lut_key;
+typedef struct lut_entry {
+  lut_key key;
+  void *data;
+} lut_entry;
+static lut_entry *luts[LUT_MAX];
+static int nluts;
+static pthread_mutex_t lut_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static float from16(actfit_dtype dt, uint32_t h)
+{
+  return dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)h) : actfit_bf16_to_f32((uint16_t)h);
+}
+
+static const void *lut_find(const lut_key *k)
+{
+  const void *r = NULL;
+  pthread_mutex_lock(&lut_mu);
+  for (int i = 0; i < nluts && !r; i++)
+    if (!memcmp(&luts[i]->key, k, sizeof *k))
+      r = luts[i]->data;
+  pthread_mutex_unlock(&lut_mu);
+  return r;
+}
+
+/* keeps e (built outside the lock) unless the same table arrived meanwhile or the cache is
+ * full; returns the table to use, or NULL */
+static const void *lut_keep(lut_entry *e)
+{
+  const void *r = NULL;
+  pthread_mutex_lock(&lut_mu);
+  for (int i = 0; i < nluts && !r; i++)
+    if (!memcmp(&luts[i]->key, &e->key, sizeof e->key))
+      r = luts[i]->data;
+  if (!r && nluts < LUT_MAX) {
+    luts[nluts++] = e;
+    r = e->data;
+    e = NULL;
+  }
+  pthread_mutex_unlock(&lut_mu);
+  if (e) {
+    free(e->data);
+    free(e);
+  }
+  return r;
+}
+
+static const void *lut_get(lut_key *k)
+{
+  const void *r = lut_find(k);
+  if (r)
+    return r;
+  lut_entry *e = malloc(sizeof *e);
+  const float *y = NULL;
+  if (k->kind == ACTFIT__LUT_STORED_BIT || k->kind == ACTFIT__LUT_Y_CODES ||
+      k->kind == ACTFIT__LUT_STORED) { /* from the float y */
+    lut_key ky;
+    memset(&ky, 0, sizeof ky);
+    ky.kind = ACTFIT__LUT_Y;
+    ky.act = k->kind == ACTFIT__LUT_Y_CODES ? k->fb.act : k->act;
+    ky.dt = k->dt;
+    memcpy(ky.params, k->kind == ACTFIT__LUT_Y_CODES ? k->fb.params : k->params, sizeof ky.params);
+    y = actfit__cpu_f32(ky.act) ? lut_get(&ky) : NULL;
+  }
+  size_t n = k->kind == ACTFIT__LUT_G ? 2 * 65536 : 65536;
+  void *data = e && (y || k->kind == ACTFIT__LUT_Y || k->kind == ACTFIT__LUT_G ||
+                     k->kind == ACTFIT__LUT_CODES) ? malloc(n * 4) : NULL;
+  if (!data) {
+    free(e);
+    return NULL;
+  }
+  e->key = *k;
+  e->data = data;
+  if (k->kind == ACTFIT__LUT_Y) {
+    float x[32];
+    for (uint32_t h0 = 0; h0 < 65536; h0 += 32) {
+      for (uint32_t i = 0; i < 32; i++)
+        x[i] = from16(k->dt, h0 + i);
+      actfit__cpu_f32(k->act)(k->params, x, (float *)data + h0, 32);
+    }
+  } else if (k->kind == ACTFIT__LUT_STORED_BIT || k->kind == ACTFIT__LUT_STORED) {
+    for (uint32_t h = 0; h < 65536; h++) {
+      int sb = from16(k->dt, h) < k->T;
+      if (k->kind == ACTFIT__LUT_STORED) {
+        ((uint32_t *)data)[h] = k->dt == ACTFIT_FP16 ? actfit_f32_to_f16(y[h]) : actfit_f32_to_bf16(y[h]);
+        continue;
+      }
+      ((uint32_t *)data)[h] = k->dt == ACTFIT_FP16 ? actfit_elem_store_f16(y[h], sb)
+                                                   : actfit_elem_store_bf16(y[h], sb);
+    }
+  } else if (k->kind == ACTFIT__LUT_G) {
+    for (uint32_t i = 0; i < 2 * 65536; i++)
+      ((float *)data)[i] = actfit_elem_invact(&k->table, from16(k->dt, i & 0xffffu), (int)(i >> 16));
+  } else {
+    for (uint32_t h = 0; h < 65536; h++) {
+      int32_t c = actfit_elem_code(&k->fb, from16(k->dt, h));
+      if (k->kind == ACTFIT__LUT_Y_CODES)
+        c = (int32_t)((uint32_t)c << 16 | (k->dt == ACTFIT_FP16 ? actfit_f32_to_f16(y[h]) : actfit_f32_to_bf16(y[h])));
+      ((int32_t *)data)[h] = c;
+    }
+  }
+  return lut_keep(e);
+}
+
+const void *actfit__lut_fwd(actfit__lut_kind kind, int act, const float *params,
+                            actfit_dtype dt, float T)
+{
+  if (dt == ACTFIT_FP32 || !actfit__cpu_f32(act))
+    return NULL;
+  lut_key k;
+  memset(&k, 0, sizeof k);
+  k.kind = kind;
+  k.act = act;
+  k.dt = dt;
+  memcpy(k.params, params, sizeof k.params);
+  k.T = kind == ACTFIT__LUT_STORED_BIT ? T : 0.0f;
+  return lut_get(&k);
+}
+
+const int32_t *actfit__lut_codes(actfit__lut_kind kind, const actfit_rt_fewbit *t,
+                                 actfit_dtype dt)
+{
+  if (dt == ACTFIT_FP32)
+    return NULL;
+  lut_key k;
+  memset(&k, 0, sizeof k);
+  k.kind = kind;
+  k.dt = dt;
+  k.fb = *t;
+  return lut_get(&k);
+}
+
+const float *actfit__lut_bwd(const actfit_rt_invact *t, actfit_dtype dt)
+{
+  if (dt == ACTFIT_FP32)
+    return NULL;
+  lut_key k;
+  memset(&k, 0, sizeof k);
+  k.kind = ACTFIT__LUT_G;
+  k.dt = dt;
+  k.table = *t;
+  return lut_get(&k);
+}
+#endif

@@ -1,0 +1,71 @@
+/* The CPU backend's threads (cpu_pass.h): large passes run on every usable core, split on
+ * group boundaries, so every element's result is independent of the split. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "runtime/cpu_pass.h"
+
+#define PAR_MIN (1u << 18) /* elements below which one thread does it all */
+#define MAX_THREADS 16
+
+/* The threads of one call take chunks of CHUNK_GROUPS groups from a shared counter until
+ * none is left, so a core that is slower (busy with something else, or an efficiency core)
+ * does less of the work instead of holding up the call. */
+#define CHUNK_GROUPS 2048 /* 65,536 elements */
+
+typedef struct work {
+  const actfit__pass *p;
+  size_t groups;
+  _Atomic size_t next;
+} work;
+
+static void *worker(void *arg)
+{
+  work *w = arg;
+  for (;;) {
+    size_t g0 = atomic_fetch_add_explicit(&w->next, CHUNK_GROUPS, memory_order_relaxed);
+    if (g0 >= w->groups)
+      return NULL;
+    actfit__pass part = *w->p;
+    part.g0 = g0;
+    part.g1 = w->groups - g0 < CHUNK_GROUPS ? w->groups : g0 + CHUNK_GROUPS;
+    actfit__cpu_run_pass(&part);
+  }
+}
+
+/* the CPUs this process may run on (a container or taskset may allow fewer than are online) */
+static int usable_cpus(void)
+{
+#ifdef CPU_COUNT
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+#endif
+  long nc = sysconf(_SC_NPROCESSORS_ONLN);
+  return nc > 0 ? (int)nc : 1;
+}
+
+void actfit__cpu_run_parallel(actfit__pass *p)
+{
+  size_t groups = (p->n + 31) / 32;
+  int nc = usable_cpus();
+  int T = p->n < PAR_MIN || nc < 2 ? 1 : nc > MAX_THREADS ? MAX_THREADS : nc;
+  if (T == 1) {
+    p->g0 = 0;
+    p->g1 = groups;
+    actfit__cpu_run_pass(p);
+    return;
+  }
+  work w = {p, groups, 0};
+  pthread_t tid[MAX_THREADS];
+  int started = 0;
+  while (started < T - 1 && pthread_create(&tid[started], NULL, worker, &w) == 0)
+    started++;
+  worker(&w); /* this thread works too, and alone if no thread could start */
+  for (int q = 0; q < started; q++)
+    pthread_join(tid[q], NULL);
+}
+
