@@ -1050,6 +1050,50 @@ START_TEST(bit_in_y_keeps_every_nan_a_nan_of_its_sign)
 }
 END_TEST
 
+/* ---- dtypes and status codes (kernels/elem.h, src/core/status.c) ---------------------- */
+
+START_TEST(half_and_bfloat_conversions_round_to_nearest_even)
+{
+  /* exhaustive over all 16-bit patterns: decode, re-encode gives the same pattern */
+  for (uint32_t p = 0; p < 65536; p++) {
+    float h = actfit_f16_to_f32((uint16_t)p), b = actfit_bf16_to_f32((uint16_t)p);
+    if (!isnan(h))
+      ck_assert_int_eq(actfit_f32_to_f16(h), p);
+    if (!isnan(b))
+      ck_assert_int_eq(actfit_f32_to_bf16(b), p);
+  }
+  /* ties go to even */
+  ck_assert_int_eq(actfit_f32_to_f16(1.0f + 0x1p-11f), 0x3c00);
+  ck_assert_int_eq(actfit_f32_to_f16(1.0f + 3 * 0x1p-11f), 0x3c02);
+  ck_assert_int_eq(actfit_f32_to_bf16(1.0f + 0x1p-8f), 0x3f80);
+  ck_assert_int_eq(actfit_f32_to_f16(65520.0f), 0x7c00);
+  ck_assert_int_eq(actfit_f32_to_f16(0x1p-25f), 0);          /* tie to even: 0 */
+  ck_assert_int_eq(actfit_f32_to_f16(0x1.8p-25f), 1);        /* above the tie */
+  /* bit in y: the last bit carries s and the value moves at most one ulp */
+  for (int i = 0; i < 10000; i++) {
+    float y = (float)(-1 + 4 * urand());
+    for (int s = 0; s < 2; s++) {
+      uint16_t p = actfit_elem_store_bf16(y, s);
+      ck_assert_int_eq(p & 1, s);
+      ck_assert(fabsf(actfit_bf16_to_f32(p) - y) <= 2 * fabsf(y) * 0x1p-8f + 1e-30f);
+      float f = actfit_elem_store_f32(y, s);
+      ck_assert_int_eq(actfit_f32_bits(f) & 1, s);
+    }
+  }
+}
+END_TEST
+
+START_TEST(status_strings_cover_every_code)
+{
+  for (int s = 0; s < ACTFIT_STATUS_COUNT_; s++) {
+    ck_assert_str_ne(actfit_strerror(s), "unknown status");
+    ck_assert(!strncmp(actfit_status_name(s), "ACTFIT_", 7));
+  }
+  ck_assert_str_eq(actfit_strerror(9999), "unknown status");
+  ck_assert_str_eq(actfit_status_name(ACTFIT_EPARSE), "ACTFIT_EPARSE");
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("runtime");
@@ -1075,6 +1119,10 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   suite_add_tcase(s, tc);
+  TCase *basics = tcase_create("dtypes and status codes");
+  tcase_add_test(basics, half_and_bfloat_conversions_round_to_nearest_even);
+  tcase_add_test(basics, status_strings_cover_every_code);
+  suite_add_tcase(s, basics);
   return s;
 }
 

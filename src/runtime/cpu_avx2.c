@@ -79,12 +79,20 @@ static inline __attribute__((always_inline)) void store8(actfit_dtype dt, void *
     _mm_storeu_si128((__m128i *)((uint16_t *)p + i), pack16(bits16(dt, v)));
 }
 
-/* y with the branch bit s (0 or 1 per lane) in its last bit: actfit_elem_store_* */
+/* y with the branch bit s (0 or 1 per lane) in its last bit: actfit_elem_store_*.
+ * The fp32 bit-in-y rule, the vector loops' form of actfit_elem_store_f32 (elem.h), which
+ * this function and cpu_avx512.c's store_bit16 implement: for fp32, y is its own stored
+ * value p, so the spacing to p - 1 is never larger than the one to p + 1, and the choice
+ * "one unit towards y, towards zero on a tie" reduces to integer tests: keep p when its last
+ * bit is s or p is a NaN (magnitude above 0x7f800000); else p + 1 for +-0; else p - 1.
+ * Equal to the scalar function for all 2^32 patterns and both s (checked once by a
+ * throwaway loop); tests/test_runtime.c compares the loops with it on a sample of every
+ * class. */
 static inline __attribute__((always_inline)) void store8_bit(actfit_dtype dt, void *p, size_t i,
                                                              __m256 y, __m256i s)
 {
   const __m256i one = _mm256_set1_epi32(1);
-  if (dt == ACTFIT_FP32) { /* the fp32 bit-in-y rule of cpu_impl.h */
+  if (dt == ACTFIT_FP32) { /* the fp32 bit-in-y rule above */
     __m256i pb = _mm256_castps_si256(y), mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fffffff));
     __m256i up = _mm256_cmpeq_epi32(mag, _mm256_setzero_si256());
     __m256i moved = _mm256_blendv_epi8(_mm256_sub_epi32(pb, one), _mm256_add_epi32(pb, one), up);

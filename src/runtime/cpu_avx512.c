@@ -347,7 +347,7 @@ void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, 
 /* ---- InvAct forward, fp32 --------------------------------------------------------------- */
 
 /* y with the branch bit (mask s) in its last bit: actfit_elem_store_f32 lane by lane, by the
- * fp32 bit-in-y rule of cpu_impl.h */
+ * fp32 bit-in-y rule (cpu_avx2.c, store8_bit) */
 static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mmask16 s)
 {
   const __m512i one = _mm512_set1_epi32(1);

@@ -7,15 +7,6 @@
 #include "actfit/runtime.h"
 #include "elem.h"
 
-/* (No declaration follows this note: it states the rule that cpu_avx2.c's store8_bit and
- * cpu_avx512.c's store_bit16 both implement.)  The fp32 bit-in-y rule, the vector loops'
- * form of actfit_elem_store_f32 (elem.h).  For fp32, y is its own stored value p, so the spacing to p - 1 is never larger than the one to
- * p + 1, and the choice "one unit towards y, towards zero on a tie" reduces to integer
- * tests: keep p when its last bit is s or p is a NaN (magnitude above 0x7f800000); else
- * p + 1 for +-0; else p - 1.  Equal to the scalar function for
- * all 2^32 patterns and both s (checked once by a throwaway loop); tests/test_runtime.c
- * compares the loops with it on a sample of every class. */
-
 /* 1 when this CPU has AVX2, FMA and F16C */
 int actfit__avx2_usable(void);
 
