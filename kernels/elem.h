@@ -724,17 +724,23 @@ ACTFIT_HD float actfit_elem_exact(const actfit_rt_invact *t, float y, int s)
 }
 
 /* g_s(y): the InvAct backward factor for one element. */
+/* g(y) of a fitted table (exact == ACTFIT_EXACT_NONE), y not NaN */
+ACTFIT_HD float actfit_elem_invact_fitted(const actfit_rt_invact *t, float y, int s)
+{
+  /* rounding can put a stored y below y_min: clamp, so nothing becomes NaN */
+  float d = (y - t->ymin_hi) - t->ymin_lo;
+  float tt = sqrtf(d > 0.0f ? d : 0.0f);
+  const actfit_rt_branch *b = &t->br[t->nbranch == 2 ? (s ? 0 : 1) : 0];
+  return actfit_elem_branch(b, y, tt);
+}
+
 ACTFIT_HD float actfit_elem_invact(const actfit_rt_invact *t, float y, int s)
 {
   if (y != y) /* NaN in, NaN out */
     return y;
   if (t->exact != ACTFIT_EXACT_NONE)
     return actfit_elem_exact(t, y, s);
-  /* rounding can put a stored y below y_min: clamp, so nothing becomes NaN */
-  float d = (y - t->ymin_hi) - t->ymin_lo;
-  float tt = sqrtf(d > 0.0f ? d : 0.0f);
-  const actfit_rt_branch *b = &t->br[t->nbranch == 2 ? (s ? 0 : 1) : 0];
-  return actfit_elem_branch(b, y, tt);
+  return actfit_elem_invact_fitted(t, y, s);
 }
 
 #endif

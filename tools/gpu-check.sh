@@ -42,6 +42,8 @@ echo "== bench_runtime gpu $logn"
 build-gpu/bench_runtime gpu "$logn" 9
 echo "== f64 instructions in the kernels' PTX (every default architecture)"
 tools/ptx-check.sh "$out/ptx" || true
+echo "== SASS instructions per element against the roofline budgets (tools/sass_count.py)"
+"${py:-python3}" tools/sass_count.py --check tools/sass-ceilings.txt || true
 if command -v ncu >/dev/null 2>&1; then
   echo "== Nsight Compute: one forward and one backward kernel"
   ncu --kernel-name regex:'invact_(fwd|bwd)' --launch-count 2 \

@@ -22,7 +22,7 @@ archs=$(sed -n 's/^ *set(CMAKE_CUDA_ARCHITECTURES \(.*\))$/\1/p' CMakeLists.txt 
 bad=0
 for a in $archs; do
   ptx="$out/actfit_cuda.sm_$a.ptx"
-  "$nvcc" -std=c++17 -arch="sm_$a" -fmad=false -ptx -Iinclude -Ikernels -Isrc kernels/actfit_cuda.cu -o "$ptx"
+  "$nvcc" -std=c++17 -arch="sm_$a" -fmad=false -ptx -Iinclude -Ikernels kernels/actfit_cuda.cu -o "$ptx"
   f64=$(grep -cE '^\s*[a-z][a-z0-9._]*\.f64\b' "$ptx" || true)
   f32=$(grep -cE '^\s*[a-z][a-z0-9._]*\.f32\b' "$ptx" || true)
   echo "sm_$a: $f64 f64 instructions, $f32 f32 ($ptx)"

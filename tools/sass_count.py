@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""SASS instruction counts of the GPU passes, per element, without a GPU.
+
+Compiles kernels/sass_probe.cu (one element per thread, the activation and dtype fixed at
+compile time; the same elem.h calls as the library's kernels) to cubins for sm_80 (A100)
+and sm_90 (H100) with the library's flags, disassembles each probe with cuobjdump, and
+counts its instructions: all of them (the static count, every path once: the kernels'
+branches are range reductions and tails, so a thread runs fewer), the special-function ones
+(MUFU: ex2, lg2, rcp, rsq, sin...; they issue at a quarter of the FP32 rate, so they weigh 4),
+and the loops (a fitted InvAct table's piece scan and Horner run once per piece and degree).  A copy
+probe (load, store, index) is the baseline: "beyond copy" is the pass's own work.
+
+Prints a Markdown table against the roofline budgets of issue 23 (bf16: A100 19, H100 40
+instructions per element; fp32 twice that) and, with --check FILE, exits 1 if a probe's
+weighted count exceeds the ceiling FILE gives it (one line per "arch probe ceiling"), so a
+hot path cannot grow unseen.  --write FILE records today's counts plus 5% as the ceilings.
+Exits 0 with a line on stderr where nvcc or cuobjdump is missing (as tools/ptx-check.sh).
+
+  .venv/bin/python tools/sass_count.py [--check tools/sass-ceilings.txt] [--write FILE]
+"""
+
+import argparse
+import glob
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+ARCHS = {"80": "A100 (sm_80)", "90": "H100 (sm_90)"}
+BUDGET = {"80": 19, "90": 40}           # bf16 instructions per element; fp32 doubles them
+PROBES = [f"probe_{a}_fwd_{d}" for a in ("gelu", "gelu_tanh", "silu", "mish")
+          for d in ("fp32", "bf16")] + \
+         [f"probe_{p}_bwd_{d}" for p in ("invact", "fewbit") for d in ("fp32", "bf16")] + \
+         ["probe_copy_fp32", "probe_copy_bf16"]
+LINE = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s+(@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)\s*([^;]*);")
+
+
+def find(name, env_dirs):
+    cands = [os.environ.get("CUDACXX") if name == "nvcc" else None]
+    cands += [os.path.join(d, "bin", name) for d in env_dirs if d]
+    cands += [shutil.which(name), f"/usr/local/cuda/bin/{name}"]
+    # PyPI's triton (a dependency of torch) ships cuobjdump and nvdisasm
+    cands += glob.glob(os.path.join(ROOT, ".venv", "lib", "python*", "site-packages", "triton",
+                                    "backends", "nvidia", "bin", name))
+    for c in cands:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def compile_cubin(nvcc, arch, out):
+    subprocess.run([nvcc, "-std=c++17", f"-arch=sm_{arch}", "-fmad=false", "-cubin",
+                    "-Iinclude", "-Ikernels", "kernels/sass_probe.cu", "-o", out],
+                   cwd=ROOT, check=True)
+    return out
+
+
+def parse(sass):
+    """{function: [(addr, opcode, operands)]} without the NOP padding and the final
+    self-branch after EXIT."""
+    funcs, cur = {}, None
+    for ln in sass.splitlines():
+        m = re.match(r"\s*Function : (\S+)", ln)
+        if m:
+            cur = funcs.setdefault(m.group(1), [])
+            continue
+        m = LINE.match(ln)
+        if m and cur is not None:
+            cur.append((int(m.group(1), 16), m.group(3), m.group(4).strip()))
+    for f, ins in funcs.items():
+        ins = [i for i in ins if i[1] != "NOP"]
+        while ins and ins[-1][1] == "BRA" and ins[-1][2].startswith("0x") and \
+                int(ins[-1][2].split()[0], 16) == ins[-1][0]:
+            ins.pop()
+        funcs[f] = ins
+    return funcs
+
+
+def count(ins):
+    mufu = sum(1 for _, op, _ in ins if op.startswith("MUFU"))
+    loops = []
+    for addr, op, args in ins:
+        if op == "BRA" and args.startswith("0x") and int(args.split()[0], 16) < addr:
+            tgt = int(args.split()[0], 16)
+            loops.append(sum(1 for a, _, _ in ins if tgt <= a <= addr))
+    return {"total": len(ins), "mufu": mufu, "weighted": len(ins) + 3 * mufu, "loops": loops}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--check", metavar="FILE")
+    ap.add_argument("--write", metavar="FILE")
+    a = ap.parse_args()
+    dirs = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH")]
+    nvcc, cuobjdump = find("nvcc", dirs), find("cuobjdump", dirs)
+    if not nvcc or not cuobjdump:
+        print(f"sass_count: no {'nvcc' if not nvcc else 'cuobjdump'} (CUDACXX, CUDA_HOME, "
+              "PATH, /usr/local/cuda, triton's in .venv): skipped", file=sys.stderr)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        with ThreadPoolExecutor(len(ARCHS)) as ex:
+            cubins = dict(zip(ARCHS, ex.map(lambda ar: compile_cubin(
+                nvcc, ar, os.path.join(tmp, f"probe.sm_{ar}.cubin")), ARCHS)))
+        counts = {}
+        for ar, cb in cubins.items():
+            funcs = parse(subprocess.run([cuobjdump, "-sass", cb], capture_output=True,
+                                         text=True, check=True).stdout)
+            for p in PROBES:
+                if p not in funcs:
+                    print(f"sass_count: {p} is not in the sm_{ar} cubin", file=sys.stderr)
+                    return 1
+                counts[ar, p] = count(funcs[p])
+    print(f"SASS per element ({os.path.basename(nvcc)} {nvcc_version(nvcc)}; static count, "
+          "every path once; weighted = instructions + 3 x MUFU)\n")
+    print("| pass | dtype | " + " | ".join(f"{ARCHS[ar]}: instr (MUFU), weighted, beyond copy "
+                                            "/ budget" for ar in ARCHS) +
+          " | loops (body sizes) |")
+    print("|---|---|" + "---|" * len(ARCHS) + "---|")
+    for p in PROBES:
+        name, dt = p[len("probe_"):].rsplit("_", 1)
+        cells = []
+        for ar in ARCHS:
+            c = counts[ar, p]
+            b = BUDGET[ar] * (2 if dt == "fp32" else 1)
+            own = c["weighted"] - counts[ar, f"probe_copy_{dt}"]["weighted"]
+            cells.append(f"{c['total']} ({c['mufu']}), {c['weighted']}, {own} / {b}"
+                         f"{' over' if c['weighted'] > b else ''}")
+        loops = counts["90", p]["loops"]
+        print(f"| {name.replace('_', ' ')} | {dt} | " + " | ".join(cells) +
+              f" | {', '.join(map(str, loops)) if loops else '-'} |")
+    if a.write:
+        with open(a.write, "w") as f:
+            f.write("# tools/sass_count.py --check: arch probe ceiling (weighted SASS "
+                    "instructions per element; today's counts + 5%)\n")
+            for (ar, p), c in sorted(counts.items()):
+                f.write(f"sm_{ar} {p} {math.ceil(c['weighted'] * 1.05)}\n")
+    if a.check:
+        ceil = {}
+        with open(a.check) as f:
+            for ln in f:
+                if ln.strip() and not ln.startswith("#"):
+                    ar, p, v = ln.split()
+                    ceil[ar[3:], p] = int(v)
+        bad = [(ar, p, counts[ar, p]["weighted"], ceil.get((ar, p)))
+               for ar, p in counts if (ar, p) not in ceil or
+               counts[ar, p]["weighted"] > ceil[ar, p]]
+        for ar, p, w, c in bad:
+            print(f"sass_count: sm_{ar} {p}: {w} weighted instructions per element, ceiling "
+                  f"{c if c is not None else '(none recorded)'}", file=sys.stderr)
+        if bad:
+            return 1
+        print(f"\nsass_count: every probe within its ceiling ({a.check})")
+    return 0
+
+
+def nvcc_version(nvcc):
+    out = subprocess.run([nvcc, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"release ([\d.]+)", out)
+    return m.group(1) if m else "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
