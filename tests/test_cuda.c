@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "actfit/runtime.h"
+#include "plaintest.h"
 #include "elem.h" /* the dtype conversions */
 
 static uint64_t rng;
@@ -20,19 +21,6 @@ static double urand(void)
   rng ^= rng << 17;
   return (double)(rng >> 11) / 9007199254740992.0;
 }
-
-static int passed, failed;
-#define CHECK(cond, ...)                                                                    \
-  do {                                                                                      \
-    if (cond)                                                                               \
-      passed++;                                                                             \
-    else {                                                                                  \
-      failed++;                                                                             \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                  \
-      fprintf(stderr, __VA_ARGS__);                                                         \
-      fputc('\n', stderr);                                                                  \
-    }                                                                                       \
-  } while (0)
 
 static void *dev(size_t bytes)
 {

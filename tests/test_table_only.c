@@ -11,20 +11,8 @@
 #include <unistd.h>
 
 #include "actfit/runtime.h"
+#include "plaintest.h"
 #include "actfit/table.h"
-
-static int passed, failed;
-#define CHECK(cond, ...)                                                                    \
-  do {                                                                                      \
-    if (cond)                                                                               \
-      passed++;                                                                             \
-    else {                                                                                  \
-      failed++;                                                                             \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                  \
-      fprintf(stderr, __VA_ARGS__);                                                         \
-      fputc('\n', stderr);                                                                  \
-    }                                                                                       \
-  } while (0)
 
 #define N 4099 /* not a multiple of 32 or of any vector width */
 
