@@ -3,6 +3,7 @@
  * runtime bit for bit like the tables compiled in from them; malformed ones and expression
  * tables (which need libmatheval to check) are refused with a message.  Plain C (no Check),
  * so that it runs in a runtime-only build. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, unlink: also when built alone (tests/install) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
