@@ -66,8 +66,9 @@ class Activation(torch.nn.Module):
         if bit_in_y and table.is_fewbit:
             raise ValueError("actfit: bit_in_y applies to InvAct tables, not FewBit ones")
         if not table.has_forward and self.forward_fn is None:
-            raise ActfitError("table " + table.source, 3, "the table is of an expression, which "
-                              "the runtime has no f for: pass forward=fn (a torch function)")
+            raise ActfitError("table " + table.source, ops.rt.Status.EUNKNOWN,
+                              "the table is of an expression, which the runtime has no f for: "
+                              "pass forward=fn (a torch function)")
         self.table = table
         self.method = "fewbit" if table.is_fewbit else "invact"
         self.bit_in_y = bool(bit_in_y)
