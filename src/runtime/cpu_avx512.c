@@ -1,5 +1,6 @@
 /* AVX-512 loops for the CPU backend: the InvAct backward on fitted tables (compute-bound,
- * it gains most from sixteen lanes), the FewBit code search, and the InvAct fp32 forward's
+ * it gains most from sixteen lanes), the FewBit backward (its 16-bit conversions were
+ * compute-bound on eight lanes), the FewBit code search, and the InvAct fp32 forward's
  * branch bit and bit-in-y store.  In the backward the coefficients of each Horner step
  * come from two-table permutes (vpermt2ps, 32 slots each) instead of the record transposes
  * of cpu_avx2.c.  Compiled with -mavx512f -mavx512bw -mavx512vl and entered only when the
@@ -281,6 +282,49 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
   }
 #undef CALL
   return 1;
+}
+
+/* ---- FewBit backward: sixteen codes at a time from the planes' bits as masks --------- */
+
+static inline __attribute__((always_inline)) void
+fewbit_bwd_groups16(int bits, actfit_dtype dt, const actfit_rt_fewbit *t, const uint32_t *state,
+                    const void *go, void *gi, size_t g0, size_t g1)
+{
+  _Alignas(64) float tab[32] = {0};
+  memcpy(tab, t->levels, sizeof(float) * (size_t)((1 << bits) < 32 ? (1 << bits) : 32));
+  const __m512 t0 = _mm512_load_ps(tab), t1 = _mm512_load_ps(tab + 16);
+  for (size_t g = g0; g < g1; g++) {
+    const uint32_t *w = state + g * (size_t)bits;
+    for (int h = 0; h < 2; h++) {
+      __m512i c = _mm512_setzero_si512();
+      for (int j = 0; j < bits; j++) /* bit i of plane j is bit j of lane i's code */
+        c = _mm512_mask_or_epi32(c, (__mmask16)(w[j] >> (16 * h)), c, _mm512_set1_epi32(1 << j));
+      __m512 lev = bits <= 4   ? _mm512_permutexvar_ps(c, t0)
+                   : bits == 5 ? _mm512_permutex2var_ps(t0, c, t1)
+                               : _mm512_i32gather_ps(c, t->levels, 4);
+      size_t i = 32 * g + 16 * (size_t)h;
+      store16(dt, gi, i, _mm512_mul_ps(load16(dt, go, i), lev));
+    }
+  }
+}
+
+void actfit__avx512_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const uint32_t *state,
+                               const void *go, void *gi, size_t g0, size_t g1)
+{
+  /* the widths and the dtype as constants, so the plane loop unrolls */
+#define BWD(B)                                                                              \
+  case B:                                                                                   \
+    if (dt == ACTFIT_FP32)                                                                  \
+      fewbit_bwd_groups16(B, ACTFIT_FP32, t, state, go, gi, g0, g1);                        \
+    else if (dt == ACTFIT_FP16)                                                             \
+      fewbit_bwd_groups16(B, ACTFIT_FP16, t, state, go, gi, g0, g1);                        \
+    else                                                                                    \
+      fewbit_bwd_groups16(B, ACTFIT_BF16, t, state, go, gi, g0, g1);                        \
+    break;
+  switch (t->bits) {
+    BWD(1) BWD(2) BWD(3) BWD(4) BWD(5) BWD(6) BWD(7) BWD(8)
+  }
+#undef BWD
 }
 
 /* ---- FewBit forward, fp32: the code of sixteen x at a time --------------------------- */

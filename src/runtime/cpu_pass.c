@@ -181,7 +181,10 @@ static void fewbit_bwd(const actfit__pass *p)
   int d = p->dt == ACTFIT_FP16 ? 1 : p->dt == ACTFIT_BF16 ? 2 : 0;
   actfit__pass rest = *p;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (avx2() && full_end(p) > p->g0) {
+  if (avx512() && full_end(p) > p->g0) {
+    actfit__avx512_fewbit_bwd(p->fb, p->dt, p->cstate, p->go, p->gi, p->g0, full_end(p));
+    rest.g0 = full_end(p);
+  } else if (avx2() && full_end(p) > p->g0) {
     actfit__avx2_fewbit_bwd(p->fb, p->dt, p->cstate, p->go, p->gi, p->g0, full_end(p));
     rest.g0 = full_end(p);
   }
