@@ -602,7 +602,7 @@ int actfit__avx2_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flag
   return 1;
 }
 
-/* g from the table of every 16-bit y and branch bit (cpu.c's glut16) */
+/* g from the table of every 16-bit y and branch bit (cpu_lut.c's ACTFIT__LUT_G) */
 static inline __attribute__((always_inline)) void
 lut_bwd_groups(actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const float *lut,
                const void *yp, const uint32_t *state, const void *go, void *gi, size_t g0,

@@ -327,6 +327,40 @@ void actfit__avx512_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const
 #undef BWD
 }
 
+/* ---- InvAct backward, fp16 / bf16, from the table of g (cpu_lut.c's ACTFIT__LUT_G) ---- */
+
+static inline __attribute__((always_inline)) void
+lut_bwd_groups16(actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const float *lut,
+                 const void *yp, const uint32_t *state, const void *go, void *gi, size_t g0,
+                 size_t g1)
+{
+  const __m512i one = _mm512_set1_epi32(1), s_row = _mm512_set1_epi32(1 << 16);
+  for (size_t g = g0; g < g1; g++) {
+    uint32_t w = t->bit && !bit_in_y ? state[g] : 0u;
+    for (int q = 0; q < 2; q++) {
+      size_t i0 = 32 * g + 16 * (size_t)q;
+      __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)yp + i0)));
+      /* the row of branch s: [s * 65536 + y] */
+      __m512i idx = !t->bit ? h
+                    : bit_in_y ? _mm512_or_si512(h, _mm512_slli_epi32(_mm512_and_si512(h, one), 16))
+                               : _mm512_mask_or_epi32(h, (__mmask16)(w >> (16 * q)), h, s_row);
+      __m512 a = _mm512_i32gather_ps(idx, lut, 4);
+      store16(dt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
+    }
+  }
+}
+
+void actfit__avx512_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                   const float *lut, const void *y, const uint32_t *state,
+                                   const void *go, void *gi, size_t g0, size_t g1)
+{
+  int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
+  if (dt == ACTFIT_FP16)
+    lut_bwd_groups16(ACTFIT_FP16, t, biy, lut, y, state, go, gi, g0, g1);
+  else
+    lut_bwd_groups16(ACTFIT_BF16, t, biy, lut, y, state, go, gi, g0, g1);
+}
+
 /* ---- FewBit forward, fp32: the code of sixteen x at a time --------------------------- */
 
 /* the number of borders <= xa (the borders strictly increasing, checked): a binary search,

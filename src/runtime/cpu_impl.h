@@ -59,6 +59,10 @@ void actfit__avx2_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, int
 /* AVX-512 (F, BW, VL): 1 when this CPU has them; the InvAct backward on fitted tables over
  * the full groups [g0, g1), 0 when the table has no plan (then nothing was written) */
 int actfit__avx512_usable(void);
+/* the InvAct backward for fp16 / bf16 from the table of g, as actfit__avx2_invact_bwd_lut */
+void actfit__avx512_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                   const float *lut, const void *y, const uint32_t *state,
+                                   const void *go, void *gi, size_t g0, size_t g1);
 /* the FewBit backward over the full groups [g0, g1), sixteen elements at a time */
 void actfit__avx512_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const uint32_t *state,
                                const void *go, void *gi, size_t g0, size_t g1);

@@ -263,7 +263,11 @@ static void invact_bwd(const actfit__pass *p)
 {
   actfit__pass rest = *p;
 #if defined(ACTFIT_HAVE_AVX2)
-  if (p->lut && avx2() && full_end(p) > p->g0) {
+  if (p->lut && avx512() && full_end(p) > p->g0) {
+    actfit__avx512_invact_bwd_lut(p->ia, p->dt, p->flags, p->lut, p->y, p->cstate, p->go,
+                                  p->gi, p->g0, full_end(p));
+    rest.g0 = full_end(p);
+  } else if (p->lut && avx2() && full_end(p) > p->g0) {
     actfit__avx2_invact_bwd_lut(p->ia, p->dt, p->flags, p->lut, p->y, p->cstate, p->go, p->gi,
                                 p->g0, full_end(p));
     rest.g0 = full_end(p);
