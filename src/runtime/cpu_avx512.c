@@ -361,6 +361,47 @@ void actfit__avx512_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, i
     lut_bwd_groups16(ACTFIT_BF16, t, biy, lut, y, state, go, gi, g0, g1);
 }
 
+/* ---- FewBit forward and encoder, fp16 / bf16, from the table of every 16-bit x -------- */
+
+/* with_y: the table holds the stored y | code << 16 (ACTFIT__LUT_Y_CODES), else the code
+ * (ACTFIT__LUT_CODES, the encoder: y is not touched) */
+static inline __attribute__((always_inline)) void
+fewbit_fwd_lut16(int bits, int with_y, const int32_t *clut, const void *x, void *y,
+                 uint32_t *state, size_t g0, size_t g1)
+{
+  for (size_t g = g0; g < g1; g++) {
+    uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
+    for (int q = 0; q < 2; q++) {
+      size_t i0 = 32 * g + 16 * (size_t)q;
+      __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)x + i0)));
+      __m512i e = _mm512_i32gather_epi32(h, clut, 4), c = e;
+      if (with_y) {
+        _mm256_storeu_si256((__m256i *)((uint16_t *)y + i0), _mm512_cvtepi32_epi16(e));
+        c = _mm512_srli_epi32(e, 16);
+      }
+      for (int j = 0; j < bits; j++)
+        w[j] |= (uint32_t)_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << j)) << (16 * q);
+    }
+    memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
+  }
+}
+
+void actfit__avx512_fewbit_fwd_lut16(int bits, int with_y, const int32_t *clut, const void *x,
+                                     void *y, uint32_t *state, size_t g0, size_t g1)
+{
+#define FWD(B)                                                                              \
+  case B:                                                                                   \
+    if (with_y)                                                                             \
+      fewbit_fwd_lut16(B, 1, clut, x, y, state, g0, g1);                                    \
+    else                                                                                    \
+      fewbit_fwd_lut16(B, 0, clut, x, y, state, g0, g1);                                    \
+    break;
+  switch (bits) {
+    FWD(1) FWD(2) FWD(3) FWD(4) FWD(5) FWD(6) FWD(7) FWD(8)
+  }
+#undef FWD
+}
+
 /* ---- FewBit forward, fp32: the code of sixteen x at a time --------------------------- */
 
 /* the number of borders <= xa (the borders strictly increasing, checked): a binary search,

@@ -88,6 +88,10 @@ static void fewbit_fwd(const actfit__pass *p)
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx512_fewbit_fwd_f32(t, f, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
+  } else if (avx512() && p->clut && full_end(p) > g0) {
+    actfit__avx512_fewbit_fwd_lut16(t->bits, !p->given_y, p->clut, p->x, p->y, p->state, g0,
+                                    full_end(p));
+    g0 = full_end(p);
   } else if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx2_fewbit_fwd(t, p->dt, f, p->clut, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
