@@ -402,6 +402,46 @@ void actfit__avx512_fewbit_fwd_lut16(int bits, int with_y, const int32_t *clut, 
 #undef FWD
 }
 
+/* ---- InvAct forward, fp16 / bf16, from the table of every 16-bit x ------------------- */
+
+/* slut: the stored y bits of every x, with s in the last bit or without
+ * (ACTFIT__LUT_STORED_BIT, ACTFIT__LUT_STORED); s = (x < T) is kept as a state word unless
+ * it rides in y */
+static inline __attribute__((always_inline)) void
+invact_fwd_lut16(actfit_dtype dt, const actfit_rt_invact *t, int keep, const uint32_t *slut,
+                 const void *x, void *y, uint32_t *state, size_t g0, size_t g1)
+{
+  const __m512 T = _mm512_set1_ps(t->T);
+  for (size_t g = g0; g < g1; g++) {
+    uint32_t w = 0;
+    for (int q = 0; q < 2; q++) {
+      size_t i0 = 32 * g + 16 * (size_t)q;
+      __m256i raw = _mm256_loadu_si256((const __m256i *)((const uint16_t *)x + i0));
+      __m512i h = _mm512_cvtepu16_epi32(raw);
+      __m512i b = _mm512_i32gather_epi32(h, slut, 4);
+      _mm256_storeu_si256((__m256i *)((uint16_t *)y + i0), _mm512_cvtepi32_epi16(b));
+      if (keep) {
+        __m512 xv = dt == ACTFIT_FP16 ? _mm512_cvtph_ps(raw)
+                                      : _mm512_castsi512_ps(_mm512_slli_epi32(h, 16));
+        w |= (uint32_t)_mm512_cmp_ps_mask(xv, T, _CMP_LT_OQ) << (16 * q);
+      }
+    }
+    if (keep)
+      state[g] = w;
+  }
+}
+
+void actfit__avx512_invact_fwd_lut16(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                     const uint32_t *slut, const void *x, void *y,
+                                     uint32_t *state, size_t g0, size_t g1)
+{
+  int keep = t->bit && !(flags & ACTFIT_BIT_IN_Y);
+  if (dt == ACTFIT_FP16)
+    invact_fwd_lut16(ACTFIT_FP16, t, keep, slut, x, y, state, g0, g1);
+  else
+    invact_fwd_lut16(ACTFIT_BF16, t, keep, slut, x, y, state, g0, g1);
+}
+
 /* ---- FewBit forward, fp32: the code of sixteen x at a time --------------------------- */
 
 /* the number of borders <= xa (the borders strictly increasing, checked): a binary search,

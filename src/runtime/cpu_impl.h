@@ -67,6 +67,11 @@ void actfit__avx512_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, i
  * from the table of every 16-bit x (ACTFIT__LUT_Y_CODES or ACTFIT__LUT_CODES) */
 void actfit__avx512_fewbit_fwd_lut16(int bits, int with_y, const int32_t *clut, const void *x,
                                      void *y, uint32_t *state, size_t g0, size_t g1);
+/* the InvAct forward of fp16 / bf16 x over the full groups [g0, g1) from the table of the
+ * stored y bits (ACTFIT__LUT_STORED_BIT with the bit in y, else ACTFIT__LUT_STORED) */
+void actfit__avx512_invact_fwd_lut16(const actfit_rt_invact *t, actfit_dtype dt, int flags,
+                                     const uint32_t *slut, const void *x, void *y,
+                                     uint32_t *state, size_t g0, size_t g1);
 /* the FewBit backward over the full groups [g0, g1), sixteen elements at a time */
 void actfit__avx512_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const uint32_t *state,
                                const void *go, void *gi, size_t g0, size_t g1);

@@ -207,6 +207,10 @@ static void invact_fwd(const actfit__pass *p)
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx512_invact_fwd_f32(t, p->flags, f, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
+  } else if (avx512() && p->slut && !p->given_y && full_end(p) > g0) {
+    actfit__avx512_invact_fwd_lut16(t, p->dt, p->flags, p->slut, p->x, p->y, p->state, g0,
+                                    full_end(p));
+    g0 = full_end(p);
   } else if (avx2() && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx2_invact_fwd(t, p->dt, p->flags, f, p->slut, p->x, p->y, p->state, g0,
                             full_end(p));
