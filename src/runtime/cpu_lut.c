@@ -136,8 +136,9 @@ const void *actfit__lut_fwd(actfit__lut_kind kind, int act, const float *params,
   return lut_get(&k);
 }
 
-const int32_t *actfit__lut_codes(actfit__lut_kind kind, const actfit_rt_fewbit *t,
-                                 actfit_dtype dt)
+/* the table of a FewBit (fb) or InvAct (ia) runtime table; NULL for fp32 */
+static const void *lut_of_table(actfit__lut_kind kind, actfit_dtype dt,
+                                const actfit_rt_fewbit *fb, const actfit_rt_invact *ia)
 {
   if (dt == ACTFIT_FP32)
     return NULL;
@@ -145,19 +146,21 @@ const int32_t *actfit__lut_codes(actfit__lut_kind kind, const actfit_rt_fewbit *
   memset(&k, 0, sizeof k);
   k.kind = kind;
   k.dt = dt;
-  k.fb = *t;
+  if (fb)
+    k.fb = *fb;
+  if (ia)
+    k.table = *ia;
   return lut_get(&k);
+}
+
+const int32_t *actfit__lut_codes(actfit__lut_kind kind, const actfit_rt_fewbit *t,
+                                 actfit_dtype dt)
+{
+  return lut_of_table(kind, dt, t, NULL);
 }
 
 const float *actfit__lut_bwd(const actfit_rt_invact *t, actfit_dtype dt)
 {
-  if (dt == ACTFIT_FP32)
-    return NULL;
-  lut_key k;
-  memset(&k, 0, sizeof k);
-  k.kind = ACTFIT__LUT_G;
-  k.dt = dt;
-  k.table = *t;
-  return lut_get(&k);
+  return lut_of_table(ACTFIT__LUT_G, dt, NULL, t);
 }
 #endif
