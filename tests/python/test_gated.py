@@ -50,6 +50,16 @@ def grads(model, x, go):
     return y.detach(), x.grad, [p.grad for p in model.parameters()]
 
 
+def assert_same_training(a, b, x, go, y_rtol):
+    """a and b give the same y, input gradient and parameter gradients (float32 tolerances)."""
+    y0, gx0, gp0 = grads(a, x, go)
+    y1, gx1, gp1 = grads(b, x, go)
+    torch.testing.assert_close(y1, y0, rtol=y_rtol, atol=1e-6)
+    torch.testing.assert_close(gx1, gx0, rtol=1e-5, atol=1e-6)
+    for p1, p0 in zip(gp1, gp0):
+        torch.testing.assert_close(p1, p0, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("act", [lambda: an.SiLU(), lambda: an.GELU(), lambda: an.SiLU(bit_in_y=True),
                                  lambda: an.GELU("tanh", forward="torch")],
                          ids=["silu", "gelu", "silu-bit-in-y", "gelu-tanh-torch-forward"])
@@ -59,12 +69,7 @@ def test_gradients_equal_the_unfused_actfit_models(act, bias):
     g = torch.Generator().manual_seed(1)
     x = torch.randn(2, ROWS // 2, D, generator=g)
     go = torch.randn(2, ROWS // 2, D, generator=g)
-    y0, gx0, gp0 = grads(unfused, x, go)
-    y1, gx1, gp1 = grads(fused, x, go)
-    torch.testing.assert_close(y1, y0, rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(gx1, gx0, rtol=1e-5, atol=1e-6)
-    for a, b in zip(gp1, gp0):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    assert_same_training(unfused, fused, x, go, y_rtol=1e-6)
 
 
 def test_bf16_gradients_equal_the_unfused_ones_to_bf16_rounding():
@@ -144,12 +149,7 @@ def test_a_compiled_gated_mlp_trains_like_eager():
     step = torch.compile(comp, fullgraph=True)
     g = torch.Generator().manual_seed(4)
     x, go = torch.randn(ROWS, D, generator=g), torch.randn(ROWS, D, generator=g)
-    y0, gx0, gp0 = grads(fused, x, go)
-    y1, gx1, gp1 = grads(step, x, go)
-    torch.testing.assert_close(y1, y0, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(gx1, gx0, rtol=1e-5, atol=1e-6)
-    for a, b in zip(gp1, gp0):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    assert_same_training(fused, step, x, go, y_rtol=1e-5)
 
 
 @pytest.mark.skipif(not (torch.cuda.is_available() and rt.have_cuda()),
