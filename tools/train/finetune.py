@@ -15,7 +15,6 @@ for the whole model as a share of stock, and the median seconds per step."""
 
 import argparse
 import glob
-import json
 import os
 import statistics
 import sys
@@ -221,10 +220,8 @@ def main():
     if args.smoke:
         print(f"smoke: {len(results)} methods ran ({summary['wall_seconds']:.0f} s)")
         return
-    with open(args.out, "w") as f:
-        json.dump(summary, f, indent=1)
-    plot(summary, args.png)
-    print(f"wrote {args.out} and {args.png} in {summary['wall_seconds']:.0f} s")
+    from plotutil import write
+    write(summary, args.out, args.png, plot)
 
 
 def plot(summary, png):
@@ -237,6 +234,7 @@ def plot(summary, png):
            key="bottom right",
            extra=[f"set arrow from graph 0, first {base} to graph 1, first {base} nohead dt 3 "
                   "lc rgb 'gray'"])
+
 
 if __name__ == "__main__":
     main()

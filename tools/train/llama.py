@@ -161,10 +161,8 @@ def main():
     if args.smoke:
         print(json.dumps({v: r["bytes_per_token"] for v, r in results.items()}))
         return
-    with open(args.out, "w") as f:
-        json.dump(summary, f, indent=1)
-    plot(summary, args.png)
-    print(f"wrote {args.out} and {args.png} in {summary['wall_seconds']:.0f} s")
+    from plotutil import write
+    write(summary, args.out, args.png, plot)
 
 
 def plot(summary, png):
@@ -174,6 +172,7 @@ def plot(summary, png):
            f"{len(summary['seeds'])} seeds", "step", "validation loss (nats/byte)",
            [(f"{n} ({r['bytes_per_token']:.0f} B/token kept)", r["val_curve_mean"])
             for n, r in v.items()])
+
 
 if __name__ == "__main__":
     main()

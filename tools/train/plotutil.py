@@ -1,5 +1,7 @@
-"""One gnuplot figure of curves, for the training scripts: series is [(title, [(x, y), ...])]."""
+"""The training scripts' outputs: one gnuplot figure of curves (series is
+[(title, [(x, y), ...])]) and the summary JSON beside it."""
 
+import json
 import os
 import subprocess
 
@@ -20,3 +22,11 @@ def curves(png, title, xlabel, ylabel, series, key="top right", extra=()):
         subprocess.run(["gnuplot"], input="\n".join(cmds), text=True, check=True)
     finally:
         os.remove(dat)
+
+
+def write(summary, out, png, plot):
+    """summary as JSON to out, and plot(summary, png); says what it wrote and how long the run took."""
+    with open(out, "w") as f:
+        json.dump(summary, f, indent=1)
+    plot(summary, png)
+    print(f"wrote {out} and {png} in {summary['wall_seconds']:.0f} s")
