@@ -8,6 +8,7 @@ import ctypes.util
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -365,6 +366,45 @@ class BadInput(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("ImportError: actfit: libactfit_rt.so not found", r.stderr)
         self.assertIn("/nonexistent/libactfit_rt.so", r.stderr)
+
+    def test_the_table_library_is_found_by_name_or_path_and_its_absence_is_named(self):
+        """libactfit beside the runtime first; ACTFIT_TABLE_LIBRARY picks libactfit_table
+        (tables without fits); a runtime alone loads built-in tables and refuses JSON."""
+        src = os.path.dirname(rt.rt_path)
+        tab = os.path.join(src, "libactfit_table.so")
+        if not os.path.exists(tab):
+            self.skipTest("this build has no libactfit_table.so")
+        probe = ("import actfit.rt as rt, actfit.nn as an\n"
+                 "from actfit.table import Table\n"
+                 "print(rt.have_tables(), rt.have_fitting(), rt.tab_path)\n"
+                 "an.GELU()\n"
+                 "try:\n"
+                 "    Table.load(%r)\n"
+                 "    print('loaded')\n"
+                 "except Exception as e:\n"
+                 "    print(type(e).__name__, e.status.name, e)\n"
+                 % os.path.join(SRC, "tables/invact/gelu.json"))
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("ACTFIT_FIT_LIBRARY", "ACTFIT_TABLE_LIBRARY")}
+        with tempfile.TemporaryDirectory() as d:
+            alone = os.path.join(d, "libactfit_rt.so")
+            shutil.copy(rt.rt_path, alone)
+            runs = {"default": dict(base),
+                    "table library": dict(base, ACTFIT_TABLE_LIBRARY=tab),
+                    "runtime alone": dict(base, ACTFIT_LIBRARY=alone)}
+            out = {}
+            for name, env in runs.items():
+                r = subprocess.run([sys.executable, "-c", probe], env=env, timeout=120,
+                                   capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                out[name] = r.stdout.splitlines()
+        self.assertEqual(out["default"][0].split()[:2], ["True", str(rt.have_fitting())])
+        self.assertEqual(out["default"][1], "loaded")
+        self.assertEqual(out["table library"][0], f"True False {tab}")
+        self.assertEqual(out["table library"][1], "loaded")
+        self.assertEqual(out["runtime alone"][0], "False False None")
+        self.assertRegex(out["runtime alone"][1], "ActfitError ENODEV .*needs "
+                         "libactfit_table.so \\(cJSON\\) or libactfit.so")
 
     @unittest.skipIf(torch.cuda.is_available() and rt.have_cuda(), "this build has CUDA")
     def test_cuda_tensors_on_a_cpu_only_build_raise(self):
