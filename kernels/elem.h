@@ -262,12 +262,6 @@ ACTFIT_HD actfit_ff actfit_ff_expm1(float ah, float al)
   return n == 0.0f ? m : big;
 }
 
-/* x s, s = 2^k (h + l), rounded once */
-ACTFIT_HD float actfit_times(float x, actfit_ff s, float k)
-{
-  return actfit_scalef(fmaf(x, s.h, x * s.l), k);
-}
-
 /* Tables of M(z) = Q(z) e^(a(z)) (elem_coeffs.h), for an activation whose small factor is
  * Q(z) = e^(-a(z)) M(z) with M smooth: GELU's (a = z^2/2, M = Q e^(z^2/2)), GELU-tanh's
  * (a = u(z), M = sigmoid(u(z))), SiLU's (a = z, M = sigmoid(z)) and softplus's
@@ -316,12 +310,6 @@ ACTFIT_HD actfit_ff actfit_tab_m(const float (*G)[32], float zc, float off, uint
   return M;
 }
 
-ACTFIT_HD actfit_ff actfit_gelu_m(const float (*G)[32], float zc)
-{
-  uint32_t j;
-  return actfit_tab_m(G, zc, 1.0f, &j);
-}
-
 /* Q 2^-n = M e^(ah + al) 2^-n as an unnormalised pair (low part up to 2^-5 of the high),
  * from M and m = e^(ah + al) 2^-n - 1 (expm1_raw: ah is clamped to [-130, 90]) */
 ACTFIT_HD actfit_ff actfit_m_exp(actfit_ff M, float ah, float al, float *n)
@@ -333,18 +321,58 @@ ACTFIT_HD actfit_ff actfit_m_exp(actfit_ff M, float ah, float al, float *n)
   return q;
 }
 
-/* y from Q(z) = e^(ah + al) M(z) (-130 <= ah <= 0, where expm1_raw's clamp does nothing
- * and cpu_table_fwd.h, which has none, agrees): x Q for x < 0, x (1 - Q) for
- * x >= 0, each rounded once; M and m = e^(ah + al) 2^-n - 1 stay unnormalised pairs (low
- * parts up to 2^-5 of the high ones) */
-ACTFIT_HD float actfit_gelu_y(float x, actfit_ff M, float ah, float al)
+/* ---- the lean forwards (GELU, GELU-tanh, SiLU, Mish) ----------------------------------
+ * The same Q(z) = e^(-a(z)) M(z) as above, in single floats where the contract allows: M(z)
+ * by Horner from its piece (c0 and c1 read as floats), e^(ah + al) = 2^n (1 + m) with m in
+ * float, Q 2^-n = M + M m (one rounding), then y = x Q 2^n (x < 0) or x - x Q 2^n (x >= 0,
+ * one rounding).  Only the exponent's argument a stays a pair (hi + lo) where it is not
+ * exact (GELU's z^2/2, GELU-tanh's u(z)): e^-a's relative error is a's absolute error, and a
+ * reaches 112.  Within 2 ulp of the exact value for every float x (tools/ulp_sweep), with
+ * about a third of the float-pair forward's instructions. */
+
+/* M(z) from its piece j (as actfit_tab_m): c0 + s (c1 + s P(s)) in float, c0 with its low
+ * part, the last step's rounding error kept in *lo (c0 - h is exact: |s (c1 + s P)| is
+ * below c0 / 2) */
+ACTFIT_HD float actfit_tab_m1(const float (*G)[32], float zc, float off, float *lo)
 {
-  float n;
-  actfit_ff q = actfit_m_exp(M, ah, al, &n);
-  float yn = actfit_times(x, q, n); /* x < 0: x Q */
-  float pw = actfit_scalef(1.0f, n); /* x >= 0: x (1 - Q), Q <= 1/2 */
-  actfit_ff phi = actfit_ff_fast(1.0f, -(q.h * pw));
-  float yp = fmaf(x, phi.h, x * (phi.l - q.l * pw));
+  uint32_t j = ((actfit_f32_bits(zc + off) >> 20) - (actfit_f32_bits(off) >> 20)) & 31u;
+  float s = zc - G[0][j], p = G[ACTFIT_M_ROWS - 1][j];
+  ACTFIT_UNROLL
+  for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
+    p = fmaf(p, s, G[r][j]);
+  p = fmaf(p, s, G[3][j]);
+  float h = fmaf(p, s, G[1][j]);
+  *lo = fmaf(p, s, G[1][j] - h) + G[2][j];
+  return h;
+}
+
+/* e^(ah + al) = 2^n (1 + mh + ml): n = round(ah / ln2), r + rl = ah + al - n ln2 (r1 exact,
+ * the sum's error kept), mh = r + r^2 (1/2 + r P(r)) with its last rounding error and
+ * rl (1 + mh) in ml; ah >= -130 */
+ACTFIT_HD float actfit_expm1_lean(float ah, float al, float *n, float *ml)
+{
+  const float P[] = {ACTFIT_F_EXPM1_P};
+  float nf = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f) - 0x1.8p23f;
+  float r1 = fmaf(-nf, ACTFIT_F_LN2_H, ah), r2 = fmaf(-nf, ACTFIT_F_LN2_L, al);
+  float r = r1 + r2, rl = r2 - (r - r1);
+  float p = P[1]; /* 1/9! is below float's reach here */
+  ACTFIT_UNROLL
+  for (int i = 2; i < (int)(sizeof P / sizeof P[0]); i++)
+    p = fmaf(p, r, P[i]);
+  float c = fmaf(r, p, 0.5f), q = r * r, mh = fmaf(q, c, r);
+  *n = nf;
+  *ml = fmaf(q, c, r - mh) + fmaf(rl, mh, rl);
+  return mh;
+}
+
+/* y from Q(z) = e^(ah + al) (Mh + Ml), -130 <= ah <= 0: x Q 2^-n = w = a + t rounded once,
+ * with a + al = x Mh exactly and t = a m + (al + x Ml); then y = 2^n w (x < 0) or
+ * x - 2^n w (x >= 0, where Q <= 1/2), one more rounding. */
+ACTFIT_HD float actfit_lean_y(float x, float Mh, float Ml, float ah, float al)
+{
+  float n, ml, m = actfit_expm1_lean(ah, al, &n, &ml);
+  float a = x * Mh, t = fmaf(a, m, fmaf(a, ml, fmaf(x, Ml, fmaf(x, Mh, -a))));
+  float w = a + t, yn = actfit_scalef(w, n), yp = fmaf(-w, actfit_scalef(1.0f, n), x);
   return x < 0.0f ? yn : yp;
 }
 
@@ -360,9 +388,9 @@ ACTFIT_HD float actfit_gelu_y(float x, actfit_ff M, float ah, float al)
 ACTFIT_HD float actfit_gelu(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
-  actfit_ff M = actfit_gelu_m(actfit_m_tab(ACTFIT_M_GELU), zc);
+  float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_GELU), zc, 1.0f, &Ml);
   actfit_ff zz = actfit_ff_prod(zc, zc); /* e^(-z^2/2) */
-  float y = actfit_gelu_y(x, M, -0.5f * zz.h, -0.5f * zz.l);
+  float y = actfit_lean_y(x, M, Ml, -0.5f * zz.h, -0.5f * zz.l);
   y = z < 0x1p-60f ? 0.5f * x : y; /* tiny x: x/2 + phi0 x^2, rounded */
   return z >= 15.0f ? (x > 0.0f ? x : -0.0f) : y;
 }
@@ -375,7 +403,7 @@ ACTFIT_HD float actfit_gelu(float x)
 ACTFIT_HD float actfit_gelu_tanh(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
-  actfit_ff M = actfit_gelu_m(actfit_m_tab(ACTFIT_M_GELU_TANH), zc);
+  float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_GELU_TANH), zc, 1.0f, &Ml);
   actfit_ff zz = actfit_ff_prod(zc, zc);
   actfit_ff cbz = actfit_ff_prod(ACTFIT_F_GELU_TANH_CB_H, zz.h); /* C B z^2 */
   cbz.l = fmaf(ACTFIT_F_GELU_TANH_CB_H, zz.l, fmaf(ACTFIT_F_GELU_TANH_CB_L, zz.h, cbz.l));
@@ -383,7 +411,7 @@ ACTFIT_HD float actfit_gelu_tanh(float x)
   v.l += ACTFIT_F_GELU_TANH_C_L + cbz.l;
   actfit_ff u = actfit_ff_prod(zc, v.h);
   u.l = fmaf(zc, v.l, u.l);
-  float y = actfit_gelu_y(x, M, -u.h, -u.l);
+  float y = actfit_lean_y(x, M, Ml, -u.h, -u.l);
   y = z < 0x1p-60f ? 0.5f * x : y;
   return z >= 11.0f ? (x > 0.0f ? x : -0.0f) : y;
 }
@@ -395,9 +423,8 @@ ACTFIT_HD float actfit_gelu_tanh(float x)
 ACTFIT_HD float actfit_silu(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
-  uint32_t j;
-  actfit_ff M = actfit_tab_m(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &j);
-  float y = actfit_gelu_y(x, M, -(z < 120.0f ? z : 120.0f), 0.0f);
+  float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &Ml);
+  float y = actfit_lean_y(x, M, Ml, -(z < 120.0f ? z : 120.0f), 0.0f);
   y = z < 0x1p-60f ? 0.5f * x : y;
   return z >= 120.0f ? (x > 0.0f ? x : -0.0f) : y;
 }
@@ -539,11 +566,9 @@ ACTFIT_HD float actfit_mish(float x)
 {
   int neg = x < 0.0f;
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
-  uint32_t j;
-  const float (*G)[32] = actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS);
-  actfit_ff M = actfit_tab_m(G, zc, 2.0f, &j);
+  float Ml, M = actfit_tab_m1(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f, &Ml);
   float a = neg ? (z < 120.0f ? z : 120.0f) : zc + zc;
-  float y = actfit_gelu_y(x, M, -a, 0.0f);
+  float y = actfit_lean_y(x, M, Ml, -a, 0.0f);
   float xs = x * 0x1p64f;
   float yt = actfit_scalef(fmaf(xs, ACTFIT_F_MISH0_H, xs * ACTFIT_F_MISH0_L), -64.0f);
   y = z < 0x1p-60f ? yt : y;

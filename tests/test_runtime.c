@@ -428,11 +428,25 @@ static long double ref_f(int act, long double x, long double a)
   }
 }
 
-/* the float forward's y is within 1 ulp of the long double value (less than one unit of
- * the float grid at |r|, so y is one of the two floats around r) for every activation
- * computed from float pairs, across the whole float range; most are correctly rounded
- * (tools/ulp_sweep checks every float input) */
-START_TEST(forward_is_within_one_ulp_for_the_transcendental_activations)
+/* the forward's contract (docs/arithmetic.md): GELU, GELU-tanh, SiLU and Mish (the lean
+ * forwards) within 2 ulp of the exact value, the other activations computed from float
+ * pairs within 1 ulp (y is one of the two floats around r); tools/ulp_sweep proves both
+ * over every float input */
+static int lean_forward(int act)
+{
+  return act == ACTFIT_A_GELU || act == ACTFIT_A_GELU_TANH || act == ACTFIT_A_SILU ||
+         act == ACTFIT_A_MISH;
+}
+
+/* |y - r| in units of the float spacing at |r| (0 when y is r rounded) */
+static long double ulps(float y, long double r)
+{
+  return y == (float)r ? 0.0L : fabsl(y - r) / spacing(r);
+}
+
+/* across the whole float range y keeps the contract, and most of the time it is r
+ * correctly rounded */
+START_TEST(forward_keeps_its_ulp_contract_for_the_transcendental_activations)
 {
   const int acts[] = {ACTFIT_A_GELU, ACTFIT_A_SILU, ACTFIT_A_SIGMOID, ACTFIT_A_GELU_TANH,
                       ACTFIT_A_MISH, ACTFIT_A_ELU, ACTFIT_A_CELU, ACTFIT_A_SELU,
@@ -447,13 +461,13 @@ START_TEST(forward_is_within_one_ulp_for_the_transcendental_activations)
       long double r = ref_f(acts[k], x, p[0]);
       float rf = (float)r;
       rounded += y == rf;
-      if (y == rf)
-        continue;
-      long double ulp = spacing(r);
-      ck_assert_msg(fabsl(y - r) < ulp, "act %d x=%a: %a, exact %La (%Lg ulp)", acts[k], x, y, r,
-                    fabsl(y - r) / ulp);
+      long double e = ulps(y, r), bound = lean_forward(acts[k]) ? 2 : 1;
+      ck_assert_msg(e < bound, "act %d x=%a: %a, exact %La (%Lg ulp, contract %Lg)", acts[k], x,
+                    y, r, e, bound);
     }
-    ck_assert_msg(rounded > 0.99 * n, "act %d: %d of %d correctly rounded", acts[k], rounded, n);
+    /* the lean ones: 96-99.5% here (SiLU the least); the float-pair ones above 99% */
+    ck_assert_msg(rounded > (lean_forward(acts[k]) ? 0.95 : 0.99) * n,
+                  "act %d: %d of %d correctly rounded", acts[k], rounded, n);
   }
 }
 END_TEST
@@ -537,7 +551,8 @@ END_TEST
  * every piece end of their tables of M (z + 1 = 2^e (1 + i/8) and z + 2 = 2^e 2 (1 + i/8)),
  * at the ends of their ranges (2^-60, 10.8, 11, 15, 30, 109, 120, 128, 130, softplus's
  * threshold), for zeros, subnormals, infinities, NaNs (signalling ones kept as they are)
- * and across [-16, 16] and [-140, 140]; and y is within 1 ulp there */
+ * and across [-16, 16] and [-140, 140]; and y keeps its contract there (2 ulp for the lean
+ * forwards, 1 for the others) */
 /* f(x) as x goes to +-inf, for the activations with a table of M */
 static float lim_inf(int act, float x)
 {
@@ -611,7 +626,7 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
                     ia.act, x[i], y[i], want);
       if (isfinite(x[i])) {
         long double r = ref_f(ia.act, x[i], ia.params[0]);
-        ck_assert_msg(y[i] == (float)r || fabsl(y[i] - r) < spacing(r), "act %d x=%a: %a, exact %La",
+        ck_assert_msg(ulps(y[i], r) < (lean_forward(ia.act) ? 2 : 1), "act %d x=%a: %a, exact %La",
                       ia.act, x[i], y[i], r);
       }
     }
@@ -1111,7 +1126,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, bit_in_y_keeps_every_nan_a_nan_of_its_sign, 0, 3);
   tcase_add_loop_test(tc, fewbit_backward_bits_equal_the_element_math_for_every_width_and_dtype, 0, 3);
   tcase_add_test(tc, reference_exp_and_erfc_are_accurate_to_their_stated_bounds);
-  tcase_add_test(tc, forward_is_within_one_ulp_for_the_transcendental_activations);
+  tcase_add_test(tc, forward_keeps_its_ulp_contract_for_the_transcendental_activations);
   tcase_add_loop_test(tc, large_16_bit_forward_passes_store_the_element_math_for_every_input, 0, 3);
   tcase_add_loop_test(tc, large_16_bit_invact_backward_passes_store_the_element_math_for_every_y, 0, 3);
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);

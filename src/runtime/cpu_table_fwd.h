@@ -118,15 +118,52 @@ static inline void m_exp_vec(VF mh, VF ml, VF ah, VF al, VF *qh_, VF *ql_, VF *n
   *n_ = n;
 }
 
-/* y from Q = e^(ah + al) M (actfit_gelu_y), ah >= -130 */
-static inline VF gelu_y_vec(VF x, VF mh, VF ml, VF ah, VF al)
+/* M(z) in float (actfit_tab_m1), from table t, or t2 in the lanes of m */
+static inline VF m1_vec2(int t, int t2, VM m, VF zc, float off, VF *lo)
 {
-  VF Qh, Ql, n;
-  m_exp_vec(mh, ml, ah, al, &Qh, &Ql, &n);
-  VF yn = V_SCALEF(V_FMA(x, Qh, V_MUL(x, Ql)), n);
-  VF pw = V_SCALEF(V1(1.0f), n), fh, fl;
-  GV_FAST(fh, fl, V1(1.0f), V_NEG(V_MUL(Qh, pw)));
-  VF yp = V_FMA(x, fh, V_MUL(x, V_SUB(fl, V_MUL(Ql, pw))));
+  VI j = V_INDEX(zc, off);
+#ifdef V_RECORDS
+  VF f[ACTFIT_M_ROWS - 1];
+  V_RECORDS(t, t2, m, j, f);
+#define M_LUT(r) f[(r) - 1]
+#else
+  const float (*G)[32] = actfit_m_host[t], (*G2)[32] = actfit_m_host[t2 < 0 ? t : t2];
+#define M_LUT(r) (t2 >= 0 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j))
+#endif
+#ifdef V_CENTER
+  VF c = V_CENTER(zc, off);
+#else
+  VF c = V_LUT(actfit_m_host[t][0], j);
+#endif
+  VF s = V_SUB(zc, c), p = M_LUT(ACTFIT_M_ROWS - 1);
+  for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
+    p = V_FMA(p, s, M_LUT(r));
+  p = V_FMA(p, s, M_LUT(3));
+  VF c0 = M_LUT(1), h = V_FMA(p, s, c0);
+  *lo = V_ADD(V_FMA(p, s, V_SUB(c0, h)), M_LUT(2));
+  return h;
+#undef M_LUT
+}
+
+static inline VF m1_vec(int t, VF zc, float off, VF *lo)
+{
+  return m1_vec2(t, -1, V_LT(zc, zc), zc, off, lo);
+}
+
+/* y from Q = e^(ah + al) (M + Ml) (actfit_lean_y, actfit_expm1_lean), ah >= -130 */
+static inline VF lean_y_vec(VF x, VF M, VF Ml, VF ah, VF al)
+{
+  const float P[] = {ACTFIT_F_EXPM1_P};
+  VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
+  VF r1 = V_FNMA(n, V1(ACTFIT_F_LN2_H), ah), r2 = V_FNMA(n, V1(ACTFIT_F_LN2_L), al);
+  VF r = V_ADD(r1, r2), rl = V_SUB(r2, V_SUB(r, r1));
+  VF p = V1(P[1]);
+  for (int i = 2; i < (int)(sizeof P / sizeof P[0]); i++)
+    p = V_FMA(p, r, V1(P[i]));
+  VF c = V_FMA(r, p, V1(0.5f)), q = V_MUL(r, r), mh = V_FMA(q, c, r);
+  VF ml = V_ADD(V_FMA(q, c, V_SUB(r, mh)), V_FMA(rl, mh, rl));
+  VF a = V_MUL(x, M), t = V_FMA(a, mh, V_FMA(a, ml, V_FMA(x, Ml, V_FMS(x, M, a))));
+  VF w = V_ADD(a, t), yn = V_SCALEF(w, n), yp = V_FNMA(w, V_SCALEF(V1(1.0f), n), x);
   return V_SEL(V_LT(x, V1(0.0f)), yn, yp);
 }
 
@@ -141,18 +178,18 @@ static inline VF gelu_ends_vec(VF x, VF z, VF y, VF tiny, float zsat)
 
 static inline VF gelu_vec(VF x)
 {
-  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP)), mh, ml, zzh, zzl;
-  m_vec(ACTFIT_M_GELU, zc, 1.0f, &mh, &ml);
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP)), zzh, zzl;
+  VF Ml, M = m1_vec(ACTFIT_M_GELU, zc, 1.0f, &Ml);
   GV_PROD(zzh, zzl, zc, zc); /* e^(-z^2/2) */
-  VF y = gelu_y_vec(x, mh, ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
+  VF y = lean_y_vec(x, M, Ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
   return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 15.0f);
 }
 
 static inline VF gelu_tanh_vec(VF x)
 {
-  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP)), mh, ml, zzh, zzl, ch, cl, vh, vl;
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP)), zzh, zzl, ch, cl, vh, vl;
   VF uh, ul;
-  m_vec(ACTFIT_M_GELU_TANH, zc, 1.0f, &mh, &ml);
+  VF Ml, M = m1_vec(ACTFIT_M_GELU_TANH, zc, 1.0f, &Ml);
   GV_PROD(zzh, zzl, zc, zc);
   GV_PROD(ch, cl, V1(ACTFIT_F_GELU_TANH_CB_H), zzh); /* C B z^2 */
   cl = V_FMA(V1(ACTFIT_F_GELU_TANH_CB_H), zzl, V_FMA(V1(ACTFIT_F_GELU_TANH_CB_L), zzh, cl));
@@ -160,25 +197,25 @@ static inline VF gelu_tanh_vec(VF x)
   vl = V_ADD(vl, V_ADD(V1(ACTFIT_F_GELU_TANH_C_L), cl));
   GV_PROD(uh, ul, zc, vh);
   ul = V_FMA(zc, vl, ul);
-  VF y = gelu_y_vec(x, mh, ml, V_NEG(uh), V_NEG(ul));
+  VF y = lean_y_vec(x, M, Ml, V_NEG(uh), V_NEG(ul));
   return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 11.0f);
 }
 
 static inline VF silu_vec(VF x)
 {
-  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml;
-  m_vec(ACTFIT_M_SILU, zc, 2.0f, &mh, &ml);
-  VF y = gelu_y_vec(x, mh, ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
+  VF Ml, M = m1_vec(ACTFIT_M_SILU, zc, 2.0f, &Ml);
+  VF y = lean_y_vec(x, M, Ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
   return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 120.0f);
 }
 
 static inline VF mish_vec(VF x)
 {
   VM neg = V_LT(x, V1(0.0f));
-  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml;
-  m_vec2(ACTFIT_M_MISH_POS, ACTFIT_M_MISH_NEG, neg, zc, 2.0f, &mh, &ml);
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
+  VF Ml, M = m1_vec2(ACTFIT_M_MISH_POS, ACTFIT_M_MISH_NEG, neg, zc, 2.0f, &Ml);
   VF a = V_SEL(neg, V_MIN(z, V1(120.0f)), V_ADD(zc, zc));
-  VF y = gelu_y_vec(x, mh, ml, V_NEG(a), V1(0.0f));
+  VF y = lean_y_vec(x, M, Ml, V_NEG(a), V1(0.0f));
   VF xs = V_MUL(x, V1(0x1p64f));
   VF tiny = V_SCALEF(V_FMA(xs, V1(ACTFIT_F_MISH0_H), V_MUL(xs, V1(ACTFIT_F_MISH0_L))), V1(-64.0f));
   return gelu_ends_vec(x, z, y, tiny, 120.0f);

@@ -78,7 +78,20 @@ def main():
     ap.add_argument("--log2n", type=int, default=24)
     ap.add_argument("--reps", type=int, default=9)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--acts", default=",".join(x[0] for x in ACTS),
+                    help="comma-separated activations (default: all four)")
+    ap.add_argument("--dtypes", default=",".join(x[0] for x in DTS),
+                    help="comma-separated dtypes (default: fp32,bf16)")
+    ap.add_argument("--passes", default="",
+                    help="only the passes whose name contains one of these comma-separated words "
+                         "(e.g. forward, InvAct backward)")
     a = ap.parse_args()
+    acts, dts = a.acts.split(","), a.dtypes.split(",")
+    for name, known in ((acts, [x[0] for x in ACTS]), (dts, [x[0] for x in DTS])):
+        bad = [v for v in name if v not in known]
+        if bad:
+            ap.error(f"unknown {bad[0]!r} (known: {', '.join(known)})")
+    want = [w.strip() for w in a.passes.split(",") if w.strip()]
     if not 10 <= a.log2n <= 30 or a.reps < 1 or a.threads < 1:
         ap.error("--log2n 10..30, --reps >= 1, --threads >= 1")
     torch.set_num_threads(a.threads)
@@ -90,12 +103,16 @@ def main():
           f"{a.threads} threads; n = 2^{a.log2n}; {a.reps} turns")
     rows, copy_bw = [], []
     for dname, dt, code in DTS:
+        if dname not in dts:
+            continue
         es = torch.finfo(dt).bits // 8
         x = (torch.randn(n, generator=g) * 3).to(dt)
         y, y2 = torch.empty_like(x), torch.empty_like(x)
         go = torch.randn(n, generator=g).to(dt)
         gi = torch.empty_like(x)
         for act, aten, kw in ACTS:
+            if act not in acts:
+                continue
             tab = rt.invact_builtin(act.encode())
             fb = rt.fewbit_builtin(act.encode(), 2, b"uniform")
             st1 = torch.empty(rt.invact_state_bytes(tab, 0, n), dtype=torch.uint8)
@@ -138,6 +155,8 @@ def main():
                       ("InvAct backward", inv_bwd, torch_bwd, 3 * es * n + n // 8, 3 * es * n),
                       ("FewBit 2 backward", fb_bwd, torch_bwd, 2 * es * n + n // 4, 3 * es * n)]
             for name, fa, ft, ba, bt in passes:
+                if want and not any(w in name for w in want):
+                    continue
                 if name == "InvAct backward":
                     inv_fwd()  # y and s for the backward
                 if name == "FewBit 2 backward":
