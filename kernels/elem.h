@@ -367,13 +367,17 @@ ACTFIT_HD float actfit_expm1_lean(float ah, float al, float *n, float *ml)
 
 /* y from Q(z) = e^(ah + al) (Mh + Ml), -130 <= ah <= 0: x Q 2^-n = w = a + t rounded once,
  * with a + al = x Mh exactly and t = a m + (al + x Ml); then y = 2^n w (x < 0) or
- * x - 2^n w (x >= 0, where Q <= 1/2), one more rounding. */
-ACTFIT_HD float actfit_lean_y(float x, float Mh, float Ml, float ah, float al)
+ * x - 2^n w (x >= 0, where Q <= 1/2), one more rounding.  x is clamped to [-top, top] for
+ * w, where the callers' clamps of z put Q so low that 2^n w rounds to -0 (x < 0) and
+ * x - 2^n w to x (x >= 0, +inf too); a NaN x gives x.  Tiny and subnormal x need no case
+ * of their own: w's low terms fall below the subnormal grid's half step. */
+ACTFIT_HD float actfit_lean_y(float x, float top, float Mh, float Ml, float ah, float al)
 {
   float n, ml, m = actfit_expm1_lean(ah, al, &n, &ml);
-  float a = x * Mh, t = fmaf(a, m, fmaf(a, ml, fmaf(x, Ml, fmaf(x, Mh, -a))));
+  float xc = x < -top ? -top : x > top ? top : x;
+  float a = xc * Mh, t = fmaf(a, m, fmaf(a, ml, fmaf(xc, Ml, fmaf(xc, Mh, -a))));
   float w = a + t, yn = actfit_scalef(w, n), yp = fmaf(-w, actfit_scalef(1.0f, n), x);
-  return x < 0.0f ? yn : yp;
+  return x != x ? x : x < 0.0f ? yn : yp;
 }
 
 /* GELU, y = x Phi(x) with Phi the normal CDF.  With z = |x| < 15 and Q(z) = Phi(-z):
@@ -390,9 +394,7 @@ ACTFIT_HD float actfit_gelu(float x)
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_GELU), zc, 1.0f, &Ml);
   actfit_ff zz = actfit_ff_prod(zc, zc); /* e^(-z^2/2) */
-  float y = actfit_lean_y(x, M, Ml, -0.5f * zz.h, -0.5f * zz.l);
-  y = z < 0x1p-60f ? 0.5f * x : y; /* tiny x: x/2 + phi0 x^2, rounded */
-  return z >= 15.0f ? (x > 0.0f ? x : -0.0f) : y;
+  return actfit_lean_y(x, ACTFIT_GELU_ZTOP, M, Ml, -0.5f * zz.h, -0.5f * zz.l);
 }
 
 /* GELU-tanh, y = x sigmoid(u(x)), u(x) = C (x + B x^3), the same way as GELU: with z = |x|
@@ -411,9 +413,7 @@ ACTFIT_HD float actfit_gelu_tanh(float x)
   v.l += ACTFIT_F_GELU_TANH_C_L + cbz.l;
   actfit_ff u = actfit_ff_prod(zc, v.h);
   u.l = fmaf(zc, v.l, u.l);
-  float y = actfit_lean_y(x, M, Ml, -u.h, -u.l);
-  y = z < 0x1p-60f ? 0.5f * x : y;
-  return z >= 11.0f ? (x > 0.0f ? x : -0.0f) : y;
+  return actfit_lean_y(x, ACTFIT_GELU_TANH_ZTOP, M, Ml, -u.h, -u.l);
 }
 
 /* SiLU, y = x sigmoid(x), the same way: Q(z) = sigmoid(-z) = e^-z M(z), M = sigmoid(z) from the
@@ -424,9 +424,7 @@ ACTFIT_HD float actfit_silu(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &Ml);
-  float y = actfit_lean_y(x, M, Ml, -(z < 120.0f ? z : 120.0f), 0.0f);
-  y = z < 0x1p-60f ? 0.5f * x : y;
-  return z >= 120.0f ? (x > 0.0f ? x : -0.0f) : y;
+  return actfit_lean_y(x, 120.0f, M, Ml, -(z < 120.0f ? z : 120.0f), 0.0f);
 }
 
 /* tanh(a), a >= 0, as a pair: -m / (2 + m), m = e^(-2a) - 1 */
@@ -568,11 +566,7 @@ ACTFIT_HD float actfit_mish(float x)
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f, &Ml);
   float a = neg ? (z < 120.0f ? z : 120.0f) : zc + zc;
-  float y = actfit_lean_y(x, M, Ml, -a, 0.0f);
-  float xs = x * 0x1p64f;
-  float yt = actfit_scalef(fmaf(xs, ACTFIT_F_MISH0_H, xs * ACTFIT_F_MISH0_L), -64.0f);
-  y = z < 0x1p-60f ? yt : y;
-  return z >= 120.0f ? (x > 0.0f ? x : -0.0f) : y;
+  return actfit_lean_y(x, 120.0f, M, Ml, -a, 0.0f);
 }
 
 /* c e^(a) - 1 scaled: c (e^a - 1) for a pair c, rounded once */

@@ -8,8 +8,9 @@ cancel (GELU as x erfc(-x/sqrt 2)/2, GELU-tanh as x sigmoid(2u), Mish with logad
 about 1e-15 relative.  Errors are in units of the float spacing at the exact value (fp32),
 or counted as results that differ from the exact value rounded to the dtype (16-bit).
 Reports, per activation: each one's worst error and where, how many inputs each has beyond
-1 and 2 ulp, and at how many inputs actfit is further from the exact value than torch
-(pointwise).  torch runs on the CPU, with its own vector kernels.
+1 and 2 ulp, at how many inputs actfit is further from the exact value than torch
+(pointwise), and in how many binades of x (sign and exponent: 512) actfit's worst error is
+above torch's worst there (listed, up to five, with both worsts).  torch runs on the CPU, with its own vector kernels.
 
   .venv/bin/python tools/ulp_torch.py [--step K] [--acts gelu,silu,...]
 """
@@ -76,6 +77,8 @@ def sweep32(act, table, step, chunk=1 << 24):
     over1 = {"actfit": 0, "torch": 0}
     over2 = {"actfit": 0, "torch": 0}
     worse, n = 0, 0
+    bmax = {"actfit": torch.zeros(512, dtype=torch.float64),
+            "torch": torch.zeros(512, dtype=torch.float64)}
     for start in range(0, 1 << 32, chunk * step):
         u = torch.arange(start, min(start + chunk * step, 1 << 32), step, dtype=torch.int64)
         # the patterns as int32 (two's complement), viewed as floats
@@ -95,9 +98,19 @@ def sweep32(act, table, step, chunk=1 << 24):
             over1[who] += int((err > 1).sum())
             over2[who] += int((err > 2).sum())
             errs[who] = err
+            b = (x.view(torch.int32).long() >> 23) & 511
+            bmax[who].scatter_reduce_(0, b, err, reduce="amax")
         worse += int((errs["actfit"] > errs["torch"]).sum())
         n += x.numel()
-    return n, worst, over1, over2, worse
+    bad = [(i, float(bmax["actfit"][i]), float(bmax["torch"][i])) for i in range(512)
+           if bmax["actfit"][i] > bmax["torch"][i]]
+    return n, worst, over1, over2, worse, bad
+
+
+def binade(i):
+    """the x range of binade i (sign bit and exponent field) as text"""
+    sign, e = ("-" if i >= 256 else ""), i & 255
+    return f"{sign}[0, 2^-126)" if e == 0 else f"{sign}[2^{e - 127}, 2^{e - 126})"
 
 
 def sweep16(act, table, dt, code):
@@ -125,21 +138,24 @@ def main():
           f"{torch.get_num_threads()} threads; fp32: every {a.step}th bit pattern")
     print("\n| activation | fp32 inputs | actfit worst ulp (at x) | torch worst ulp (at x) | "
           "> 1 ulp: actfit / torch | > 2 ulp: actfit / torch | actfit further than torch | "
-          "bf16 not correctly rounded: actfit / torch | fp16: actfit / torch |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "binades where actfit's worst is above torch's | bf16 not correctly rounded: actfit / torch | fp16: actfit / torch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for act in a.acts.split(","):
         table = rt.invact_builtin(act.encode())
         if not table:
             sys.exit(f"ulp_torch: no built-in table for '{act}'")
         t0 = time.time()
-        n, worst, o1, o2, worse = sweep32(act, table, a.step)
+        n, worst, o1, o2, worse, bad = sweep32(act, table, a.step)
         nb, b = sweep16(act, table, torch.bfloat16, 2)
         nh, h = sweep16(act, table, torch.float16, 1)
         print(f"| {act} | {n} | {worst['actfit'][0]:.3g} ({worst['actfit'][1]:.7g}) | "
               f"{worst['torch'][0]:.3g} ({worst['torch'][1]:.7g}) | {o1['actfit']} / "
               f"{o1['torch']} | {o2['actfit']} / {o2['torch']} | {worse} ({100 * worse / n:.2f}%) "
-              f"| {b['actfit']} / {b['torch']} of {nb} | {h['actfit']} / {h['torch']} of {nh} |",
+              f"| {len(bad)} of 512 | {b['actfit']} / {b['torch']} of {nb} | {h['actfit']} / {h['torch']} of {nh} |",
               flush=True)
+        for i, wa, wt in bad[:5]:
+            print(f"#   {act}: x in {binade(i)}: actfit's worst {wa:.3g} ulp, torch's {wt:.3g}",
+                  file=sys.stderr)
         print(f"# {act}: {time.time() - t0:.0f} s", file=sys.stderr)
 
 

@@ -151,7 +151,7 @@ static inline VF m1_vec(int t, VF zc, float off, VF *lo)
 }
 
 /* y from Q = e^(ah + al) (M + Ml) (actfit_lean_y, actfit_expm1_lean), ah >= -130 */
-static inline VF lean_y_vec(VF x, VF M, VF Ml, VF ah, VF al)
+static inline VF lean_y_vec(VF x, float top, VF M, VF Ml, VF ah, VF al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
   VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
@@ -162,18 +162,10 @@ static inline VF lean_y_vec(VF x, VF M, VF Ml, VF ah, VF al)
     p = V_FMA(p, r, V1(P[i]));
   VF c = V_FMA(r, p, V1(0.5f)), q = V_MUL(r, r), mh = V_FMA(q, c, r);
   VF ml = V_ADD(V_FMA(q, c, V_SUB(r, mh)), V_FMA(rl, mh, rl));
-  VF a = V_MUL(x, M), t = V_FMA(a, mh, V_FMA(a, ml, V_FMA(x, Ml, V_FMS(x, M, a))));
+  VF xc = V_MAX(V_MIN(x, V1(top)), V1(-top));
+  VF a = V_MUL(xc, M), t = V_FMA(a, mh, V_FMA(a, ml, V_FMA(xc, Ml, V_FMS(xc, M, a))));
   VF w = V_ADD(a, t), yn = V_SCALEF(w, n), yp = V_FNMA(w, V_SCALEF(V1(1.0f), n), x);
-  return V_SEL(V_LT(x, V1(0.0f)), yn, yp);
-}
-
-/* z < 2^-60: tiny; z >= zsat: x or -0; a NaN x: x itself, as actfit_elem_f returns it (the
- * arithmetic would quiet a signalling NaN) */
-static inline VF gelu_ends_vec(VF x, VF z, VF y, VF tiny, float zsat)
-{
-  y = V_SEL(V_LT(z, V1(0x1p-60f)), tiny, y);
-  VF big = V_SEL(V_GT(x, V1(0.0f)), x, V1(-0.0f));
-  return V_SEL(V_NAN(x), x, V_SEL(V_GE(z, V1(zsat)), big, y));
+  return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
 }
 
 static inline VF gelu_vec(VF x)
@@ -181,8 +173,7 @@ static inline VF gelu_vec(VF x)
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP)), zzh, zzl;
   VF Ml, M = m1_vec(ACTFIT_M_GELU, zc, 1.0f, &Ml);
   GV_PROD(zzh, zzl, zc, zc); /* e^(-z^2/2) */
-  VF y = lean_y_vec(x, M, Ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
-  return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 15.0f);
+  return lean_y_vec(x, ACTFIT_GELU_ZTOP, M, Ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
 }
 
 static inline VF gelu_tanh_vec(VF x)
@@ -197,16 +188,14 @@ static inline VF gelu_tanh_vec(VF x)
   vl = V_ADD(vl, V_ADD(V1(ACTFIT_F_GELU_TANH_C_L), cl));
   GV_PROD(uh, ul, zc, vh);
   ul = V_FMA(zc, vl, ul);
-  VF y = lean_y_vec(x, M, Ml, V_NEG(uh), V_NEG(ul));
-  return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 11.0f);
+  return lean_y_vec(x, ACTFIT_GELU_TANH_ZTOP, M, Ml, V_NEG(uh), V_NEG(ul));
 }
 
 static inline VF silu_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF Ml, M = m1_vec(ACTFIT_M_SILU, zc, 2.0f, &Ml);
-  VF y = lean_y_vec(x, M, Ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
-  return gelu_ends_vec(x, z, y, V_MUL(V1(0.5f), x), 120.0f);
+  return lean_y_vec(x, 120.0f, M, Ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
 }
 
 static inline VF mish_vec(VF x)
@@ -215,10 +204,7 @@ static inline VF mish_vec(VF x)
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF Ml, M = m1_vec2(ACTFIT_M_MISH_POS, ACTFIT_M_MISH_NEG, neg, zc, 2.0f, &Ml);
   VF a = V_SEL(neg, V_MIN(z, V1(120.0f)), V_ADD(zc, zc));
-  VF y = lean_y_vec(x, M, Ml, V_NEG(a), V1(0.0f));
-  VF xs = V_MUL(x, V1(0x1p64f));
-  VF tiny = V_SCALEF(V_FMA(xs, V1(ACTFIT_F_MISH0_H), V_MUL(xs, V1(ACTFIT_F_MISH0_L))), V1(-64.0f));
-  return gelu_ends_vec(x, z, y, tiny, 120.0f);
+  return lean_y_vec(x, 120.0f, M, Ml, V_NEG(a), V1(0.0f));
 }
 
 /* 1 + p (qh + ql), rounded once (actfit_one_plus) */
