@@ -36,6 +36,14 @@
 #define V_INDEX(zc, off)                                                                    \
   _mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(V_ADD(zc, V1(off))), 20),         \
                    _mm512_set1_epi32((int)(actfit_f32_bits(off) >> 20)))
+/* the middle of zc's piece (cpu_fwd_avx2.c's V_CENTER): the bits of zc + off cut after the
+ * top 3 mantissa bits with a 1 appended, (b & 0xfff00000) | 0x00080000 in one ternary
+ * logic op, minus off; exact, and the table's row 0, so one permute fewer */
+#define V_CENTER(zc, off)                                                                   \
+  V_SUB(_mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(V_ADD(zc, V1(off))), \
+                                                      _mm512_set1_epi32((int)0xfff00000u),  \
+                                                      _mm512_set1_epi32(0x00080000), 0xea)), \
+        V1(off))
 /* v 2^k rounded once, as actfit_scalef for cpu_table_fwd.h's v and k (its first factor is
  * exact) */
 #define V_SCALEF _mm512_scalef_ps
