@@ -179,74 +179,91 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
   *hv = v;
 }
 
-/* g = go * (the polynomial at the slots) for the two halves of a group, reading CH chunks */
+/* g = go * (the polynomial at the slots) for NH halves of groups from group g on (NH = 2:
+ * one group, 4: two, whose Horner chains then overlap), reading CH chunks */
 static inline __attribute__((always_inline)) void
-horner16(actfit_dtype dt, int D, int CH, const levels *L, const __m512 y[2], const __m512i slot[2],
-         const __m512 hv[2], const void *go, void *gi, size_t g)
+horner16(actfit_dtype dt, int D, int CH, int NH, const levels *L, const __m512 *y,
+         const __m512i *slot, const __m512 *hv, const void *go, void *gi, size_t g)
 {
-  __m512 u[2], acc[2];
-  slots16 sl[2];
-  for (int h = 0; h < 2; h++) {
+  __m512 u[4], acc[4];
+  slots16 sl[4];
+  for (int h = 0; h < NH; h++) {
     sl[h] = slots_of(CH, slot[h]);
     u[h] = _mm512_mul_ps(_mm512_sub_ps(hv[h], field(CH, L, 0, &sl[h])), field(CH, L, 1, &sl[h]));
     u[h] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(u[h], u[h], _CMP_ORD_Q), u[h]); /* inf * 0 -> 0 */
     acc[h] = field(CH, L, 2, &sl[h]);
   }
   for (int k = 1; k <= D; k++)
-    for (int h = 0; h < 2; h++)
+    for (int h = 0; h < NH; h++)
       acc[h] = _mm512_fmadd_ps(acc[h], u[h], field(CH, L, 2 + k, &sl[h]));
-  for (int h = 0; h < 2; h++) {
+  for (int h = 0; h < NH; h++) {
     size_t i0 = 32 * g + 16 * (size_t)h;
     __m512 a = _mm512_mask_mov_ps(acc[h], _mm512_cmp_ps_mask(y[h], y[h], _CMP_UNORD_Q), y[h]);
     store16(dt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
   }
 }
 
+/* NG groups from group g (NG = 1 or 2): slots, then Horner; bit_in_y only where t->bit */
+static inline __attribute__((always_inline)) void
+step16(actfit_dtype dt, int D, int CH, int NG, const plan *pl, const levels *L, const grid *gr,
+       const actfit_rt_invact *t, int bit_in_y, const void *yp, const uint32_t *state,
+       const void *go, void *gi, size_t g)
+{
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 ymh = _mm512_set1_ps(t->ymin_hi), yml = _mm512_set1_ps(t->ymin_lo);
+  __m512 y[4], hv[4];
+  __m512i slot[4];
+  __mmask16 deep = 0;
+  for (int h = 0; h < 2 * NG; h++) {
+    size_t i0 = 32 * g + 16 * (size_t)h;
+    y[h] = load16(dt, yp, i0);
+    __m512i s; /* the branch bit, 0 or 1 per lane */
+    if (!t->bit)
+      s = _mm512_setzero_si512();
+    else if (bit_in_y)
+      s = _mm512_and_si512(dt == ACTFIT_BF16 ? _mm512_srli_epi32(_mm512_castps_si512(y[h]), 16)
+                           : dt == ACTFIT_FP16 ? _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)yp + i0)))
+                                               : _mm512_castps_si512(y[h]),
+                           one);
+    else
+      s = _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32((int)state[g + (size_t)h / 2]),
+                                             _mm512_add_epi32(lane, _mm512_set1_epi32(16 * (h % 2)))),
+                           one);
+    __m512 d = _mm512_sub_ps(_mm512_sub_ps(y[h], ymh), yml);
+    __m512 tt = _mm512_sqrt_ps(_mm512_max_ps(d, _mm512_setzero_ps()));
+    branch_slot16(&pl->br[0], &gr[0], y[h], tt, &slot[h], &hv[h]);
+    if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
+      __m512i slot1;
+      __m512 hv1;
+      branch_slot16(&pl->br[1], &gr[1], y[h], tt, &slot1, &hv1);
+      __mmask16 right = _mm512_cmpeq_epi32_mask(s, _mm512_setzero_si512());
+      slot[h] = _mm512_mask_mov_epi32(slot[h], right, slot1);
+      hv[h] = _mm512_mask_mov_ps(hv[h], right, hv1);
+    }
+    if (CH > 1)
+      deep |= _mm512_cmpge_epi32_mask(slot[h], _mm512_set1_epi32(32));
+  }
+  /* the slots past the first 32 (the deep binades) are rare: read their chunks only for
+   * groups that have a lane there */
+  if (CH > 1 && deep)
+    horner16(dt, D, CH, 2 * NG, L, y, slot, hv, go, gi, g);
+  else
+    horner16(dt, D, 1, 2 * NG, L, y, slot, hv, go, gi, g);
+}
+
+/* groups [g0, g1), two at a time */
 static inline __attribute__((always_inline)) void
 groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const grid *gr,
          const actfit_rt_invact *t, int bit_in_y, const void *yp, const uint32_t *state,
          const void *go, void *gi, size_t g0, size_t g1)
 {
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512 ymh = _mm512_set1_ps(t->ymin_hi), yml = _mm512_set1_ps(t->ymin_lo);
-  for (size_t g = g0; g < g1; g++) {
-    __m512i w = _mm512_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
-    __m512 y[2], hv[2];
-    __m512i slot[2];
-    for (int h = 0; h < 2; h++) {
-      size_t i0 = 32 * g + 16 * (size_t)h;
-      y[h] = load16(dt, yp, i0);
-      __m512i s; /* the branch bit, 0 or 1 per lane */
-      if (!t->bit)
-        s = _mm512_setzero_si512();
-      else if (bit_in_y)
-        s = _mm512_and_si512(dt == ACTFIT_BF16 ? _mm512_srli_epi32(_mm512_castps_si512(y[h]), 16)
-                             : dt == ACTFIT_FP16 ? _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)yp + i0)))
-                                                 : _mm512_castps_si512(y[h]),
-                             one);
-      else
-        s = _mm512_and_si512(_mm512_srlv_epi32(w, _mm512_add_epi32(lane, _mm512_set1_epi32(16 * h))), one);
-      __m512 d = _mm512_sub_ps(_mm512_sub_ps(y[h], ymh), yml);
-      __m512 tt = _mm512_sqrt_ps(_mm512_max_ps(d, _mm512_setzero_ps()));
-      branch_slot16(&pl->br[0], &gr[0], y[h], tt, &slot[h], &hv[h]);
-      if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
-        __m512i slot1;
-        __m512 hv1;
-        branch_slot16(&pl->br[1], &gr[1], y[h], tt, &slot1, &hv1);
-        __mmask16 right = _mm512_cmpeq_epi32_mask(s, _mm512_setzero_si512());
-        slot[h] = _mm512_mask_mov_epi32(slot[h], right, slot1);
-        hv[h] = _mm512_mask_mov_ps(hv[h], right, hv1);
-      }
-    }
-    /* the slots past the first 32 (the deep binades) are rare: read their chunks only for
-     * groups that have a lane there */
-    if (CH > 1 && (_mm512_cmpge_epi32_mask(slot[0], _mm512_set1_epi32(32)) |
-                   _mm512_cmpge_epi32_mask(slot[1], _mm512_set1_epi32(32))))
-      horner16(dt, D, CH, L, y, slot, hv, go, gi, g);
-    else
-      horner16(dt, D, 1, L, y, slot, hv, go, gi, g);
-  }
+  int biy = t->bit && bit_in_y;
+  size_t g = g0;
+  for (; g + 1 < g1; g += 2)
+    step16(dt, D, CH, 2, pl, L, gr, t, biy, yp, state, go, gi, g);
+  for (; g < g1; g++)
+    step16(dt, D, CH, 1, pl, L, gr, t, biy, yp, state, go, gi, g);
 }
 
 int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
