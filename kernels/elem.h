@@ -380,13 +380,12 @@ ACTFIT_HD float actfit_lean_y(float x, float top, float Mh, float Ml, float ah, 
   return x != x ? x : x < 0.0f ? yn : yp;
 }
 
-/* GELU, y = x Phi(x) with Phi the normal CDF.  With z = |x| < 15 and Q(z) = Phi(-z):
+/* GELU, y = x Phi(x) with Phi the normal CDF, on the lean path.  With z = |x| (clamped
+ * below 15) and Q(z) = Phi(-z):
  *   Q(z) = e^(-z^2/2) M(z) = 2^n (1 + m) M(z),
- * M from its piece j (the exponent and top 3 mantissa bits of z + 1) as c0 + c1 s + s^2 P(s),
- * s = z - c_j, with c0 + c1 s in pairs; e^(-z^2/2) from -z^2/2 as an exact pair.  M and m
- * stay unnormalised pairs (low parts up to 2^-5 of the high ones).  Then
- * y = x Q (x < 0) or x (1 - Q) (x >= 0), each rounded once.  z >= 15: x or -0; z < 2^-60:
- * x/2 (its low parts would round in the subnormal range).
+ * M from its piece j (the exponent and top 3 mantissa bits of z + 1) as c0 + s (c1 + s P(s))
+ * (actfit_tab_m1), e^(-z^2/2) from -z^2/2 as an exact pair (actfit_expm1_lean), then
+ * y = x Q (x < 0) or x - x Q (x >= 0) (actfit_lean_y); from z = 15 on that gives -0 or x.
  * src/runtime/cpu_table_fwd.h repeats these steps lane by lane for AVX2 and AVX-512 (the
  * table lookups as gathers or permutes); keep the two in step. */
 ACTFIT_HD float actfit_gelu(float x)
@@ -401,7 +400,7 @@ ACTFIT_HD float actfit_gelu(float x)
  * and Q(z) = sigmoid(-u(z)) = e^(-u(z)) M(z), M(z) = sigmoid(u(z)) from the same 32 pieces
  * (its own table), and u(z) = z (C + C B z^2) as a pair from the exact z^2.  z is clamped
  * to ACTFIT_GELU_TANH_ZTOP (u < 112.6; from z = 10.8 on, x Q is below half the smallest
- * subnormal); z >= 11: x or -0; z < 2^-60: x/2.  cpu_table_fwd.h repeats the steps. */
+ * subnormal, so y is -0 or x).  cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD float actfit_gelu_tanh(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
@@ -418,13 +417,15 @@ ACTFIT_HD float actfit_gelu_tanh(float x)
 
 /* SiLU, y = x sigmoid(x), the same way: Q(z) = sigmoid(-z) = e^-z M(z), M = sigmoid(z) from the
  * z + 2 table (z clamped below 30, where M is 1 to 1e-13), e^-z from z itself up to 120;
- * z >= 120: x or -0 (x Q is below half the smallest subnormal from z = 109 on); z < 2^-60:
- * x/2.  cpu_table_fwd.h repeats the steps. */
+ * from z = 120 on -0 or x (x Q is below half the smallest subnormal from z = 109 on), on the
+ * lean path; z < 2^-60: x/2 (x times M's low part would underflow).  cpu_table_fwd.h repeats
+ * the steps. */
 ACTFIT_HD float actfit_silu(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &Ml);
-  return actfit_lean_y(x, 120.0f, M, Ml, -(z < 120.0f ? z : 120.0f), 0.0f);
+  float y = actfit_lean_y(x, 120.0f, M, Ml, -(z < 120.0f ? z : 120.0f), 0.0f);
+  return z < 0x1p-60f ? 0.5f * x : y; /* x M's low part would underflow: x/2, rounded once */
 }
 
 /* tanh(a), a >= 0, as a pair: -m / (2 + m), m = e^(-2a) - 1 */
@@ -557,9 +558,8 @@ ACTFIT_HD float actfit_logsigmoid(float x)
 /* Mish, y = x tanh(softplus(x)), the same way as SiLU, with a table for each sign (z = |x|,
  * clamped below 30 for M):
  *   x >= 0: y = x (1 - Q), Q = e^(-2z) M+(z);  x < 0: y = x Q, Q = e^-z M-(z)
- * (elem_coeffs.h has M+ and M-); e^-z from z itself up to 120.  z >= 120: x or -0; z < 2^-60:
- * x 3/5, with x scaled by 2^64 so that x times the low part of 3/5 stays normal.
- * cpu_table_fwd.h repeats the steps. */
+ * (elem_coeffs.h has M+ and M-); e^-z from z itself up to 120 (then y is -0 or x), on the
+ * lean path.  cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD float actfit_mish(float x)
 {
   int neg = x < 0.0f;

@@ -550,8 +550,6 @@
    0x1.f1f0cap-24f, 0x1.6e5d2ep-25f, 0x1.0d8e44p-26f, 0x1.8ca6b2p-28f, \
    0x1.6d37f8p-30f, 0x1.8b6c88p-33f, 0x1.ac19cp-36f, 0x1.cee4bp-39f, \
    0x1.f2c42p-42f, 0x1.12502ap-44f, 0x1.fb134ap-48f, 0x1.087d88p-49f}
-#define ACTFIT_F_MISH0_H 0x1.333334p-1f
-#define ACTFIT_F_MISH0_L -0x1.99999ap-26f
 /* x - tanh x = x^3 (1/3 + w R(w)), w = x^2, |x| < 1/2: R Horner order */
 #define ACTFIT_F_TANHSHRINK_R \
   0x1.497d8ep-15f, \

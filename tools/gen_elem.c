@@ -244,7 +244,6 @@ static int write_float_section(FILE *f)
   rows(f, tab);
   fprintf(f, "#define ACTFIT_F_MISH_NEG_M");
   rows(f, tab2);
-  pair(f, "ACTFIT_F_MISH0", 0.6L);
   /* x - tanh x = x^3 (1/3 + w R(w)), |x| < 1/2 */
   long double T[32] = {0};
   for (int k = 0; k + 1 < 32; k++) {

@@ -195,7 +195,8 @@ static inline VF silu_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF Ml, M = m1_vec(ACTFIT_M_SILU, zc, 2.0f, &Ml);
-  return lean_y_vec(x, 120.0f, M, Ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
+  VF y = lean_y_vec(x, 120.0f, M, Ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
+  return V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
 }
 
 static inline VF mish_vec(VF x)
