@@ -73,7 +73,7 @@ __global__ void fewbit_fwd(const __grid_constant__ actfit_rt_fewbit t, const voi
     unsigned c = 0;
     if (i < n) {
       float xv = ld<DT>(x, i);
-      st<DT>(y, i, actfit_elem_f(t.act, t.params, xv));
+      st<DT>(y, i, actfit_elem_fs(t.act, t.params, xv, DT != ACTFIT_FP32));
       c = (unsigned)actfit_elem_code(&t, xv);
     }
     for (int j = 0; j < t.bits; j++) {
@@ -118,7 +118,7 @@ __global__ void invact_fwd(const __grid_constant__ actfit_rt_invact t, int flags
     int s = 0;
     if (i < n) {
       float xv = ld<DT>(x, i);
-      float yv = actfit_elem_f(t.act, t.params, xv);
+      float yv = actfit_elem_fs(t.act, t.params, xv, DT != ACTFIT_FP32);
       s = t.bit && xv < t.T;
       if (bit_in_y)
         st_bit<DT>(y, i, yv, s);
@@ -369,7 +369,7 @@ __global__ void fewbit_fwd_vec(const __grid_constant__ actfit_rt_fewbit t, const
     load_vec<DT>(x, e, n, xv);
 #pragma unroll
     for (int k = 0; k < VEC; k++) {
-      yr[k] = enc<DT>(actfit_elem_f(t.act, t.params, xv[k]));
+      yr[k] = enc<DT>(actfit_elem_fs(t.act, t.params, xv[k], DT != ACTFIT_FP32));
       c[k] = e + k < n ? (unsigned)actfit_elem_code(&t, xv[k]) : 0u;
     }
     if (e < n)
@@ -403,7 +403,7 @@ __global__ void invact_fwd_vec(const __grid_constant__ actfit_rt_invact t, int f
     load_vec<DT>(x, e, n, xv);
 #pragma unroll
     for (int k = 0; k < VEC; k++) {
-      float yv = actfit_elem_f(t.act, t.params, xv[k]);
+      float yv = actfit_elem_fs(t.act, t.params, xv[k], DT != ACTFIT_FP32);
       int s = t.bit && e + k < n && xv[k] < t.T;
       bits |= (uint32_t)s << k;
       if (!bit_in_y)

@@ -576,6 +576,78 @@ ACTFIT_HD float actfit_cexpm1(actfit_ff c, float ah, float al)
   return fmaf(c.h, m.h, fmaf(c.l, m.h, c.h * m.l));
 }
 
+/* ---- the 16-bit forwards (GELU, GELU-tanh, SiLU, Mish) --------------------------------
+ * An fp16 or bf16 y needs its float value good to far less than the fp32 contract's 2^-23:
+ * y within 1 ulp of the dtype (2^-10 or 2^-7 relative), and correctly rounded wherever the
+ * exact value is not within about 2^-18 of a rounding midpoint.  So for these dtypes the
+ * four lean activations take a shorter path: the same pieces of M(z) cut after s^4 (2^-18.6
+ * relative at worst, Mish's M+; 2^-19.9 for GELU's), e^-a with the Taylor series to r^6/6!
+ * (2^-23), and no carried rounding errors: about half the lean fp32
+ * path's arithmetic, which is what a 16-bit GPU pass can afford.  Every backend computes y
+ * of a 16-bit pass this way (the CPU's 16-bit tables too), so the bits still agree;
+ * tools/ulp_sweep checks all 65,536 inputs of each dtype. */
+
+/* M(z) from its piece (as actfit_tab_m1): c0 + s (c1 + s (c2 + s (c3 + s c4))) */
+ACTFIT_HD float actfit_tab_m16(const float (*G)[32], float zc, float off)
+{
+  uint32_t j = ((actfit_f32_bits(zc + off) >> 20) - (actfit_f32_bits(off) >> 20)) & 31u;
+  float s = zc - G[0][j];
+  float p = fmaf(G[7][j], s, G[6][j]);
+  p = fmaf(p, s, G[5][j]);
+  p = fmaf(p, s, G[3][j]);
+  return fmaf(p, s, G[1][j]);
+}
+
+/* y from Q = e^(ah + al) M, -130 <= ah <= 0, as actfit_lean_y without the carried errors:
+ * w = xc (M + M m), then 2^n w (x < 0) or x - 2^n w (x >= 0); a NaN x gives x */
+ACTFIT_HD float actfit_y16(float x, float top, float M, float ah, float al)
+{
+  const float P[] = {ACTFIT_F_EXPM1_P};
+  float n = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f) - 0x1.8p23f;
+  float r = fmaf(-n, ACTFIT_F_LN2_H, ah);
+  r = fmaf(-n, ACTFIT_F_LN2_L, r) + al;
+  float p = fmaf(fmaf(P[3], r, P[4]), r, P[5]); /* 1/6! .. 1/4! */
+  p = fmaf(p, r, P[6]);
+  float m = fmaf(r * r, fmaf(r, p, 0.5f), r);
+  float xc = x < -top ? -top : x > top ? top : x;
+  float w = xc * fmaf(M, m, M), yn = actfit_scalef(w, n), yp = fmaf(-w, actfit_scalef(1.0f, n), x);
+  return x != x ? x : x < 0.0f ? yn : yp;
+}
+
+ACTFIT_HD float actfit_gelu16(float x)
+{
+  float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
+  float M = actfit_tab_m16(actfit_m_tab(ACTFIT_M_GELU), zc, 1.0f);
+  float zz = zc * zc; /* e^(-z^2/2) with z^2 as a pair: a reaches 112 */
+  return actfit_y16(x, ACTFIT_GELU_ZTOP, M, -0.5f * zz, -0.5f * fmaf(zc, zc, -zz));
+}
+
+ACTFIT_HD float actfit_gelu_tanh16(float x)
+{
+  float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
+  float M = actfit_tab_m16(actfit_m_tab(ACTFIT_M_GELU_TANH), zc, 1.0f);
+  /* u = z (C + C B z^2) in float: its error, up to 2^-22 u, moves e^-u by as much */
+  float u = zc * fmaf(ACTFIT_F_GELU_TANH_CB_H, zc * zc, ACTFIT_F_GELU_TANH_C_H);
+  return actfit_y16(x, ACTFIT_GELU_TANH_ZTOP, M, -u, 0.0f);
+}
+
+ACTFIT_HD float actfit_silu16(float x)
+{
+  float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
+  float M = actfit_tab_m16(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f);
+  float y = actfit_y16(x, 120.0f, M, -(z < 120.0f ? z : 120.0f), 0.0f);
+  return z < 0x1p-60f ? 0.5f * x : y; /* as actfit_silu: M's rounding would show at midpoints */
+}
+
+ACTFIT_HD float actfit_mish16(float x)
+{
+  int neg = x < 0.0f;
+  float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
+  float M = actfit_tab_m16(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f);
+  float a = neg ? (z < 120.0f ? z : 120.0f) : zc + zc;
+  return actfit_y16(x, 120.0f, M, -a, 0.0f);
+}
+
 /* Forward y = f(x) for the built-ins (PyTorch definitions); NaN gives x, f(+-inf) the limit */
 ACTFIT_HD float actfit_elem_f(int act, const float *pf, float x)
 {
@@ -639,6 +711,32 @@ ACTFIT_HD float actfit_elem_f(int act, const float *pf, float x)
   default: y = NAN; break;
   }
   return x != x ? x : y;
+}
+
+/* y = f(x) for a 16-bit pass: the four lean activations by the 16-bit path, every other
+ * one as actfit_elem_f */
+ACTFIT_HD float actfit_elem_f16(int act, const float *pf, float x)
+{
+  switch (act) {
+  case ACTFIT_A_GELU: return actfit_gelu16(x);
+  case ACTFIT_A_GELU_TANH: return actfit_gelu_tanh16(x);
+  case ACTFIT_A_SILU: return actfit_silu16(x);
+  case ACTFIT_A_MISH: return actfit_mish16(x);
+  default: return actfit_elem_f(act, pf, x);
+  }
+}
+
+/* the forward of a pass: sixteen is nonzero for fp16 and bf16 */
+ACTFIT_HD float actfit_elem_fs(int act, const float *pf, float x, int sixteen)
+{
+  return sixteen ? actfit_elem_f16(act, pf, x) : actfit_elem_f(act, pf, x);
+}
+
+/* the activations whose fp32 forward takes the lean path (2 ulp; the others 1 ulp) */
+ACTFIT_HD int actfit_elem_lean(int act)
+{
+  return act == ACTFIT_A_GELU || act == ACTFIT_A_GELU_TANH || act == ACTFIT_A_SILU ||
+         act == ACTFIT_A_MISH;
 }
 
 /* code(x): number of borders <= x (|x| for even parity); NaN gives 0. */

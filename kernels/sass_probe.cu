@@ -17,7 +17,7 @@ template <int ACT, int DT>
 __device__ __forceinline__ void probe_fwd(const float *params, const void *x, void *y)
 {
   size_t i = probe_index();
-  st<DT>(y, i, actfit_elem_f(ACT, params, ld<DT>(x, i)));
+  st<DT>(y, i, actfit_elem_fs(ACT, params, ld<DT>(x, i), DT != ACTFIT_FP32));
 }
 
 /* InvAct's backward of a fitted table (GELU's, SiLU's, ...), the branch bit in a state word:

@@ -84,6 +84,34 @@ actfit__f32_fn EXACT_TABLE(int exact)
          : exact == ACTFIT_EXACT_LOGSIGMOID ? FWD_NAME(EXACT_LOGSIGMOID) : NULL;
 }
 
+/* The 16-bit forwards of the four lean activations (elem.h's actfit_elem_f16) */
+#define FWD16(NAME, VEC)                                                                    \
+  static void FWD_NAME(NAME)(const float *restrict pf, const float *restrict x, float *restrict y, \
+                             size_t n)                                                      \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    for (size_t i = 0; i < (n & ~(size_t)31); i += VL)                                      \
+      V_STORE(y + i, VEC(V_LOAD(x + i)));                                                   \
+  }
+FWD16(F16_GELU, gelu16_vec)
+FWD16(F16_GELU_TANH, gelu_tanh16_vec)
+FWD16(F16_SILU, silu16_vec)
+FWD16(F16_MISH, mish16_vec)
+#undef FWD16
+
+/* y of a 16-bit pass before rounding to the dtype: the 16-bit path where there is one, else
+ * the fp32 forward */
+actfit__f32_fn FWD16_TABLE(int act)
+{
+  switch (act) {
+  case ACTFIT_A_GELU: return FWD_NAME(F16_GELU);
+  case ACTFIT_A_GELU_TANH: return FWD_NAME(F16_GELU_TANH);
+  case ACTFIT_A_SILU: return FWD_NAME(F16_SILU);
+  case ACTFIT_A_MISH: return FWD_NAME(F16_MISH);
+  default: return FWD_TABLE(act);
+  }
+}
+
 /* the function for activation act (ACTFIT_A_*), NULL for any other */
 actfit__f32_fn FWD_TABLE(int act)
 {

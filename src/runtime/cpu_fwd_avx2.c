@@ -6,6 +6,7 @@
 #define FWD_NAME(a) f32_avx2_##a
 #define EXACT_TABLE actfit__avx2_exact
 #define FWD_TABLE actfit__avx2_f32
+#define FWD16_TABLE actfit__avx2_f16
 #define VL 8
 #define VF __m256
 #define VM __m256

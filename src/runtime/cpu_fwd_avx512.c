@@ -4,6 +4,7 @@
 #define FWD_NAME(a) f32_avx512_##a
 #define EXACT_TABLE actfit__avx512_exact
 #define FWD_TABLE actfit__avx512_f32
+#define FWD16_TABLE actfit__avx512_f16
 #define VL 16
 #define VF __m512
 #define VM __mmask16

@@ -21,6 +21,9 @@ typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x
                                float *restrict y, size_t n);
 actfit__f32_fn actfit__avx2_f32(int act);
 actfit__f32_fn actfit__avx512_f32(int act);
+/* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
+actfit__f32_fn actfit__avx2_f16(int act);
+actfit__f32_fn actfit__avx512_f16(int act);
 /* the same shape for the InvAct backward's g(y) of an exact form (ACTFIT_EXACT_*) that
  * needs an exponential (softplus, logsigmoid): (params, y, g, n); NULL for the others */
 actfit__f32_fn actfit__avx2_exact(int exact);

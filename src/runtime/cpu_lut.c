@@ -95,7 +95,7 @@ static const void *lut_get(lut_key *k)
     for (uint32_t h0 = 0; h0 < 65536; h0 += 32) {
       for (uint32_t i = 0; i < 32; i++)
         x[i] = from16(k->dt, h0 + i);
-      actfit__cpu_f32(k->act)(k->params, x, (float *)data + h0, 32);
+      actfit__cpu_fwd(k->act, k->dt)(k->params, x, (float *)data + h0, 32);
     }
   } else if (k->kind == ACTFIT__LUT_STORED_BIT || k->kind == ACTFIT__LUT_STORED) {
     for (uint32_t h = 0; h < 65536; h++) {

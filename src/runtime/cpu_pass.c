@@ -69,6 +69,13 @@ actfit__f32_fn actfit__cpu_f32(int act)
   return avx512() ? actfit__avx512_f32(act) : actfit__avx2_f32(act);
 }
 
+actfit__f32_fn actfit__cpu_fwd(int act, actfit_dtype dt)
+{
+  if (dt == ACTFIT_FP32)
+    return actfit__cpu_f32(act);
+  return avx512() ? actfit__avx512_f16(act) : actfit__avx2_f16(act);
+}
+
 /* the vectorised g(y) of an exact form with an exponential, from the same build as f */
 static actfit__f32_fn exact_fn(int exact)
 {
@@ -84,7 +91,7 @@ static void fewbit_fwd(const actfit__pass *p)
   int planes = t->bits;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  actfit__f32_fn f = p->given_y ? NULL : actfit__cpu_f32(t->act);
+  actfit__f32_fn f = p->given_y ? NULL : actfit__cpu_fwd(t->act, p->dt);
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx512_fewbit_fwd_f32(t, f, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
@@ -103,7 +110,7 @@ static void fewbit_fwd(const actfit__pass *p)
     for (size_t i = 0; i < m; i++) {
       float x = load(p->dt, p->x, base + i);
       if (!p->given_y)
-        store(p->dt, p->y, base + i, actfit_elem_f(t->act, t->params, x));
+        store(p->dt, p->y, base + i, actfit_elem_fs(t->act, t->params, x, p->dt != ACTFIT_FP32));
       unsigned c = (unsigned)actfit_elem_code(t, x);
       for (int j = 0; j < planes; j++)
         w[j] |= ((c >> j) & 1u) << i;
@@ -203,7 +210,7 @@ static void invact_fwd(const actfit__pass *p)
   int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  actfit__f32_fn f = p->given_y ? NULL : actfit__cpu_f32(t->act);
+  actfit__f32_fn f = p->given_y ? NULL : actfit__cpu_fwd(t->act, p->dt);
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx512_invact_fwd_f32(t, p->flags, f, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
@@ -229,7 +236,7 @@ static void invact_fwd(const actfit__pass *p)
         w |= (uint32_t)s << i;
         continue;
       }
-      float y = actfit_elem_f(t->act, t->params, x);
+      float y = actfit_elem_fs(t->act, t->params, x, p->dt != ACTFIT_FP32);
       if (bit_in_y && t->bit)
         store_bit(p->dt, p->y, base + i, y, s);
       else

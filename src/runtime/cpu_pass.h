@@ -47,6 +47,9 @@ void actfit__cpu_run_parallel(actfit__pass *p);
 int actfit__cpu_simd(void);
 /* the vectorised f of act from the widest build this CPU runs, or NULL */
 actfit__f32_fn actfit__cpu_f32(int act);
+/* the same for a pass of dtype dt: for fp16 and bf16, y before its rounding by the 16-bit
+ * path (elem.h's actfit_elem_f16) */
+actfit__f32_fn actfit__cpu_fwd(int act, actfit_dtype dt);
 
 /* The 16-bit tables (cpu_lut.c), each over all 65536 fp16 or bf16 values, built once with
  * the loops' own arithmetic (so no bit changes) and kept for the life of the process. */

@@ -208,6 +208,79 @@ static inline VF mish_vec(VF x)
   return lean_y_vec(x, 120.0f, M, Ml, V_NEG(a), V1(0.0f));
 }
 
+/* ---- the 16-bit forwards (elem.h's actfit_*16) ---- */
+
+/* M(z) cut after s^4 (actfit_tab_m16), from table t, or t2 in the lanes of m */
+static inline VF m16_vec2(int t, int t2, VM m, VF zc, float off)
+{
+  VI j = V_INDEX(zc, off);
+#ifdef V_RECORDS
+  VF f[ACTFIT_M_ROWS - 1];
+  V_RECORDS(t, t2, m, j, f);
+#define M_LUT(r) f[(r) - 1]
+#else
+  const float (*G)[32] = actfit_m_host[t], (*G2)[32] = actfit_m_host[t2 < 0 ? t : t2];
+#define M_LUT(r) (t2 >= 0 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j))
+#endif
+#ifdef V_CENTER
+  VF c = V_CENTER(zc, off);
+#else
+  VF c = V_LUT(actfit_m_host[t][0], j);
+#endif
+  VF s = V_SUB(zc, c), p = V_FMA(M_LUT(7), s, M_LUT(6));
+  p = V_FMA(p, s, M_LUT(5));
+  p = V_FMA(p, s, M_LUT(3));
+  return V_FMA(p, s, M_LUT(1));
+#undef M_LUT
+}
+
+/* actfit_y16 */
+static inline VF y16_vec(VF x, float top, VF M, VF ah, VF al)
+{
+  const float P[] = {ACTFIT_F_EXPM1_P};
+  VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
+  VF r = V_FNMA(n, V1(ACTFIT_F_LN2_H), ah);
+  r = V_ADD(V_FNMA(n, V1(ACTFIT_F_LN2_L), r), al);
+  VF p = V_FMA(V_FMA(V1(P[3]), r, V1(P[4])), r, V1(P[5]));
+  p = V_FMA(p, r, V1(P[6]));
+  VF m = V_FMA(V_MUL(r, r), V_FMA(r, p, V1(0.5f)), r);
+  VF xc = V_MAX(V_MIN(x, V1(top)), V1(-top));
+  VF w = V_MUL(xc, V_FMA(M, m, M)), yn = V_SCALEF(w, n), yp = V_FNMA(w, V_SCALEF(V1(1.0f), n), x);
+  return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
+}
+
+static inline VF gelu16_vec(VF x)
+{
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP));
+  VF M = m16_vec2(ACTFIT_M_GELU, -1, V_LT(zc, zc), zc, 1.0f), zz = V_MUL(zc, zc);
+  return y16_vec(x, ACTFIT_GELU_ZTOP, M, V_MUL(V1(-0.5f), zz), V_MUL(V1(-0.5f), V_FMS(zc, zc, zz)));
+}
+
+static inline VF gelu_tanh16_vec(VF x)
+{
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP));
+  VF M = m16_vec2(ACTFIT_M_GELU_TANH, -1, V_LT(zc, zc), zc, 1.0f);
+  VF u = V_MUL(zc, V_FMA(V1(ACTFIT_F_GELU_TANH_CB_H), V_MUL(zc, zc), V1(ACTFIT_F_GELU_TANH_C_H)));
+  return y16_vec(x, ACTFIT_GELU_TANH_ZTOP, M, V_NEG(u), V1(0.0f));
+}
+
+static inline VF silu16_vec(VF x)
+{
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
+  VF M = m16_vec2(ACTFIT_M_SILU, -1, V_LT(zc, zc), zc, 2.0f);
+  VF y = y16_vec(x, 120.0f, M, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
+  return V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
+}
+
+static inline VF mish16_vec(VF x)
+{
+  VM neg = V_LT(x, V1(0.0f));
+  VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
+  VF M = m16_vec2(ACTFIT_M_MISH_POS, ACTFIT_M_MISH_NEG, neg, zc, 2.0f);
+  VF a = V_SEL(neg, V_MIN(z, V1(120.0f)), V_ADD(zc, zc));
+  return y16_vec(x, 120.0f, M, V_NEG(a), V1(0.0f));
+}
+
 /* 1 + p (qh + ql), rounded once (actfit_one_plus) */
 static inline VF one_plus_vec(VF qh, VF ql, VF p)
 {
