@@ -53,26 +53,37 @@
     l = V_ADD(V_SUB(a_, V_SUB(h, bb_)), V_SUB(b_, bb_));                                    \
   } while (0)
 
-/* M(z) from table t (ACTFIT_M_*), pieces of z + off (actfit_tab_m): (mh, ml), and the
- * index; with t2 >= 0 (a table on the same pieces), from table t2 in the lanes of m */
-static inline VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
+/* The piece of zc in table t (ACTFIT_M_*, pieces of z + off), or in table t2 >= 0 (on the
+ * same pieces) in the lanes of m: s = zc - c_j, and rows 1 .. ACTFIT_M_ROWS - 1 of its
+ * coefficients in f[0 ..] (a caller that reads fewer pays for no more: the lookups are pure
+ * and the compiler drops the unused ones); returns j */
+static inline __attribute__((always_inline)) VI m_piece(int t, int t2, VM m, VF zc, float off, VF *s, VF f[ACTFIT_M_ROWS - 1])
 {
   VI j = V_INDEX(zc, off);
 #ifdef V_RECORDS
-  VF f[ACTFIT_M_ROWS - 1];
   V_RECORDS(t, t2, m, j, f);
-#define M_LUT(r) f[(r) - 1]
 #else
   const float (*G)[32] = actfit_m_host[t], (*G2)[32] = actfit_m_host[t2 < 0 ? t : t2];
-#define M_LUT(r) (t2 >= 0 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j))
+  for (int r = 1; r < ACTFIT_M_ROWS; r++)
+    f[r - 1] = t2 >= 0 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j);
 #endif
-  /* M(z) = c0 + c1 s + s^2 p(s) */
 #ifdef V_CENTER
-  VF c = V_CENTER(zc, off); /* row 0 without a lookup */
+  *s = V_SUB(zc, V_CENTER(zc, off)); /* row 0 without a lookup */
 #else
-  VF c = V_LUT(actfit_m_host[t][0], j); /* the same in table t2 */
+  *s = V_SUB(zc, V_LUT(actfit_m_host[t][0], j)); /* the same in table t2 */
 #endif
-  VF s = V_SUB(zc, c), p = M_LUT(ACTFIT_M_ROWS - 1);
+  return j;
+}
+#define M_LUT(r) f[(r) - 1]
+
+/* M(z) from table t (actfit_tab_m): (mh, ml), and the index; with t2 >= 0, from table t2 in
+ * the lanes of m */
+static inline VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
+{
+  VF s, f[ACTFIT_M_ROWS - 1];
+  VI j = m_piece(t, t2, m, zc, off, &s, f);
+  /* M(z) = c0 + c1 s + s^2 p(s) */
+  VF p = M_LUT(ACTFIT_M_ROWS - 1);
   for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
     p = V_FMA(p, s, M_LUT(r));
   VF c1h, c1l, mh, ml;
@@ -82,7 +93,6 @@ static inline VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
   *mh_ = mh;
   *ml_ = V_ADD(ml, small);
   return j;
-#undef M_LUT
 }
 
 static inline VI m_vec(int t, VF zc, float off, VF *mh_, VF *ml_)
@@ -121,28 +131,15 @@ static inline void m_exp_vec(VF mh, VF ml, VF ah, VF al, VF *qh_, VF *ql_, VF *n
 /* M(z) in float (actfit_tab_m1), from table t, or t2 in the lanes of m */
 static inline VF m1_vec2(int t, int t2, VM m, VF zc, float off, VF *lo)
 {
-  VI j = V_INDEX(zc, off);
-#ifdef V_RECORDS
-  VF f[ACTFIT_M_ROWS - 1];
-  V_RECORDS(t, t2, m, j, f);
-#define M_LUT(r) f[(r) - 1]
-#else
-  const float (*G)[32] = actfit_m_host[t], (*G2)[32] = actfit_m_host[t2 < 0 ? t : t2];
-#define M_LUT(r) (t2 >= 0 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j))
-#endif
-#ifdef V_CENTER
-  VF c = V_CENTER(zc, off);
-#else
-  VF c = V_LUT(actfit_m_host[t][0], j);
-#endif
-  VF s = V_SUB(zc, c), p = M_LUT(ACTFIT_M_ROWS - 1);
+  VF s, f[ACTFIT_M_ROWS - 1];
+  m_piece(t, t2, m, zc, off, &s, f);
+  VF p = M_LUT(ACTFIT_M_ROWS - 1);
   for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
     p = V_FMA(p, s, M_LUT(r));
   p = V_FMA(p, s, M_LUT(3));
   VF c0 = M_LUT(1), h = V_FMA(p, s, c0);
   *lo = V_ADD(V_FMA(p, s, V_SUB(c0, h)), M_LUT(2));
   return h;
-#undef M_LUT
 }
 
 static inline VF m1_vec(int t, VF zc, float off, VF *lo)
@@ -213,25 +210,12 @@ static inline VF mish_vec(VF x)
 /* M(z) cut after s^4 (actfit_tab_m16), from table t, or t2 in the lanes of m */
 static inline VF m16_vec2(int t, int t2, VM m, VF zc, float off)
 {
-  VI j = V_INDEX(zc, off);
-#ifdef V_RECORDS
-  VF f[ACTFIT_M_ROWS - 1];
-  V_RECORDS(t, t2, m, j, f);
-#define M_LUT(r) f[(r) - 1]
-#else
-  const float (*G)[32] = actfit_m_host[t], (*G2)[32] = actfit_m_host[t2 < 0 ? t : t2];
-#define M_LUT(r) (t2 >= 0 ? V_LUT2(G[r], G2[r], j, m) : V_LUT(G[r], j))
-#endif
-#ifdef V_CENTER
-  VF c = V_CENTER(zc, off);
-#else
-  VF c = V_LUT(actfit_m_host[t][0], j);
-#endif
-  VF s = V_SUB(zc, c), p = V_FMA(M_LUT(7), s, M_LUT(6));
+  VF s, f[ACTFIT_M_ROWS - 1];
+  m_piece(t, t2, m, zc, off, &s, f);
+  VF p = V_FMA(M_LUT(7), s, M_LUT(6));
   p = V_FMA(p, s, M_LUT(5));
   p = V_FMA(p, s, M_LUT(3));
   return V_FMA(p, s, M_LUT(1));
-#undef M_LUT
 }
 
 /* actfit_y16 */
@@ -365,6 +349,7 @@ static inline VF logsigmoid_vec(VF x)
   return V_SEL(V_NAN(x), x, V_SEL(V_EQ(V_ABS(x), V1(INFINITY)), inf, y));
 }
 
+#undef M_LUT
 #undef GV_PROD
 #undef GV_SUM
 #undef GV_FAST
