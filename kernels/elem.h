@@ -325,13 +325,15 @@ ACTFIT_HD actfit_ff actfit_m_exp(actfit_ff M, float ah, float al, float *n)
 }
 
 /* ---- the lean forwards (GELU, GELU-tanh, SiLU, Mish) ----------------------------------
- * The same Q(z) = e^(-a(z)) M(z) as above, in single floats where the contract allows: M(z)
- * by Horner from its piece (c0 and c1 read as floats), e^(ah + al) = 2^n (1 + m) with m in
- * float, Q 2^-n = M + M m (one rounding), then y = x Q 2^n (x < 0) or x - x Q 2^n (x >= 0,
- * one rounding).  Only the exponent's argument a stays a pair (hi + lo) where it is not
- * exact (GELU's z^2/2, GELU-tanh's u(z)): e^-a's relative error is a's absolute error, and a
- * reaches 112.  Within 2 ulp of the exact value for every float x (tools/ulp_sweep), with
- * about a third of the float-pair forward's instructions. */
+ * The same Q(z) = e^(-a(z)) M(z) as above, in single floats where the 2-ulp contract allows:
+ * M(z) by Horner from its piece, e^(ah + al) = 2^n (1 + m) with m in float, w = x M (1 + m)
+ * rounded once, then y = 2^n w (x < 0) or x - 2^n w (x >= 0), rounded once more.  Only the
+ * rounding errors that would reach y are carried, as a float each: M's last Horner step
+ * (with c0's low part), the reduced argument's and m's, and x M's product error; and the
+ * exponent's argument a stays a pair where it is not exact (GELU's z^2/2, GELU-tanh's
+ * u(z)): e^-a's relative error is a's absolute error, and a reaches 112.  Within 2 ulp of
+ * the exact value for every float x (1.54 at worst, tools/ulp_sweep), with about two thirds
+ * of the float-pair forward's instructions. */
 
 /* M(z) from its piece j (as actfit_tab_m): c0 + s (c1 + s P(s)) in float, c0 with its low
  * part, the last step's rounding error kept in *lo (c0 - h is exact: |s (c1 + s P)| is
@@ -373,7 +375,7 @@ ACTFIT_HD float actfit_expm1_lean(float ah, float al, float *n, float *ml)
  * x - 2^n w (x >= 0, where Q <= 1/2), one more rounding.  x is clamped to [-top, top] for
  * w, where the callers' clamps of z put Q so low that 2^n w rounds to -0 (x < 0) and
  * x - 2^n w to x (x >= 0, +inf too); a NaN x gives x.  Tiny and subnormal x need no case
- * of their own: w's low terms fall below the subnormal grid's half step. */
+ * of their own for the contract (SiLU keeps one: there x M's low part underflows). */
 ACTFIT_HD float actfit_lean_y(float x, float top, float Mh, float Ml, float ah, float al)
 {
   float n, ml, m = actfit_expm1_lean(ah, al, &n, &ml);
