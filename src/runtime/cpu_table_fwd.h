@@ -28,6 +28,10 @@
  *   V_COPYSIGN(a, b) a with b's sign bit
  * Constants are those of elem.h (elem_coeffs.h). */
 
+/* every function here is inlined into the loop that calls it: gcc otherwise keeps some of
+ * them (m1_vec2 on AVX2) as calls, with their vector results through memory */
+#define TF_INLINE static inline __attribute__((always_inline))
+
 /* (h, l) = a b exactly */
 #define GV_PROD(h, l, a, b)                                                                  \
   do {                                                                                      \
@@ -57,7 +61,7 @@
  * same pieces) in the lanes of m: s = zc - c_j, and rows 1 .. ACTFIT_M_ROWS - 1 of its
  * coefficients in f[0 ..] (a caller that reads fewer pays for no more: the lookups are pure
  * and the compiler drops the unused ones); returns j */
-static inline __attribute__((always_inline)) VI m_piece(int t, int t2, VM m, VF zc, float off, VF *s, VF f[ACTFIT_M_ROWS - 1])
+TF_INLINE VI m_piece(int t, int t2, VM m, VF zc, float off, VF *s, VF f[ACTFIT_M_ROWS - 1])
 {
   VI j = V_INDEX(zc, off);
 #ifdef V_RECORDS
@@ -78,7 +82,7 @@ static inline __attribute__((always_inline)) VI m_piece(int t, int t2, VM m, VF 
 
 /* M(z) from table t (actfit_tab_m): (mh, ml), and the index; with t2 >= 0, from table t2 in
  * the lanes of m */
-static inline VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
+TF_INLINE VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
 {
   VF s, f[ACTFIT_M_ROWS - 1];
   VI j = m_piece(t, t2, m, zc, off, &s, f);
@@ -95,13 +99,13 @@ static inline VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
   return j;
 }
 
-static inline VI m_vec(int t, VF zc, float off, VF *mh_, VF *ml_)
+TF_INLINE VI m_vec(int t, VF zc, float off, VF *mh_, VF *ml_)
 {
   return m_vec2(t, -1, V_LT(zc, zc), zc, off, mh_, ml_);
 }
 
 /* Q 2^-n = M e^(ah + al) 2^-n (actfit_m_exp), ah >= -130 (expm1_raw's clamp does nothing) */
-static inline void m_exp_vec(VF mh, VF ml, VF ah, VF al, VF *qh_, VF *ql_, VF *n_)
+TF_INLINE void m_exp_vec(VF mh, VF ml, VF ah, VF al, VF *qh_, VF *ql_, VF *n_)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
   /* e^a = 2^n (1 + e) */
@@ -129,7 +133,7 @@ static inline void m_exp_vec(VF mh, VF ml, VF ah, VF al, VF *qh_, VF *ql_, VF *n
 }
 
 /* M(z) in float (actfit_tab_m1), from table t, or t2 in the lanes of m */
-static inline VF m1_vec2(int t, int t2, VM m, VF zc, float off, VF *lo)
+TF_INLINE VF m1_vec2(int t, int t2, VM m, VF zc, float off, VF *lo)
 {
   VF s, f[ACTFIT_M_ROWS - 1];
   m_piece(t, t2, m, zc, off, &s, f);
@@ -142,13 +146,13 @@ static inline VF m1_vec2(int t, int t2, VM m, VF zc, float off, VF *lo)
   return h;
 }
 
-static inline VF m1_vec(int t, VF zc, float off, VF *lo)
+TF_INLINE VF m1_vec(int t, VF zc, float off, VF *lo)
 {
   return m1_vec2(t, -1, V_LT(zc, zc), zc, off, lo);
 }
 
 /* y from Q = e^(ah + al) (M + Ml) (actfit_lean_y, actfit_expm1_lean), ah >= -130 */
-static inline VF lean_y_vec(VF x, float top, VF M, VF Ml, VF ah, VF al)
+TF_INLINE VF lean_y_vec(VF x, float top, VF M, VF Ml, VF ah, VF al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
   VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
@@ -165,7 +169,7 @@ static inline VF lean_y_vec(VF x, float top, VF M, VF Ml, VF ah, VF al)
   return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
 }
 
-static inline VF gelu_vec(VF x)
+TF_INLINE VF gelu_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP)), zzh, zzl;
   VF Ml, M = m1_vec(ACTFIT_M_GELU, zc, 1.0f, &Ml);
@@ -173,7 +177,7 @@ static inline VF gelu_vec(VF x)
   return lean_y_vec(x, ACTFIT_GELU_ZTOP, M, Ml, V_MUL(V1(-0.5f), zzh), V_MUL(V1(-0.5f), zzl));
 }
 
-static inline VF gelu_tanh_vec(VF x)
+TF_INLINE VF gelu_tanh_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP)), zzh, zzl, ch, cl, vh, vl;
   VF uh, ul;
@@ -188,7 +192,7 @@ static inline VF gelu_tanh_vec(VF x)
   return lean_y_vec(x, ACTFIT_GELU_TANH_ZTOP, M, Ml, V_NEG(uh), V_NEG(ul));
 }
 
-static inline VF silu_vec(VF x)
+TF_INLINE VF silu_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF Ml, M = m1_vec(ACTFIT_M_SILU, zc, 2.0f, &Ml);
@@ -196,7 +200,7 @@ static inline VF silu_vec(VF x)
   return V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
 }
 
-static inline VF mish_vec(VF x)
+TF_INLINE VF mish_vec(VF x)
 {
   VM neg = V_LT(x, V1(0.0f));
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
@@ -208,7 +212,7 @@ static inline VF mish_vec(VF x)
 /* ---- the 16-bit forwards (elem.h's actfit_*16) ---- */
 
 /* M(z) cut after s^4 (actfit_tab_m16), from table t, or t2 in the lanes of m */
-static inline VF m16_vec2(int t, int t2, VM m, VF zc, float off)
+TF_INLINE VF m16_vec2(int t, int t2, VM m, VF zc, float off)
 {
   VF s, f[ACTFIT_M_ROWS - 1];
   m_piece(t, t2, m, zc, off, &s, f);
@@ -219,7 +223,7 @@ static inline VF m16_vec2(int t, int t2, VM m, VF zc, float off)
 }
 
 /* actfit_y16 */
-static inline VF y16_vec(VF x, float top, VF M, VF ah, VF al)
+TF_INLINE VF y16_vec(VF x, float top, VF M, VF ah, VF al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
   VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
@@ -233,14 +237,14 @@ static inline VF y16_vec(VF x, float top, VF M, VF ah, VF al)
   return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
 }
 
-static inline VF gelu16_vec(VF x)
+TF_INLINE VF gelu16_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP));
   VF M = m16_vec2(ACTFIT_M_GELU, -1, V_LT(zc, zc), zc, 1.0f), zz = V_MUL(zc, zc);
   return y16_vec(x, ACTFIT_GELU_ZTOP, M, V_MUL(V1(-0.5f), zz), V_MUL(V1(-0.5f), V_FMS(zc, zc, zz)));
 }
 
-static inline VF gelu_tanh16_vec(VF x)
+TF_INLINE VF gelu_tanh16_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP));
   VF M = m16_vec2(ACTFIT_M_GELU_TANH, -1, V_LT(zc, zc), zc, 1.0f);
@@ -248,7 +252,7 @@ static inline VF gelu_tanh16_vec(VF x)
   return y16_vec(x, ACTFIT_GELU_TANH_ZTOP, M, V_NEG(u), V1(0.0f));
 }
 
-static inline VF silu16_vec(VF x)
+TF_INLINE VF silu16_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF M = m16_vec2(ACTFIT_M_SILU, -1, V_LT(zc, zc), zc, 2.0f);
@@ -256,7 +260,7 @@ static inline VF silu16_vec(VF x)
   return V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
 }
 
-static inline VF mish16_vec(VF x)
+TF_INLINE VF mish16_vec(VF x)
 {
   VM neg = V_LT(x, V1(0.0f));
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
@@ -266,14 +270,14 @@ static inline VF mish16_vec(VF x)
 }
 
 /* 1 + p (qh + ql), rounded once (actfit_one_plus) */
-static inline VF one_plus_vec(VF qh, VF ql, VF p)
+TF_INLINE VF one_plus_vec(VF qh, VF ql, VF p)
 {
   VF th, tl;
   GV_FAST(th, tl, V1(1.0f), V_MUL(qh, p));
   return V_ADD(th, V_FMA(ql, p, tl));
 }
 
-static inline VF sigmoid_vec(VF x)
+TF_INLINE VF sigmoid_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n;
   m_vec(ACTFIT_M_SILU, zc, 2.0f, &mh, &ml);
@@ -283,7 +287,7 @@ static inline VF sigmoid_vec(VF x)
   return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
 }
 
-static inline VF tanh_vec(VF x)
+TF_INLINE VF tanh_vec(VF x)
 {
   const float R[] = {ACTFIT_F_TANH_R};
   VF z = V_ABS(x), wc = V_MIN(V_ADD(z, z), V1(ACTFIT_M2_ZTOP)), mh, ml, qh, ql, n;
@@ -301,7 +305,7 @@ static inline VF tanh_vec(VF x)
 
 /* actfit_ff_softplus1: (h, l) and k; with_al = 0 where al is 0 (beta = 1): zl's terms are
  * dropped, which leaves every result the same */
-static inline void softplus1_vec(VF ah, VF al, int with_al, VF *h, VF *l, VF *k)
+TF_INLINE void softplus1_vec(VF ah, VF al, int with_al, VF *h, VF *l, VF *k)
 {
   const float (*G)[32] = actfit_m_host[ACTFIT_M_SOFTPLUS];
   VF z = V_ABS(ah), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP)), mh, ml, zl = V1(0.0f), Qh, Ql, n, yh, yl;
@@ -321,7 +325,7 @@ static inline void softplus1_vec(VF ah, VF al, int with_al, VF *h, VF *l, VF *k)
 }
 
 /* actfit_softplus; beta1: beta is 1, where a = x and every division is by 1 */
-static inline VF softplus_vec(VF x, float beta, float thr, int beta1)
+TF_INLINE VF softplus_vec(VF x, float beta, float thr, int beta1)
 {
   VF ah = x, al = V1(0.0f), h, l, k, v;
   if (!beta1) {
@@ -340,7 +344,7 @@ static inline VF softplus_vec(VF x, float beta, float thr, int beta1)
   return V_SEL(V_NAN(x), x, V_SEL(lin, x, v));
 }
 
-static inline VF logsigmoid_vec(VF x)
+TF_INLINE VF logsigmoid_vec(VF x)
 {
   VF h, l, k;
   softplus1_vec(V_NEG(x), V1(0.0f), 0, &h, &l, &k);
@@ -350,6 +354,7 @@ static inline VF logsigmoid_vec(VF x)
 }
 
 #undef M_LUT
+#undef TF_INLINE
 #undef GV_PROD
 #undef GV_SUM
 #undef GV_FAST
