@@ -295,16 +295,32 @@ ACTFIT_HD const float (*actfit_m_tab(int which))[32]
 
 #define ACTFIT_M2_ZTOP 0x1.dffffep4f /* the float below 30: the top of the z + 2 tables */
 
-/* M(z) from its piece j (the exponent and top 3 mantissa bits of z + off, off = 1 or 2) as
- * c0 + c1 s + s^2 P(s), s = z - c_j, with c0 + c1 s in pairs (an unnormalised pair); *jo
- * is j */
-ACTFIT_HD actfit_ff actfit_tab_m(const float (*G)[32], float zc, float off, uint32_t *jo)
+/* The piece of zc in a table of M: j from the exponent and top 3 mantissa bits of zc + off
+ * (off = 1 or 2), and s = zc - c_j */
+ACTFIT_HD uint32_t actfit_m_piece(const float (*G)[32], float zc, float off, float *s)
 {
   uint32_t j = ((actfit_f32_bits(zc + off) >> 20) - (actfit_f32_bits(off) >> 20)) & 31u;
-  float s = zc - G[0][j], p = G[ACTFIT_M_ROWS - 1][j];
+  *s = zc - G[0][j];
+  return j;
+}
+
+/* M's terms from s^2 on, over s^2: c2 + s (c3 + ...), the rows from 5 on, by Horner */
+ACTFIT_HD float actfit_m_upper(const float (*G)[32], uint32_t j, float s)
+{
+  float p = G[ACTFIT_M_ROWS - 1][j];
   ACTFIT_UNROLL
   for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
     p = fmaf(p, s, G[r][j]);
+  return p;
+}
+
+/* M(z) from its piece j as c0 + c1 s + s^2 P(s), s = z - c_j, with c0 + c1 s in pairs (an
+ * unnormalised pair); *jo is j */
+ACTFIT_HD actfit_ff actfit_tab_m(const float (*G)[32], float zc, float off, uint32_t *jo)
+{
+  float s;
+  uint32_t j = actfit_m_piece(G, zc, off, &s);
+  float p = actfit_m_upper(G, j, s);
   actfit_ff c1s = actfit_ff_prod(G[3][j], s);
   float small = fmaf(fmaf(p, s, G[4][j]), s, G[2][j] + c1s.l);
   actfit_ff M = actfit_ff_fast(G[1][j], c1s.h);
@@ -340,12 +356,9 @@ ACTFIT_HD actfit_ff actfit_m_exp(actfit_ff M, float ah, float al, float *n)
  * below c0 / 2) */
 ACTFIT_HD float actfit_tab_m1(const float (*G)[32], float zc, float off, float *lo)
 {
-  uint32_t j = ((actfit_f32_bits(zc + off) >> 20) - (actfit_f32_bits(off) >> 20)) & 31u;
-  float s = zc - G[0][j], p = G[ACTFIT_M_ROWS - 1][j];
-  ACTFIT_UNROLL
-  for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
-    p = fmaf(p, s, G[r][j]);
-  p = fmaf(p, s, G[3][j]);
+  float s;
+  uint32_t j = actfit_m_piece(G, zc, off, &s);
+  float p = fmaf(actfit_m_upper(G, j, s), s, G[3][j]);
   float h = fmaf(p, s, G[1][j]);
   *lo = fmaf(p, s, G[1][j] - h) + G[2][j];
   return h;
@@ -595,8 +608,8 @@ ACTFIT_HD float actfit_cexpm1(actfit_ff c, float ah, float al)
 /* M(z) from its piece (as actfit_tab_m1): c0 + s (c1 + s (c2 + s (c3 + s c4))) */
 ACTFIT_HD float actfit_tab_m16(const float (*G)[32], float zc, float off)
 {
-  uint32_t j = ((actfit_f32_bits(zc + off) >> 20) - (actfit_f32_bits(off) >> 20)) & 31u;
-  float s = zc - G[0][j];
+  float s;
+  uint32_t j = actfit_m_piece(G, zc, off, &s);
   float p = fmaf(G[7][j], s, G[6][j]);
   p = fmaf(p, s, G[5][j]);
   p = fmaf(p, s, G[3][j]);

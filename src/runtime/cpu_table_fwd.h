@@ -80,12 +80,11 @@ TF_INLINE VI m_piece(int t, int t2, VM m, VF zc, float off, VF *s, VF f[ACTFIT_M
 }
 #define M_LUT(r) f[(r) - 1]
 
-/* M(z) from table t (actfit_tab_m): (mh, ml), and the index; with t2 >= 0, from table t2 in
- * the lanes of m */
-TF_INLINE VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
+/* M(z) from table t (actfit_tab_m): (mh, ml), and the index */
+TF_INLINE VI m_vec(int t, VF zc, float off, VF *mh_, VF *ml_)
 {
   VF s, f[ACTFIT_M_ROWS - 1];
-  VI j = m_piece(t, t2, m, zc, off, &s, f);
+  VI j = m_piece(t, -1, V_LT(zc, zc), zc, off, &s, f);
   /* M(z) = c0 + c1 s + s^2 p(s) */
   VF p = M_LUT(ACTFIT_M_ROWS - 1);
   for (int r = ACTFIT_M_ROWS - 2; r >= 5; r--)
@@ -99,10 +98,6 @@ TF_INLINE VI m_vec2(int t, int t2, VM m, VF zc, float off, VF *mh_, VF *ml_)
   return j;
 }
 
-TF_INLINE VI m_vec(int t, VF zc, float off, VF *mh_, VF *ml_)
-{
-  return m_vec2(t, -1, V_LT(zc, zc), zc, off, mh_, ml_);
-}
 
 /* Q 2^-n = M e^(ah + al) 2^-n (actfit_m_exp), ah >= -130 (expm1_raw's clamp does nothing) */
 TF_INLINE void m_exp_vec(VF mh, VF ml, VF ah, VF al, VF *qh_, VF *ql_, VF *n_)
