@@ -387,7 +387,8 @@ ACTFIT_HD float actfit_expm1_lean(float ah, float al, float *n, float *ml)
  * with a + al = x Mh exactly and t = a m + (al + x Ml); then y = 2^n w (x < 0) or
  * x - 2^n w (x >= 0, where Q <= 1/2), one more rounding.  x is clamped to [-top, top] for
  * w, where the callers' clamps of z put Q so low that 2^n w rounds to -0 (x < 0) and
- * x - 2^n w to x (x >= 0, +inf too); a NaN x gives x.  Tiny and subnormal x need no case
+ * x - 2^n w to x (x >= 0, +inf too); a NaN x gives x.  y takes x's sign: the sums of
+ * signed zeros above would not keep it where x or y is zero.  Tiny and subnormal x need no case
  * of their own for the contract (SiLU keeps one: there x M's low part underflows). */
 ACTFIT_HD float actfit_lean_y(float x, float top, float Mh, float Ml, float ah, float al)
 {
@@ -395,7 +396,7 @@ ACTFIT_HD float actfit_lean_y(float x, float top, float Mh, float Ml, float ah, 
   float xc = x < -top ? -top : x > top ? top : x;
   float a = xc * Mh, t = fmaf(a, m, fmaf(a, ml, fmaf(xc, Ml, fmaf(xc, Mh, -a))));
   float w = a + t, yn = actfit_scalef(w, n), yp = fmaf(-w, actfit_scalef(1.0f, n), x);
-  return x != x ? x : x < 0.0f ? yn : yp;
+  return x != x ? x : copysignf(x < 0.0f ? yn : yp, x); /* y has x's sign, zeros too */
 }
 
 /* GELU, y = x Phi(x) with Phi the normal CDF, on the lean path.  With z = |x| (clamped
@@ -521,7 +522,7 @@ ACTFIT_HD float actfit_tanhshrink(float x)
   x3.l = fmaf(x2.l, xw, x3.l);
   actfit_ff h = actfit_ff_mul(x3, actfit_ff_of(ACTFIT_F_THIRD_H, ACTFIT_F_THIRD_L));
   float y1 = h.h + fmaf(x3.h * w, rw, h.l);
-  y1 = tiny ? actfit_scalef(y1, -120.0f) : y1;
+  y1 = copysignf(tiny ? actfit_scalef(y1, -120.0f) : y1, x); /* odd: x^3 underflowing to 0 keeps x's sign */
   /* beyond: a - tanh(a), signed */
   actfit_ff t = actfit_ff_tanh_pos(a);
   actfit_ff r = actfit_ff_sum(a, -t.h);
@@ -617,7 +618,7 @@ ACTFIT_HD float actfit_tab_m16(const float (*G)[32], float zc, float off)
 }
 
 /* y from Q = e^(ah + al) M, -130 <= ah <= 0, as actfit_lean_y without the carried errors:
- * w = xc (M + M m), then 2^n w (x < 0) or x - 2^n w (x >= 0); a NaN x gives x */
+ * w = xc (M + M m), then 2^n w (x < 0) or x - 2^n w (x >= 0), with x's sign; a NaN x gives x */
 ACTFIT_HD float actfit_y16(float x, float top, float M, float ah, float al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
@@ -629,7 +630,7 @@ ACTFIT_HD float actfit_y16(float x, float top, float M, float ah, float al)
   float m = fmaf(r * r, fmaf(r, p, 0.5f), r);
   float xc = x < -top ? -top : x > top ? top : x;
   float w = xc * fmaf(M, m, M), yn = actfit_scalef(w, n), yp = fmaf(-w, actfit_scalef(1.0f, n), x);
-  return x != x ? x : x < 0.0f ? yn : yp;
+  return x != x ? x : copysignf(x < 0.0f ? yn : yp, x); /* y has x's sign, zeros too */
 }
 
 ACTFIT_HD float actfit_gelu16(float x)

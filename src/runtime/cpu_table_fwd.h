@@ -161,7 +161,7 @@ TF_INLINE VF lean_y_vec(VF x, float top, VF M, VF Ml, VF ah, VF al)
   VF xc = V_MAX(V_MIN(x, V1(top)), V1(-top));
   VF a = V_MUL(xc, M), t = V_FMA(a, mh, V_FMA(a, ml, V_FMA(xc, Ml, V_FMS(xc, M, a))));
   VF w = V_ADD(a, t), yn = V_SCALEF(w, n), yp = V_FNMA(w, V_SCALEF(V1(1.0f), n), x);
-  return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
+  return V_SEL(V_NAN(x), x, V_COPYSIGN(V_SEL(V_LT(x, V1(0.0f)), yn, yp), x));
 }
 
 TF_INLINE VF gelu_vec(VF x)
@@ -229,7 +229,7 @@ TF_INLINE VF y16_vec(VF x, float top, VF M, VF ah, VF al)
   VF m = V_FMA(V_MUL(r, r), V_FMA(r, p, V1(0.5f)), r);
   VF xc = V_MAX(V_MIN(x, V1(top)), V1(-top));
   VF w = V_MUL(xc, V_FMA(M, m, M)), yn = V_SCALEF(w, n), yp = V_FNMA(w, V_SCALEF(V1(1.0f), n), x);
-  return V_SEL(V_NAN(x), x, V_SEL(V_LT(x, V1(0.0f)), yn, yp));
+  return V_SEL(V_NAN(x), x, V_COPYSIGN(V_SEL(V_LT(x, V1(0.0f)), yn, yp), x));
 }
 
 TF_INLINE VF gelu16_vec(VF x)
