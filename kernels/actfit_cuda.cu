@@ -4,7 +4,10 @@
  * __grid_constant__ kernel parameters (constant bank).  Per-element math: kernels/elem.h, the
  * same source the CPU backend compiles. */
 #include <cuda_runtime.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "elem.h"
 #include "actfit_cuda.h"
@@ -45,6 +48,40 @@ template <int DT> __device__ __forceinline__ int last_bit(const void *p, size_t 
   if (DT == ACTFIT_FP32)
     return (int)(actfit_f32_bits(static_cast<const float *>(p)[i]) & 1u);
   return static_cast<const uint16_t *>(p)[i] & 1;
+}
+
+/* the 16-bit pattern of element i (fp16/bf16 arrays) */
+__device__ __forceinline__ uint32_t raw16(const void *p, size_t i)
+{
+  return static_cast<const uint16_t *>(p)[i];
+}
+
+/* ---- the 16-bit InvAct backward of a fitted table, from a table of g -------------------
+ * A 16-bit y is one of 65536 patterns, so g_s(y) of a fitted table (its sqrt, piece scan and
+ * Horner steps, a few hundred instructions with lane-divergent coefficient loads) is
+ * computed once per table, dtype and device for all 2^17 (s, y) pairs by actfit_elem_invact
+ * itself (invact_g_build) and read back with one load: index s << 16 | y's pattern, as the
+ * CPU backend's 16-bit table (src/runtime/cpu_lut.c), so the bits are those of the per-element
+ * evaluation.  512 KiB per table: L2-resident, and a layer's y values touch a few KiB of it. */
+template <int DT> __global__ void invact_g_build(const __grid_constant__ actfit_rt_invact t, float *g)
+{
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < 2u * 65536u;
+       i += gridDim.x * blockDim.x) {
+    uint16_t h = (uint16_t)(i & 0xffffu);
+    float yv = DT == ACTFIT_FP16 ? actfit_f16_to_f32(h) : actfit_bf16_to_f32(h);
+    g[i] = actfit_elem_invact(&t, yv, (int)(i >> 16));
+  }
+}
+
+/* g_s(y) of one element: from the table (LUT: 16-bit dtypes, fitted tables) by y's pattern
+ * h, or computed from y */
+template <bool LUT>
+__device__ __forceinline__ float invact_g(const actfit_rt_invact &t, const float *lut, float yv,
+                                          uint32_t h, int s)
+{
+  if (LUT)
+    return __ldg(lut + ((uint32_t)s << 16 | h));
+  return actfit_elem_invact(&t, yv, s);
 }
 
 struct warp_pos {
@@ -131,9 +168,10 @@ __global__ void invact_fwd(const __grid_constant__ actfit_rt_invact t, int flags
   }
 }
 
-template <int DT>
+template <int DT, bool LUT = false>
 __global__ void invact_bwd(const __grid_constant__ actfit_rt_invact t, int flags, const void *y,
-                           const uint32_t *state, const void *go, void *gi, size_t n)
+                           const uint32_t *state, const void *go, void *gi, size_t n,
+                           const float *lut)
 {
   warp_pos w = warp_start();
   size_t groups = (n + 31) / 32;
@@ -142,9 +180,10 @@ __global__ void invact_bwd(const __grid_constant__ actfit_rt_invact t, int flags
     size_t i = 32 * g + w.lane;
     uint32_t word = t.bit && !bit_in_y ? state[g] : 0u;
     if (i < n) {
-      float yv = ld<DT>(y, i);
+      float yv = LUT ? 0.0f : ld<DT>(y, i);
+      uint32_t h = LUT ? raw16(y, i) : 0u;
       int s = !t.bit ? 0 : bit_in_y ? last_bit<DT>(y, i) : (int)((word >> w.lane) & 1u);
-      st<DT>(gi, i, ld<DT>(go, i) * actfit_elem_invact(&t, yv, s));
+      st<DT>(gi, i, ld<DT>(go, i) * invact_g<LUT>(t, lut, yv, h, s));
     }
   }
 }
@@ -203,6 +242,13 @@ template <int DT> __device__ __forceinline__ float unpack(const uint4 &r, int k)
     return __uint_as_float(w);
   uint16_t h = (uint16_t)((k & 1) ? (w >> 16) : (w & 0xffffu));
   return DT == ACTFIT_FP16 ? actfit_f16_to_f32(h) : actfit_bf16_to_f32(h);
+}
+
+/* the 16-bit pattern of element k of a 16-byte vector of fp16/bf16 */
+__device__ __forceinline__ uint32_t unpack_raw16(const uint4 &r, int k)
+{
+  uint32_t w = k < 2 ? r.x : k < 4 ? r.y : k < 6 ? r.z : r.w;
+  return (k & 1) ? (w >> 16) : (w & 0xffffu);
 }
 
 template <int DT> __device__ __forceinline__ uint32_t enc(float v)
@@ -265,10 +311,10 @@ __global__ void fewbit_bwd_vec(const __grid_constant__ actfit_rt_fewbit t, const
   }
 }
 
-template <int DT>
+template <int DT, bool LUT = false>
 __global__ void invact_bwd_vec(const __grid_constant__ actfit_rt_invact t, int flags,
                                const void *y, const uint32_t *state, const void *go, void *gi,
-                               size_t n)
+                               size_t n, const float *lut)
 {
   constexpr int VEC = vec_traits<DT>::VEC;
   size_t nv = n / VEC, stride = (size_t)gridDim.x * blockDim.x;
@@ -283,17 +329,21 @@ __global__ void invact_bwd_vec(const __grid_constant__ actfit_rt_invact t, int f
     float out[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; k++) {
-      float yv = unpack<DT>(ry, k);
-      int s = !t.bit ? 0 : bit_in_y ? (int)(enc<DT>(yv) & 1u) : (int)((word >> (b0 + k)) & 1u);
-      out[k] = unpack<DT>(rg, k) * actfit_elem_invact(&t, yv, s);
+      float yv = LUT ? 0.0f : unpack<DT>(ry, k);
+      uint32_t h = LUT ? unpack_raw16(ry, k) : 0u;
+      int s = !t.bit ? 0
+              : bit_in_y ? (int)((LUT ? h : enc<DT>(yv)) & 1u)
+                         : (int)((word >> (b0 + k)) & 1u);
+      out[k] = unpack<DT>(rg, k) * invact_g<LUT>(t, lut, yv, h, s);
     }
     o4[v] = pack<DT>(out);
   }
   size_t tail = nv * VEC, i = tail + (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (blockIdx.x == 0 && i < n) {
-    float yv = ld<DT>(y, i);
+    float yv = LUT ? 0.0f : ld<DT>(y, i);
+    uint32_t h = LUT ? raw16(y, i) : 0u;
     int s = !t.bit ? 0 : bit_in_y ? last_bit<DT>(y, i) : (int)((state[i / 32] >> (i % 32)) & 1u);
-    st<DT>(gi, i, ld<DT>(go, i) * actfit_elem_invact(&t, yv, s));
+    st<DT>(gi, i, ld<DT>(go, i) * invact_g<LUT>(t, lut, yv, h, s));
   }
 }
 
@@ -450,6 +500,75 @@ actfit_status launched()
   return cudaGetLastError() == cudaSuccess ? ACTFIT_OK : ACTFIT_EDEVICE;
 }
 
+/* The g tables of invact_g_build, one per (table, dtype, device), kept for the life of the
+ * process (512 KiB each, at most G_MAX).  A table is built on the pass's own stream, which is
+ * then synchronised once, so that a table is complete before any stream can find it.  Where
+ * none can be had (the cache is full, the device is out of memory, the stream is being
+ * captured into a CUDA graph, ACTFIT_CUDA_TABLES=0) the pass computes g per element: the
+ * same bits, more time. */
+#define G_MAX 32
+struct g_entry {
+  int dev;
+  actfit_dtype dt;
+  actfit_rt_invact t;
+  float *g;
+};
+g_entry *g_cache[G_MAX];
+int g_n;
+pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+
+const float *g_build(const actfit_rt_invact *t, actfit_dtype dt, int dev, cudaStream_t st)
+{
+  cudaStreamCaptureStatus cs;
+  if (cudaStreamIsCapturing(st, &cs) != cudaSuccess || cs != cudaStreamCaptureStatusNone)
+    return NULL;
+  g_entry *e = (g_entry *)malloc(sizeof *e);
+  if (!e)
+    return NULL;
+  e->dev = dev;
+  e->dt = dt;
+  e->t = *t;
+  e->g = NULL;
+  if (cudaMalloc(&e->g, 2 * 65536 * sizeof(float)) != cudaSuccess) {
+    free(e);
+    return NULL;
+  }
+  if (dt == ACTFIT_FP16)
+    invact_g_build<ACTFIT_FP16><<<128, 256, 0, st>>>(*t, e->g);
+  else
+    invact_g_build<ACTFIT_BF16><<<128, 256, 0, st>>>(*t, e->g);
+  if (cudaGetLastError() != cudaSuccess || cudaStreamSynchronize(st) != cudaSuccess) {
+    cudaFree(e->g);
+    free(e);
+    return NULL;
+  }
+  g_cache[g_n++] = e;
+  return e->g;
+}
+
+/* the g table for a 16-bit backward of the fitted table t, or NULL (compute per element);
+ * leaves no CUDA error behind where it gives NULL */
+const float *g_table(const actfit_rt_invact *t, actfit_dtype dt, cudaStream_t st)
+{
+  const char *env = getenv("ACTFIT_CUDA_TABLES");
+  int dev;
+  if (dt == ACTFIT_FP32 || t->exact != ACTFIT_EXACT_NONE || (env && !strcmp(env, "0")) ||
+      cudaGetDevice(&dev) != cudaSuccess)
+    return NULL;
+  const float *g = NULL;
+  pthread_mutex_lock(&g_mu);
+  for (int i = 0; i < g_n && !g; i++)
+    if (g_cache[i]->dev == dev && g_cache[i]->dt == dt &&
+        !memcmp(&g_cache[i]->t, t, sizeof *t))
+      g = g_cache[i]->g;
+  if (!g && g_n < G_MAX)
+    g = g_build(t, dt, dev, st);
+  pthread_mutex_unlock(&g_mu);
+  if (!g)
+    cudaGetLastError();
+  return g;
+}
+
 } /* namespace */
 
 extern "C" int actfit__cuda_available(void)
@@ -513,10 +632,23 @@ extern "C" actfit_status actfit__cuda_invact_backward(const actfit_rt_invact *t,
                                                       const uint32_t *state, const void *go,
                                                       void *gi, size_t n, void *stream)
 {
-  if (aligned16(y, go, gi)) {
-    ACTFIT__DISPATCH(dt, invact_bwd_vec, *t, flags, y, state, go, gi, n);
+  if (!actfit__cuda_available())
+    return ACTFIT_ENODEV;
+  cudaStream_t st = to_stream(stream);
+  const float *g = g_table(t, dt, st);
+  int vec = aligned16(y, go, gi), grid = grid_for(n);
+  if (g && dt == ACTFIT_FP16 && vec)
+    invact_bwd_vec<ACTFIT_FP16, true><<<grid, 256, 0, st>>>(*t, flags, y, state, go, gi, n, g);
+  else if (g && dt == ACTFIT_FP16)
+    invact_bwd<ACTFIT_FP16, true><<<grid, 256, 0, st>>>(*t, flags, y, state, go, gi, n, g);
+  else if (g && vec)
+    invact_bwd_vec<ACTFIT_BF16, true><<<grid, 256, 0, st>>>(*t, flags, y, state, go, gi, n, g);
+  else if (g)
+    invact_bwd<ACTFIT_BF16, true><<<grid, 256, 0, st>>>(*t, flags, y, state, go, gi, n, g);
+  else if (vec) {
+    ACTFIT__DISPATCH(dt, invact_bwd_vec, *t, flags, y, state, go, gi, n, NULL);
   } else {
-    ACTFIT__DISPATCH(dt, invact_bwd, *t, flags, y, state, go, gi, n);
+    ACTFIT__DISPATCH(dt, invact_bwd, *t, flags, y, state, go, gi, n, NULL);
   }
   return launched();
 }

@@ -20,16 +20,19 @@ __device__ __forceinline__ void probe_fwd(const float *params, const void *x, vo
   st<DT>(y, i, actfit_elem_fs(ACT, params, ld<DT>(x, i), DT != ACTFIT_FP32));
 }
 
-/* InvAct's backward of a fitted table (GELU's, SiLU's, ...), the branch bit in a state word:
- * the piece evaluator, its loops (the piece scan and Horner) counted once */
+/* InvAct's backward of a fitted table (GELU's, SiLU's, ...), the branch bit in a state word.
+ * fp32: the piece evaluator, its loops (the piece scan and Horner) counted once; fp16/bf16:
+ * the g table the library's kernels read instead (invact_g), one load by y's pattern */
 template <int DT>
 __device__ __forceinline__ void probe_invact_bwd(const actfit_rt_invact *t, const void *y,
                                                  const uint32_t *state, const void *go,
-                                                 void *gi)
+                                                 void *gi, const float *lut)
 {
   size_t i = probe_index();
   int s = (int)((state[i / 32] >> (i % 32)) & 1u);
-  st<DT>(gi, i, ld<DT>(go, i) * actfit_elem_invact_fitted(t, ld<DT>(y, i), s));
+  float g = DT == ACTFIT_FP32 ? actfit_elem_invact_fitted(t, ld<DT>(y, i), s)
+                              : invact_g<true>(*t, lut, 0.0f, raw16(y, i), s);
+  st<DT>(gi, i, ld<DT>(go, i) * g);
 }
 
 /* FewBit's backward at 3 bits: the code from three planes, one level, one multiply */
@@ -76,9 +79,10 @@ PROBE_FWD(mish, ACTFIT_A_MISH)
 #define PROBE_BWD(DTN, DT)                                                                  \
   extern "C" __global__ void probe_invact_bwd_##DTN(const __grid_constant__ actfit_rt_invact t, \
                                                     const void *y, const uint32_t *state,   \
-                                                    const void *go, void *gi)               \
+                                                    const void *go, void *gi,               \
+                                                    const float *lut)                       \
   {                                                                                         \
-    probe_invact_bwd<DT>(&t, y, state, go, gi);                                             \
+    probe_invact_bwd<DT>(&t, y, state, go, gi, lut);                                        \
   }                                                                                         \
   extern "C" __global__ void probe_fewbit_bwd_##DTN(const __grid_constant__ actfit_rt_fewbit t, \
                                                     const uint32_t *state, const void *go,  \
