@@ -293,6 +293,28 @@ ACTFIT_HD const float (*actfit_m_tab(int which))[32]
 #endif
 }
 
+/* The 16-bit path's coefficients of the same tables (c_j, c0 .. c4) as one 32-byte record per
+ * piece (elem_coeffs.h), piece j's record at (j + the bits 20-24 of off) & 31: one index
+ * without a subtraction and two loads (16 + 8 bytes) on the GPU instead of six.  One copy
+ * for the host, one in device memory, as the rows. */
+#if defined(__cplusplus)
+#define ACTFIT_ALIGN32 alignas(32)
+#else
+#define ACTFIT_ALIGN32 _Alignas(32)
+#endif
+ACTFIT_ALIGN32 static const float actfit_m16_host[ACTFIT_M_COUNT][32][8] = {ACTFIT_F_M16_REC};
+#if defined(__CUDACC__)
+ACTFIT_ALIGN32 static __device__ const float actfit_m16_dev[ACTFIT_M_COUNT][32][8] = {ACTFIT_F_M16_REC};
+#endif
+ACTFIT_HD const float (*actfit_m16_tab(int which))[8]
+{
+#if defined(__CUDA_ARCH__)
+  return actfit_m16_dev[which];
+#else
+  return actfit_m16_host[which];
+#endif
+}
+
 #define ACTFIT_M2_ZTOP 0x1.dffffep4f /* the float below 30: the top of the z + 2 tables */
 
 /* The piece of zc in a table of M: j from the exponent and top 3 mantissa bits of zc + off
@@ -606,55 +628,63 @@ ACTFIT_HD float actfit_cexpm1(actfit_ff c, float ah, float al)
  * of a 16-bit pass this way (the CPU's 16-bit tables too), so the bits still agree;
  * tools/ulp_sweep checks all 65,536 inputs of each dtype. */
 
-/* M(z) from its piece (as actfit_tab_m1): c0 + s (c1 + s (c2 + s (c3 + s c4))) */
-ACTFIT_HD float actfit_tab_m16(const float (*G)[32], float zc, float off)
+/* M(z) from its piece (as actfit_tab_m1) cut after s^4: c0 + s (c1 + s (c2 + s (c3 + s c4))),
+ * from table which's records (zc in the table's range: the index is not masked against it) */
+ACTFIT_HD float actfit_tab_m16(int which, float zc, float off)
 {
-  float s;
-  uint32_t j = actfit_m_piece(G, zc, off, &s);
-  float p = fmaf(G[7][j], s, G[6][j]);
-  p = fmaf(p, s, G[5][j]);
-  p = fmaf(p, s, G[3][j]);
-  return fmaf(p, s, G[1][j]);
+  const float *c = actfit_m16_tab(which)[(actfit_f32_bits(zc + off) >> 20) & 31u];
+  float s = zc - c[0];
+  float p = fmaf(c[5], s, c[4]);
+  p = fmaf(p, s, c[3]);
+  p = fmaf(p, s, c[2]);
+  return fmaf(p, s, c[1]);
 }
 
-/* y from Q = e^(ah + al) M, -130 <= ah <= 0, as actfit_lean_y without the carried errors:
- * w = xc (M + M m), then 2^n w (x < 0) or x - 2^n w (x >= 0), with x's sign; a NaN x gives x */
-ACTFIT_HD float actfit_y16(float x, float top, float M, float ah, float al)
+/* y from Q = e^(ah + al) M, -130 <= ah <= 0, as actfit_lean_y without the carried
+ * errors: w = xc (M + M m), xc = zt with x's sign (the caller's zt is |x| clamped to the
+ * activation's top), then y = 2^n w (x negative, -0 too: w has its sign) or x - 2^n w.
+ * 2^n is 2^(n + 64) 2^-64, the first factor (normal: n + 64 >= -124) from the bits of
+ * t = ah log2(e) + 1.5 2^23, whose low bits are n, shifted into the exponent field; w 2^(n +
+ * 64) is exact, so 2^n w is rounded once (as actfit_scalef's two factors would: the same
+ * bits), without the integer n.  A NaN x gives x.  add_al is a constant: 0 where al is. */
+ACTFIT_HD float actfit_y16(float x, float zt, float M, float ah, float al, int add_al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
-  float n = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f) - 0x1.8p23f;
+  float t = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f), n = t - 0x1.8p23f;
+  float p64 = actfit_bits_f32((actfit_f32_bits(t) << 23) + (191u << 23)); /* 2^(n + 64) */
   float r = fmaf(-n, ACTFIT_F_LN2_H, ah);
-  r = fmaf(-n, ACTFIT_F_LN2_L, r) + al;
+  r = fmaf(-n, ACTFIT_F_LN2_L, r);
+  r = add_al ? r + al : r; /* al is 0 for all but GELU: r + 0 would only turn a -0 r into +0 */
   float p = fmaf(fmaf(P[3], r, P[4]), r, P[5]); /* 1/6! .. 1/4! */
   p = fmaf(p, r, P[6]);
   float m = fmaf(r * r, fmaf(r, p, 0.5f), r);
-  float xc = x < -top ? -top : x > top ? top : x;
-  float w = xc * fmaf(M, m, M), yn = actfit_scalef(w, n), yp = fmaf(-w, actfit_scalef(1.0f, n), x);
-  return x != x ? x : copysignf(x < 0.0f ? yn : yp, x); /* y has x's sign, zeros too */
+  float w = copysignf(zt, x) * fmaf(M, m, M);
+  float yn = w * p64 * 0x1p-64f, yp = fmaf(-w, p64 * 0x1p-64f, x);
+  return x != x ? x : signbit(x) ? yn : yp;
 }
 
 ACTFIT_HD float actfit_gelu16(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
-  float M = actfit_tab_m16(actfit_m_tab(ACTFIT_M_GELU), zc, 1.0f);
+  float M = actfit_tab_m16(ACTFIT_M_GELU, zc, 1.0f);
   float zz = zc * zc; /* e^(-z^2/2) with z^2 as a pair: a reaches 112 */
-  return actfit_y16(x, ACTFIT_GELU_ZTOP, M, -0.5f * zz, -0.5f * fmaf(zc, zc, -zz));
+  return actfit_y16(x, zc, M, -0.5f * zz, -0.5f * fmaf(zc, zc, -zz), 1);
 }
 
 ACTFIT_HD float actfit_gelu_tanh16(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
-  float M = actfit_tab_m16(actfit_m_tab(ACTFIT_M_GELU_TANH), zc, 1.0f);
+  float M = actfit_tab_m16(ACTFIT_M_GELU_TANH, zc, 1.0f);
   /* u = z (C + C B z^2) in float: its error, up to 2^-22 u, moves e^-u by as much */
   float u = zc * fmaf(ACTFIT_F_GELU_TANH_CB_H, zc * zc, ACTFIT_F_GELU_TANH_C_H);
-  return actfit_y16(x, ACTFIT_GELU_TANH_ZTOP, M, -u, 0.0f);
+  return actfit_y16(x, zc, M, -u, 0.0f, 0);
 }
 
 ACTFIT_HD float actfit_silu16(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
-  float M = actfit_tab_m16(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f);
-  float y = actfit_y16(x, 120.0f, M, -(z < 120.0f ? z : 120.0f), 0.0f);
+  float M = actfit_tab_m16(ACTFIT_M_SILU, zc, 2.0f);
+  float a = z < 120.0f ? z : 120.0f, y = actfit_y16(x, a, M, -a, 0.0f, 0);
   return z < 0x1p-60f ? 0.5f * x : y; /* as actfit_silu: M's rounding would show at midpoints */
 }
 
@@ -662,9 +692,9 @@ ACTFIT_HD float actfit_mish16(float x)
 {
   int neg = x < 0.0f;
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
-  float M = actfit_tab_m16(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f);
-  float a = neg ? (z < 120.0f ? z : 120.0f) : zc + zc;
-  return actfit_y16(x, 120.0f, M, -a, 0.0f);
+  float M = actfit_tab_m16(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS, zc, 2.0f);
+  float zt = z < 120.0f ? z : 120.0f, a = neg ? zt : zc + zc;
+  return actfit_y16(x, zt, M, -a, 0.0f, 0);
 }
 
 /* Forward y = f(x) for the built-ins (PyTorch definitions); NaN gives x, f(+-inf) the limit */

@@ -92,3 +92,144 @@ PROBE_FWD(mish, ACTFIT_A_MISH)
   }
 PROBE_BWD(fp32, ACTFIT_FP32)
 PROBE_BWD(bf16, ACTFIT_BF16)
+
+/* ---- the hot loops: the library's 16-byte loops (invact_fwd_vec, invact_bwd_vec,
+ * fewbit_bwd_vec) reduced to one pass each, so that a loop body is VEC elements' work (4 fp32
+ * or 8 fp16/bf16) with its constants, table bases and indexing shared, as in the library;
+ * tools/sass_count.py divides the outer loop's body by VEC */
+namespace {
+
+template <int DT> __device__ __forceinline__ size_t vprobe_stride()
+{
+  return (size_t)gridDim.x * blockDim.x;
+}
+
+template <int ACT, int DT>
+__device__ __forceinline__ void vprobe_fwd(const float *params, const void *x, void *y, size_t nv)
+{
+  constexpr int VEC = vec_traits<DT>::VEC;
+  const uint4 *x4 = static_cast<const uint4 *>(x);
+  uint4 *y4 = static_cast<uint4 *>(y);
+  for (size_t v = probe_index(); v < nv; v += vprobe_stride<DT>()) {
+    uint4 r = x4[v];
+    float out[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; k++)
+      out[k] = actfit_elem_fs(ACT, params, unpack<DT>(r, k), DT != ACTFIT_FP32);
+    y4[v] = pack<DT>(out);
+  }
+}
+
+/* invact_bwd_vec with the branch bit in a state word: fp32 computes g, fp16/bf16 read it
+ * from the g table (invact_g) */
+template <int DT>
+__device__ __forceinline__ void vprobe_invact_bwd(const actfit_rt_invact &t, const void *y,
+                                                  const uint32_t *state, const void *go,
+                                                  void *gi, const float *lut, size_t nv)
+{
+  constexpr int VEC = vec_traits<DT>::VEC;
+  constexpr bool LUT = DT != ACTFIT_FP32;
+  const uint4 *y4 = static_cast<const uint4 *>(y), *g4 = static_cast<const uint4 *>(go);
+  uint4 *o4 = static_cast<uint4 *>(gi);
+  for (size_t v = probe_index(); v < nv; v += vprobe_stride<DT>()) {
+    size_t e = v * VEC;
+    unsigned b0 = (unsigned)(e % 32);
+    uint32_t word = state[e / 32];
+    uint4 ry = y4[v], rg = g4[v];
+    float out[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+      int s = (int)((word >> (b0 + k)) & 1u);
+      out[k] = unpack<DT>(rg, k) *
+               (LUT ? invact_g<true>(t, lut, 0.0f, unpack_raw16(ry, k), s)
+                    : actfit_elem_invact_fitted(&t, unpack<DT>(ry, k), s));
+    }
+    o4[v] = pack<DT>(out);
+  }
+}
+
+/* fewbit_bwd_vec at 3 bits: the levels in shared memory, the code from three plane words */
+template <int DT>
+__device__ __forceinline__ void vprobe_fewbit_bwd(const actfit_rt_fewbit &t, const uint32_t *state,
+                                                  const void *go, void *gi, size_t nv)
+{
+  constexpr int VEC = vec_traits<DT>::VEC;
+  __shared__ float lv[8];
+  if (threadIdx.x < 8)
+    lv[threadIdx.x] = t.levels[threadIdx.x];
+  __syncthreads();
+  const uint4 *g4 = static_cast<const uint4 *>(go);
+  uint4 *o4 = static_cast<uint4 *>(gi);
+  for (size_t v = probe_index(); v < nv; v += vprobe_stride<DT>()) {
+    size_t e = v * VEC, g = e / 32;
+    unsigned b0 = (unsigned)(e % 32);
+    uint32_t w0 = state[g * 3], w1 = state[g * 3 + 1], w2 = state[g * 3 + 2];
+    uint4 r = g4[v];
+    float out[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+      unsigned c = ((w0 >> (b0 + k)) & 1u) | ((w1 >> (b0 + k)) & 1u) << 1 |
+                   ((w2 >> (b0 + k)) & 1u) << 2;
+      out[k] = unpack<DT>(r, k) * lv[c];
+    }
+    o4[v] = pack<DT>(out);
+  }
+}
+
+template <int DT> __device__ __forceinline__ void vprobe_copy(const void *x, void *y, size_t nv)
+{
+  constexpr int VEC = vec_traits<DT>::VEC;
+  const uint4 *x4 = static_cast<const uint4 *>(x);
+  uint4 *y4 = static_cast<uint4 *>(y);
+  for (size_t v = probe_index(); v < nv; v += vprobe_stride<DT>()) {
+    uint4 r = x4[v];
+    float out[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; k++)
+      out[k] = unpack<DT>(r, k);
+    y4[v] = pack<DT>(out);
+  }
+}
+
+} // namespace
+
+#define VPROBES(DTN, DT)                                                                    \
+  extern "C" __global__ void vprobe_copy_##DTN(const void *x, void *y, size_t nv)           \
+  {                                                                                         \
+    vprobe_copy<DT>(x, y, nv);                                                              \
+  }                                                                                         \
+  extern "C" __global__ void vprobe_gelu_fwd_##DTN(const __grid_constant__ actfit_rt_invact t, \
+                                                   const void *x, void *y, size_t nv)       \
+  {                                                                                         \
+    vprobe_fwd<ACTFIT_A_GELU, DT>(t.params, x, y, nv);                                      \
+  }                                                                                         \
+  extern "C" __global__ void vprobe_gelu_tanh_fwd_##DTN(                                    \
+      const __grid_constant__ actfit_rt_invact t, const void *x, void *y, size_t nv)        \
+  {                                                                                         \
+    vprobe_fwd<ACTFIT_A_GELU_TANH, DT>(t.params, x, y, nv);                                 \
+  }                                                                                         \
+  extern "C" __global__ void vprobe_silu_fwd_##DTN(const __grid_constant__ actfit_rt_invact t, \
+                                                   const void *x, void *y, size_t nv)       \
+  {                                                                                         \
+    vprobe_fwd<ACTFIT_A_SILU, DT>(t.params, x, y, nv);                                      \
+  }                                                                                         \
+  extern "C" __global__ void vprobe_mish_fwd_##DTN(const __grid_constant__ actfit_rt_invact t, \
+                                                   const void *x, void *y, size_t nv)       \
+  {                                                                                         \
+    vprobe_fwd<ACTFIT_A_MISH, DT>(t.params, x, y, nv);                                      \
+  }                                                                                         \
+  extern "C" __global__ void vprobe_invact_bwd_##DTN(const __grid_constant__ actfit_rt_invact t, \
+                                                     const void *y, const uint32_t *state,  \
+                                                     const void *go, void *gi,              \
+                                                     const float *lut, size_t nv)           \
+  {                                                                                         \
+    vprobe_invact_bwd<DT>(t, y, state, go, gi, lut, nv);                                    \
+  }                                                                                         \
+  extern "C" __global__ void vprobe_fewbit_bwd_##DTN(const __grid_constant__ actfit_rt_fewbit t, \
+                                                     const uint32_t *state, const void *go, \
+                                                     void *gi, size_t nv)                   \
+  {                                                                                         \
+    vprobe_fewbit_bwd<DT>(t, state, go, gi, nv);                                            \
+  }
+VPROBES(fp32, ACTFIT_FP32)
+VPROBES(bf16, ACTFIT_BF16)

@@ -179,6 +179,35 @@ static void rows(FILE *f, float tab[][M_PIECES])
   fprintf(f, "\n");
 }
 
+/* The 16-bit path's coefficients (elem.h's actfit_tab_m16: rows 0, 1, 3, 5, 6, 7, that is
+ * c_j, c0 .. c4 with c0 and c1 without their low parts) as one 32-byte record per piece, a
+ * table after another in elem.h's order (GELU, GELU-tanh, SiLU, softplus, Mish+, Mish-).
+ * Piece j's record sits at (j + the bits 20-24 of off) & 31, so that the record index is bits
+ * 20-24 of z + off alone: no subtraction (off = 1: 24 places on; off = 2: none). */
+static void records(FILE *f, float all[][4 + M_DEG][M_PIECES], const double *off, int ntab)
+{
+  static const int pick[6] = {0, 1, 3, 5, 6, 7};
+  fprintf(f, "/* the 16-bit path's M: for each table, 32 records {c_j, c0, c1, c2, c3, c4, 0, 0} (c0 and c1\n"
+             " * the rows' high parts), piece j's at (j + the bits 20-24 of off) & 31 (off = 1: j + 24) */\n"
+             "#define ACTFIT_F_M16_REC");
+  for (int t = 0; t < ntab; t++) {
+    float o = (float)off[t];
+    uint32_t ob;
+    memcpy(&ob, &o, 4);
+    int rot = (int)((ob >> 20) & 31u);
+    fprintf(f, "%s \\\n  {", t ? "," : "");
+    for (int pos = 0; pos < M_PIECES; pos++) {
+      int j = (pos - rot + M_PIECES) % M_PIECES;
+      fprintf(f, "%s{", pos ? ", \\\n   " : "");
+      for (int k = 0; k < 8; k++)
+        fprintf(f, "%s%af", k ? ", " : "", k < 6 ? (double)all[t][pick[k]][j] : 0.0);
+      fprintf(f, "}");
+    }
+    fprintf(f, "}");
+  }
+  fprintf(f, "\n");
+}
+
 static int write_float_section(FILE *f)
 {
   double v[32];
@@ -199,6 +228,8 @@ static int write_float_section(FILE *f)
   }
   fprintf(f, "#define ACTFIT_F_LOG2E %af\n", (double)(float)(1.0L / logl(2.0L)));
   float tab[4 + M_DEG][M_PIECES];
+  static float all[6][4 + M_DEG][M_PIECES];
+  const double off[6] = {1.0, 1.0, 2.0, 2.0, 2.0, 2.0};
   double worst;
   if (!fit_m(gelu_m, 1.0, tab, &worst))
     return 0;
@@ -209,6 +240,7 @@ static int write_float_section(FILE *f)
              "#define ACTFIT_F_M_DEG %d\n#define ACTFIT_F_GELU_M",
           M_PIECES, M_DEG, worst, M_DEG, M_DEG);
   rows(f, tab);
+  memcpy(all[0], tab, sizeof tab);
   if (!fit_m(gelu_tanh_m, 1.0, tab, &worst))
     return 0;
   fprintf(f, "/* GELU-tanh: M(z) = Q(z) e^(u(z)) = sigmoid(u(z)), Q(z) = sigmoid(-u(z)), u(z) = C (z + B z^3),\n"
@@ -216,6 +248,7 @@ static int write_float_section(FILE *f)
              "#define ACTFIT_F_GELU_TANH_M",
           worst);
   rows(f, tab);
+  memcpy(all[1], tab, sizeof tab);
   if (!fit_m(silu_m, 2.0, tab, &worst))
     return 0;
   fprintf(f, "/* SiLU: M(z) = Q(z) e^z = sigmoid(z), Q(z) = sigmoid(-z), for z in [0, 30), %d pieces j\n"
@@ -224,12 +257,14 @@ static int write_float_section(FILE *f)
              "#define ACTFIT_F_SILU_M",
           M_PIECES, M_DEG, worst);
   rows(f, tab);
+  memcpy(all[2], tab, sizeof tab);
   if (!fit_m(softplus_m, 2.0, tab, &worst))
     return 0;
   fprintf(f, "/* softplus: M(z) = e^z log1p(e^-z) on SiLU's pieces, fitted to %.2g relative */\n"
              "#define ACTFIT_F_SOFTPLUS_M",
           worst);
   rows(f, tab);
+  memcpy(all[3], tab, sizeof tab);
   double worst2;
   if (!fit_m(mish_pos_m, 2.0, tab, &worst))
     return 0;
@@ -242,8 +277,11 @@ static int write_float_section(FILE *f)
              "#define ACTFIT_F_MISH_POS_M",
           worst, worst2);
   rows(f, tab);
+  memcpy(all[4], tab, sizeof tab);
   fprintf(f, "#define ACTFIT_F_MISH_NEG_M");
   rows(f, tab2);
+  memcpy(all[5], tab2, sizeof tab2);
+  records(f, all, off, 6);
   /* x - tanh x = x^3 (1/3 + w R(w)), |x| < 1/2 */
   long double T[32] = {0};
   for (int k = 0; k + 1 < 32; k++) {
