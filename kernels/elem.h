@@ -596,18 +596,34 @@ ACTFIT_HD float actfit_logsigmoid(float x)
   return isinf(x) ? (x > 0.0f ? -0.0f : x) : -actfit_scalef(y.h + y.l, k);
 }
 
+/* Mish for |x| < 2^-12 by its series, y = 3/5 x + 8/25 x^2 - 2/125 x^3 (the next term is
+ * 2^-40 of y there), 3/5 as a float pair, rounded once: within 0.51 ulp.  (x - x Q on the
+ * lean path rounds w and then y, up to 0.80 ulp on [2^-24, 2^-23), where torch's x 0.6 is
+ * within 0.69.) */
+#define ACTFIT_F_MISH_C1_H 0x1.333334p-1f  /* 3/5 */
+#define ACTFIT_F_MISH_C1_L -0x1.99999ap-26f /* 3/5 - C1_H */
+#define ACTFIT_F_MISH_C2 0x1.47ae14p-2f    /* 8/25 */
+#define ACTFIT_F_MISH_C3 -0x1.0624dep-6f   /* -2/125 */
+ACTFIT_HD float actfit_mish_small(float x)
+{
+  float c = fmaf(x, fmaf(x, ACTFIT_F_MISH_C3, ACTFIT_F_MISH_C2), ACTFIT_F_MISH_C1_L);
+  return copysignf(fmaf(x, ACTFIT_F_MISH_C1_H, x * c), x); /* -0 too (x c is +0 there) */
+}
+
 /* Mish, y = x tanh(softplus(x)), the same way as SiLU, with a table for each sign (z = |x|,
  * clamped below 30 for M):
  *   x >= 0: y = x (1 - Q), Q = e^(-2z) M+(z);  x < 0: y = x Q, Q = e^-z M-(z)
  * (elem_coeffs.h has M+ and M-); e^-z from z itself up to 120 (then y is -0 or x), on the
- * lean path.  cpu_table_fwd.h repeats the steps. */
+ * lean path; |x| < 2^-12 by the series (actfit_mish_small).  cpu_table_fwd.h repeats the
+ * steps. */
 ACTFIT_HD float actfit_mish(float x)
 {
   int neg = x < 0.0f;
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f, &Ml);
   float a = neg ? (z < 120.0f ? z : 120.0f) : zc + zc;
-  return actfit_lean_y(x, 120.0f, M, Ml, -a, 0.0f);
+  float y = actfit_lean_y(x, 120.0f, M, Ml, -a, 0.0f);
+  return z < 0x1p-12f ? actfit_mish_small(x) : y;
 }
 
 /* c e^(a) - 1 scaled: c (e^a - 1) for a pair c, rounded once */

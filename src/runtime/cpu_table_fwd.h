@@ -201,7 +201,11 @@ TF_INLINE VF mish_vec(VF x)
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF Ml, M = m1_vec2(ACTFIT_M_MISH_POS, ACTFIT_M_MISH_NEG, neg, zc, 2.0f, &Ml);
   VF a = V_SEL(neg, V_MIN(z, V1(120.0f)), V_ADD(zc, zc));
-  return lean_y_vec(x, 120.0f, M, Ml, V_NEG(a), V1(0.0f));
+  VF y = lean_y_vec(x, 120.0f, M, Ml, V_NEG(a), V1(0.0f));
+  /* |x| < 2^-12: actfit_mish_small */
+  VF c = V_FMA(x, V_FMA(x, V1(ACTFIT_F_MISH_C3), V1(ACTFIT_F_MISH_C2)), V1(ACTFIT_F_MISH_C1_L));
+  VF ys = V_COPYSIGN(V_FMA(x, V1(ACTFIT_F_MISH_C1_H), V_MUL(x, c)), x);
+  return V_SEL(V_LT(z, V1(0x1p-12f)), ys, y);
 }
 
 /* ---- the 16-bit forwards (elem.h's actfit_*16) ---- */
