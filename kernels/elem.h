@@ -386,13 +386,25 @@ ACTFIT_HD float actfit_tab_m1(const float (*G)[32], float zc, float off, float *
   return h;
 }
 
-/* e^(ah + al) = 2^n (1 + mh + ml): n = round(ah / ln2), r + rl = ah + al - n ln2 (r1 exact,
- * the sum's error kept), mh = r + r^2 (1/2 + r P(r)) with its last rounding error and
- * rl (1 + mh) in ml; ah >= -130 */
-ACTFIT_HD float actfit_expm1_lean(float ah, float al, float *n, float *ml)
+/* 2^(n + 64) from t = ah log2(e) + 1.5 2^23, the sum that rounds n = round(ah / ln2) = t -
+ * 1.5 2^23: t's low bits are n (two's complement), shifted into the exponent field, which
+ * makes a normal float for -190 <= n <= 63, so -131 <= ah <= 43.  The lean and 16-bit
+ * forwards scale by 2^n as 2^(n + 64) 2^-64: w 2^(n + 64) is exact for their w (large n
+ * only with |x| large), so w 2^n is rounded once, as actfit_scalef's two factors round it,
+ * without the integer n. */
+ACTFIT_HD float actfit_pow2_64(float t)
+{
+  return actfit_bits_f32((actfit_f32_bits(t) << 23) + (191u << 23));
+}
+
+/* e^(ah + al) = 2^n (1 + mh + ml): n = round(ah / ln2) (*p64 = 2^(n + 64), actfit_pow2_64),
+ * r + rl = ah + al - n ln2 (r1 exact, the sum's error kept), mh = r + r^2 (1/2 + r P(r))
+ * with its last rounding error and rl (1 + mh) in ml; -130 <= ah <= 0 */
+ACTFIT_HD float actfit_expm1_lean(float ah, float al, float *p64, float *ml)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
-  float nf = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f) - 0x1.8p23f;
+  float t = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f), nf = t - 0x1.8p23f;
+  *p64 = actfit_pow2_64(t);
   float r1 = fmaf(-nf, ACTFIT_F_LN2_H, ah), r2 = fmaf(-nf, ACTFIT_F_LN2_L, al);
   float r = r1 + r2, rl = r2 - (r - r1);
   float p = P[1]; /* 1/9! is below float's reach here */
@@ -400,24 +412,25 @@ ACTFIT_HD float actfit_expm1_lean(float ah, float al, float *n, float *ml)
   for (int i = 2; i < (int)(sizeof P / sizeof P[0]); i++)
     p = fmaf(p, r, P[i]);
   float c = fmaf(r, p, 0.5f), q = r * r, mh = fmaf(q, c, r);
-  *n = nf;
   *ml = fmaf(q, c, r - mh) + fmaf(rl, mh, rl);
   return mh;
 }
 
 /* y from Q(z) = e^(ah + al) (Mh + Ml), -130 <= ah <= 0: x Q 2^-n = w = a + t rounded once,
  * with a + al = x Mh exactly and t = a m + (al + x Ml); then y = 2^n w (x < 0) or
- * x - 2^n w (x >= 0, where Q <= 1/2), one more rounding.  x is clamped to [-top, top] for
- * w, where the callers' clamps of z put Q so low that 2^n w rounds to -0 (x < 0) and
- * x - 2^n w to x (x >= 0, +inf too); a NaN x gives x.  y takes x's sign: the sums of
- * signed zeros above would not keep it where x or y is zero.  Tiny and subnormal x need no case
- * of their own for the contract (SiLU keeps one: there x M's low part underflows). */
-ACTFIT_HD float actfit_lean_y(float x, float top, float Mh, float Ml, float ah, float al)
+ * x - 2^n w (x >= 0, where Q <= 1/2), one more rounding (2^n as 2^(n + 64) 2^-64,
+ * actfit_pow2_64).  w takes xc = zt with x's sign, zt being |x| clamped to the activation's
+ * top by the caller, where the callers' clamps of z put Q so low that 2^n w rounds to -0
+ * (x < 0) and x - 2^n w to x (x >= 0, +inf too); a NaN x gives x.  y takes x's sign: the
+ * sums of signed zeros above would not keep it where x or y is zero.  Tiny and subnormal x
+ * need no case of their own for the contract (SiLU keeps one: there x M's low part
+ * underflows). */
+ACTFIT_HD float actfit_lean_y(float x, float zt, float Mh, float Ml, float ah, float al)
 {
-  float n, ml, m = actfit_expm1_lean(ah, al, &n, &ml);
-  float xc = x < -top ? -top : x > top ? top : x;
+  float p64, ml, m = actfit_expm1_lean(ah, al, &p64, &ml);
+  float xc = copysignf(zt, x);
   float a = xc * Mh, t = fmaf(a, m, fmaf(a, ml, fmaf(xc, Ml, fmaf(xc, Mh, -a))));
-  float w = a + t, yn = actfit_scalef(w, n), yp = fmaf(-w, actfit_scalef(1.0f, n), x);
+  float w = a + t, yn = w * p64 * 0x1p-64f, yp = fmaf(-w, p64 * 0x1p-64f, x);
   return x != x ? x : copysignf(x < 0.0f ? yn : yp, x); /* y has x's sign, zeros too */
 }
 
@@ -434,7 +447,7 @@ ACTFIT_HD float actfit_gelu(float x)
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_GELU), zc, 1.0f, &Ml);
   actfit_ff zz = actfit_ff_prod(zc, zc); /* e^(-z^2/2) */
-  return actfit_lean_y(x, ACTFIT_GELU_ZTOP, M, Ml, -0.5f * zz.h, -0.5f * zz.l);
+  return actfit_lean_y(x, zc, M, Ml, -0.5f * zz.h, -0.5f * zz.l);
 }
 
 /* GELU-tanh, y = x sigmoid(u(x)), u(x) = C (x + B x^3), the same way as GELU: with z = |x|
@@ -453,7 +466,7 @@ ACTFIT_HD float actfit_gelu_tanh(float x)
   v.l += ACTFIT_F_GELU_TANH_C_L + cbz.l;
   actfit_ff u = actfit_ff_prod(zc, v.h);
   u.l = fmaf(zc, v.l, u.l);
-  return actfit_lean_y(x, ACTFIT_GELU_TANH_ZTOP, M, Ml, -u.h, -u.l);
+  return actfit_lean_y(x, zc, M, Ml, -u.h, -u.l);
 }
 
 /* SiLU, y = x sigmoid(x), the same way: Q(z) = sigmoid(-z) = e^-z M(z), M = sigmoid(z) from the
@@ -465,7 +478,7 @@ ACTFIT_HD float actfit_silu(float x)
 {
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &Ml);
-  float y = actfit_lean_y(x, 120.0f, M, Ml, -(z < 120.0f ? z : 120.0f), 0.0f);
+  float zt = z < 120.0f ? z : 120.0f, y = actfit_lean_y(x, zt, M, Ml, -zt, 0.0f);
   return z < 0x1p-60f ? 0.5f * x : y; /* x M's low part would underflow: x/2, rounded once */
 }
 
@@ -621,8 +634,8 @@ ACTFIT_HD float actfit_mish(float x)
   int neg = x < 0.0f;
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f, &Ml);
-  float a = neg ? (z < 120.0f ? z : 120.0f) : zc + zc;
-  float y = actfit_lean_y(x, 120.0f, M, Ml, -a, 0.0f);
+  float zt = z < 120.0f ? z : 120.0f, a = neg ? zt : zc + zc;
+  float y = actfit_lean_y(x, zt, M, Ml, -a, 0.0f);
   return z < 0x1p-12f ? actfit_mish_small(x) : y;
 }
 
@@ -658,16 +671,13 @@ ACTFIT_HD float actfit_tab_m16(int which, float zc, float off)
 
 /* y from Q = e^(ah + al) M, -130 <= ah <= 0, as actfit_lean_y without the carried
  * errors: w = xc (M + M m), xc = zt with x's sign (the caller's zt is |x| clamped to the
- * activation's top), then y = 2^n w (x negative, -0 too: w has its sign) or x - 2^n w.
- * 2^n is 2^(n + 64) 2^-64, the first factor (normal: n + 64 >= -124) from the bits of
- * t = ah log2(e) + 1.5 2^23, whose low bits are n, shifted into the exponent field; w 2^(n +
- * 64) is exact, so 2^n w is rounded once (as actfit_scalef's two factors would: the same
- * bits), without the integer n.  A NaN x gives x.  add_al is a constant: 0 where al is. */
+ * activation's top), then y = 2^n w (x negative, -0 too: w has its sign) or x - 2^n w, 2^n
+ * as 2^(n + 64) 2^-64 (actfit_pow2_64).  A NaN x gives x.  add_al is a constant: 0 where al
+ * is. */
 ACTFIT_HD float actfit_y16(float x, float zt, float M, float ah, float al, int add_al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
-  float t = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f), n = t - 0x1.8p23f;
-  float p64 = actfit_bits_f32((actfit_f32_bits(t) << 23) + (191u << 23)); /* 2^(n + 64) */
+  float t = fmaf(ah, ACTFIT_F_LOG2E, 0x1.8p23f), n = t - 0x1.8p23f, p64 = actfit_pow2_64(t);
   float r = fmaf(-n, ACTFIT_F_LN2_H, ah);
   r = fmaf(-n, ACTFIT_F_LN2_L, r);
   r = add_al ? r + al : r; /* al is 0 for all but GELU: r + 0 would only turn a -0 r into +0 */

@@ -146,7 +146,10 @@ TF_INLINE VF m1_vec(int t, VF zc, float off, VF *lo)
   return m1_vec2(t, -1, V_LT(zc, zc), zc, off, lo);
 }
 
-/* y from Q = e^(ah + al) (M + Ml) (actfit_lean_y, actfit_expm1_lean), ah >= -130 */
+/* y from Q = e^(ah + al) (M + Ml) (actfit_lean_y, actfit_expm1_lean), ah >= -130.  Two
+ * steps differ from elem.h in form, not in bits: 2^n w by V_SCALEF (elem.h: w 2^(n + 64)
+ * 2^-64; both round w 2^n once) and xc by clamping x (elem.h: the caller's zt with x's
+ * sign). */
 TF_INLINE VF lean_y_vec(VF x, float top, VF M, VF Ml, VF ah, VF al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
