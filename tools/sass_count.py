@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
 """SASS instruction counts of the GPU passes, per element, without a GPU.
 
-Compiles kernels/sass_probe.cu (one element per thread, the activation and dtype fixed at
-compile time; the same elem.h calls as the library's kernels) to cubins for sm_80 (A100)
-and sm_90 (H100) with the library's flags, disassembles each probe with cuobjdump, and
-counts its instructions: all of them (the static count, every path once: the kernels'
-branches are range reductions and tails, so a thread runs fewer), the special-function ones
-(MUFU: ex2, lg2, rcp, rsq, sin...; they issue at a quarter of the FP32 rate, so they weigh 4),
-and the loops (a fitted InvAct table's piece scan and Horner run once per piece and degree).  A copy
-probe (load, store, index) is the baseline: "beyond copy" is the pass's own work.
+Compiles kernels/sass_probe.cu (the activation and dtype fixed at compile time; the same
+elem.h calls and load/store helpers as the library's kernels) to cubins for sm_80 (A100)
+and sm_90 (H100) with the library's flags, disassembles them with cuobjdump, and counts,
+for each pass, two probes:
 
-Prints a Markdown table against the roofline budgets of issue 23 (bf16: A100 19, H100 40
-instructions per element; fp32 twice that): "over" where the pass's own work (beyond the
-copy) passes the budget, "over with the index" where only the weighted total, with the
-probe's one-element indexing, does; and, with --check FILE, exits 1 if a probe's
-weighted count exceeds the ceiling FILE gives it (one line per "arch probe ceiling"), so a
-hot path cannot grow unseen.  --write FILE records today's counts plus 5% as the ceilings.
-Exits 0 with a line on stderr where nvcc or cuobjdump is missing (as tools/ptx-check.sh).
+- the hot loop (vprobe_*): the library's 16-byte loop for the pass, whose outer loop body
+  does 4 fp32 or 8 bf16 elements; its instructions over those elements, the
+  special-function ones (MUFU: ex2, lg2, rcp, rsq, sin...; a quarter of the FP32 rate)
+  weighing 4, inner loops (a fitted table's piece scan and Horner) once;
+- one element (probe_*): one element per thread, every path of the code once (the static
+  count), with its loops listed by body size.
+
+A copy of each kind (load, convert, store) is the baseline: "own" is the pass's work beyond
+it.  Prints a Markdown table against the roofline budgets of issue 23 (bf16: A100 19, H100
+40 instructions per element; fp32 twice that), "over" where the hot loop's own work passes
+the budget; with --check FILE, exits 1 if either probe's weighted count exceeds the ceiling
+FILE gives it (lines "arch probe ceiling"), so a hot path cannot grow unseen.  --write FILE
+records today's counts plus 5% as the ceilings.  Exits 0 with a line on stderr where nvcc
+or cuobjdump is missing (as tools/ptx-check.sh).
 
   .venv/bin/python tools/sass_count.py [--check tools/sass-ceilings.txt] [--write FILE]
 """

@@ -106,6 +106,10 @@ static inline __m256 v_scalef(__m256 v, __m256 k)
   return _mm256_mul_ps(_mm256_mul_ps(v, a1), a2);
 }
 #define V_SCALEF v_scalef
+/* actfit_pow2_64: t's bits shifted into the exponent field, plus 191 there */
+#define V_POW2_64(t)                                                                        \
+  _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(_mm256_castps_si256(t), 23),        \
+                                       _mm256_set1_epi32(191 << 23)))
 #define V_COPYSIGN(a, b)                                                                    \
   _mm256_or_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a), _mm256_and_ps(_mm256_set1_ps(-0.0f), b))
 

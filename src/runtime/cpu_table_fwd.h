@@ -25,6 +25,7 @@
  *                  table t at j (of table t2 >= 0 in the lanes of m) into f[0 ..], in place
  *                  of V_LUT and V_LUT2
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
+ *   V_POW2_64(t)   (optional) actfit_pow2_64(t) lane by lane, for the lean and 16-bit 2^n
  *   V_COPYSIGN(a, b) a with b's sign bit
  * Constants are those of elem.h (elem_coeffs.h). */
 
@@ -146,14 +147,32 @@ TF_INLINE VF m1_vec(int t, VF zc, float off, VF *lo)
   return m1_vec2(t, -1, V_LT(zc, zc), zc, off, lo);
 }
 
-/* y from Q = e^(ah + al) (M + Ml) (actfit_lean_y, actfit_expm1_lean), ah >= -130.  Two
- * steps differ from elem.h in form, not in bits: 2^n w by V_SCALEF (elem.h: w 2^(n + 64)
- * 2^-64; both round w 2^n once) and xc by clamping x (elem.h: the caller's zt with x's
+/* yn = 2^n w and yp = x - 2^n w, n = tn - 1.5 2^23: as elem.h (actfit_pow2_64) where the
+ * includer defines V_POW2_64(tn), 2^(n + 64) from tn's bits (AVX2: two integer operations
+ * where its two-factor V_SCALEF takes eight); by V_SCALEF otherwise (AVX-512's vscalefps is
+ * one instruction).  Both round w 2^n once: the same bits. */
+#ifdef V_POW2_64
+#define SCALE_BY_2N(yn, yp, w, n, tn, x)                                                     \
+  do {                                                                                      \
+    VF p64_ = V_POW2_64(tn);                                                                \
+    yn = V_MUL(V_MUL(w, p64_), V1(0x1p-64f));                                               \
+    yp = V_FNMA(w, V_MUL(p64_, V1(0x1p-64f)), x);                                           \
+  } while (0)
+#else
+#define SCALE_BY_2N(yn, yp, w, n, tn, x)                                                     \
+  do {                                                                                      \
+    yn = V_SCALEF(w, n);                                                                    \
+    yp = V_FNMA(w, V_SCALEF(V1(1.0f), n), x);                                               \
+  } while (0)
+#endif
+
+/* y from Q = e^(ah + al) (M + Ml) (actfit_lean_y, actfit_expm1_lean), ah >= -130.  xc
+ * differs from elem.h in form, not in bits: x clamped (elem.h: the caller's zt with x's
  * sign). */
 TF_INLINE VF lean_y_vec(VF x, float top, VF M, VF Ml, VF ah, VF al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
-  VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
+  VF tn = V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), n = V_SUB(tn, V1(0x1.8p23f));
   VF r1 = V_FNMA(n, V1(ACTFIT_F_LN2_H), ah), r2 = V_FNMA(n, V1(ACTFIT_F_LN2_L), al);
   VF r = V_ADD(r1, r2), rl = V_SUB(r2, V_SUB(r, r1));
   VF p = V1(P[1]);
@@ -163,7 +182,8 @@ TF_INLINE VF lean_y_vec(VF x, float top, VF M, VF Ml, VF ah, VF al)
   VF ml = V_ADD(V_FMA(q, c, V_SUB(r, mh)), V_FMA(rl, mh, rl));
   VF xc = V_MAX(V_MIN(x, V1(top)), V1(-top));
   VF a = V_MUL(xc, M), t = V_FMA(a, mh, V_FMA(a, ml, V_FMA(xc, Ml, V_FMS(xc, M, a))));
-  VF w = V_ADD(a, t), yn = V_SCALEF(w, n), yp = V_FNMA(w, V_SCALEF(V1(1.0f), n), x);
+  VF w = V_ADD(a, t), yn, yp;
+  SCALE_BY_2N(yn, yp, w, n, tn, x);
   return V_SEL(V_NAN(x), x, V_COPYSIGN(V_SEL(V_LT(x, V1(0.0f)), yn, yp), x));
 }
 
@@ -225,22 +245,22 @@ TF_INLINE VF m16_vec2(int t, int t2, VM m, VF zc, float off)
   return V_FMA(p, s, M_LUT(1));
 }
 
-/* actfit_y16, lane by lane where it pays: these loops only fill the 16-bit tables.  Three
- * steps differ in form, not in bits: 2^n w by V_SCALEF (elem.h: w 2^(n + 64) 2^-64, both w 2^n
- * rounded once), xc by clamping x (elem.h: zt with x's sign) and the sign by a select and a
- * copysign (elem.h: x's sign bit picks, yn and yp already carry it).  test_runtime compares
- * every 16-bit input with the scalar code on each ISA. */
+/* actfit_y16, lane by lane where it pays: these loops only fill the 16-bit tables.  Two
+ * steps differ in form, not in bits: xc by clamping x (elem.h: zt with x's sign) and the sign
+ * by a select and a copysign (elem.h: x's sign bit picks, yn and yp already carry it); 2^n w
+ * as lean_y_vec.  test_runtime compares every 16-bit input with the scalar code on each ISA. */
 TF_INLINE VF y16_vec(VF x, float top, VF M, VF ah, VF al)
 {
   const float P[] = {ACTFIT_F_EXPM1_P};
-  VF n = V_SUB(V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), V1(0x1.8p23f));
+  VF tn = V_FMA(ah, V1(ACTFIT_F_LOG2E), V1(0x1.8p23f)), n = V_SUB(tn, V1(0x1.8p23f));
   VF r = V_FNMA(n, V1(ACTFIT_F_LN2_H), ah);
   r = V_ADD(V_FNMA(n, V1(ACTFIT_F_LN2_L), r), al);
   VF p = V_FMA(V_FMA(V1(P[3]), r, V1(P[4])), r, V1(P[5]));
   p = V_FMA(p, r, V1(P[6]));
   VF m = V_FMA(V_MUL(r, r), V_FMA(r, p, V1(0.5f)), r);
   VF xc = V_MAX(V_MIN(x, V1(top)), V1(-top));
-  VF w = V_MUL(xc, V_FMA(M, m, M)), yn = V_SCALEF(w, n), yp = V_FNMA(w, V_SCALEF(V1(1.0f), n), x);
+  VF w = V_MUL(xc, V_FMA(M, m, M)), yn, yp;
+  SCALE_BY_2N(yn, yp, w, n, tn, x);
   return V_SEL(V_NAN(x), x, V_COPYSIGN(V_SEL(V_LT(x, V1(0.0f)), yn, yp), x));
 }
 
@@ -365,3 +385,4 @@ TF_INLINE VF logsigmoid_vec(VF x)
 #undef GV_PROD
 #undef GV_SUM
 #undef GV_FAST
+#undef SCALE_BY_2N
