@@ -99,10 +99,21 @@ __device__ __forceinline__ warp_pos warp_start()
   return w;
 }
 
+/* the borders in shared memory (actfit_code_of): lanes search different ones, which the
+ * constant bank would serialise; every thread of the block calls it before its loop */
+__device__ __forceinline__ void borders_to_shared(const actfit_rt_fewbit &t, float *bd)
+{
+  for (int k = threadIdx.x; k < (1 << t.bits) - 1; k += blockDim.x)
+    bd[k] = t.borders[k];
+  __syncthreads();
+}
+
 template <int DT>
 __global__ void fewbit_fwd(const __grid_constant__ actfit_rt_fewbit t, const void *x, void *y,
                            uint32_t *state, size_t n)
 {
+  __shared__ float bd[(1 << ACTFIT_RT_MAX_BITS) - 1];
+  borders_to_shared(t, bd);
   warp_pos w = warp_start();
   size_t groups = (n + 31) / 32;
   for (size_t g = w.group; g < groups; g += w.stride) {
@@ -111,7 +122,7 @@ __global__ void fewbit_fwd(const __grid_constant__ actfit_rt_fewbit t, const voi
     if (i < n) {
       float xv = ld<DT>(x, i);
       st<DT>(y, i, actfit_elem_fs(t.act, t.params, xv, DT != ACTFIT_FP32));
-      c = (unsigned)actfit_elem_code(&t, xv);
+      c = (unsigned)actfit_code_of(bd, t.bits, t.parity_even, xv);
     }
     for (int j = 0; j < t.bits; j++) {
       unsigned word = __ballot_sync(0xffffffffu, (c >> j) & 1u);
@@ -194,11 +205,13 @@ template <int DT>
 __global__ void fewbit_enc(const __grid_constant__ actfit_rt_fewbit t, const void *x,
                            uint32_t *state, size_t n)
 {
+  __shared__ float bd[(1 << ACTFIT_RT_MAX_BITS) - 1];
+  borders_to_shared(t, bd);
   warp_pos w = warp_start();
   size_t groups = (n + 31) / 32;
   for (size_t g = w.group; g < groups; g += w.stride) {
     size_t i = 32 * g + w.lane;
-    unsigned c = i < n ? (unsigned)actfit_elem_code(&t, ld<DT>(x, i)) : 0u;
+    unsigned c = i < n ? (unsigned)actfit_code_of(bd, t.bits, t.parity_even, ld<DT>(x, i)) : 0u;
     for (int j = 0; j < t.bits; j++) {
       unsigned word = __ballot_sync(0xffffffffu, (c >> j) & 1u);
       if (w.lane == (unsigned)j)
@@ -407,6 +420,8 @@ template <int DT>
 __global__ void fewbit_fwd_vec(const __grid_constant__ actfit_rt_fewbit t, const void *x, void *y,
                                uint32_t *state, size_t n)
 {
+  __shared__ float bd[(1 << ACTFIT_RT_MAX_BITS) - 1];
+  borders_to_shared(t, bd);
   constexpr int VEC = vec_traits<DT>::VEC, LANES = 32 / VEC;
   unsigned lane = threadIdx.x % 32;
   size_t per_warp = 32 * (size_t)VEC, warps = (size_t)gridDim.x * (blockDim.x / 32);
@@ -420,7 +435,7 @@ __global__ void fewbit_fwd_vec(const __grid_constant__ actfit_rt_fewbit t, const
 #pragma unroll
     for (int k = 0; k < VEC; k++) {
       yr[k] = enc<DT>(actfit_elem_fs(t.act, t.params, xv[k], DT != ACTFIT_FP32));
-      c[k] = e + k < n ? (unsigned)actfit_elem_code(&t, xv[k]) : 0u;
+      c[k] = e + k < n ? (unsigned)actfit_code_of(bd, t.bits, t.parity_even, xv[k]) : 0u;
     }
     if (e < n)
       store_raw<DT>(y, e, n, yr);

@@ -814,20 +814,27 @@ ACTFIT_HD int actfit_elem_lean(int act)
          act == ACTFIT_A_MISH;
 }
 
-/* code(x): number of borders <= x (|x| for even parity); NaN gives 0. */
-ACTFIT_HD int actfit_elem_code(const actfit_rt_fewbit *t, float x)
+/* code(x): number of the 2^bits - 1 sorted borders b <= x (|x| for even parity); NaN gives
+ * 0.  b is the table's borders, or a copy of them (the CUDA kernels keep one in shared
+ * memory: lanes searching different borders would serialise on the constant bank). */
+ACTFIT_HD int actfit_code_of(const float *b, int bits, int parity_even, float x)
 {
-  if (t->parity_even)
+  if (parity_even)
     x = fabsf(x);
-  int lo = 0, hi = (1 << t->bits) - 1;
+  int lo = 0, hi = (1 << bits) - 1;
   while (lo < hi) {
     int mid = (lo + hi) >> 1;
-    if (t->borders[mid] <= x)
+    if (b[mid] <= x)
       lo = mid + 1;
     else
       hi = mid;
   }
   return lo;
+}
+
+ACTFIT_HD int actfit_elem_code(const actfit_rt_fewbit *t, float x)
+{
+  return actfit_code_of(t->borders, t->bits, t->parity_even, x);
 }
 
 ACTFIT_HD float actfit_elem_horner(const actfit_rt_piece *p, float v)
