@@ -99,23 +99,25 @@ PROBE_BWD(bf16, ACTFIT_BF16)
  * tools/sass_count.py divides the outer loop's body by VEC */
 namespace {
 
-template <int DT> __device__ __forceinline__ size_t vprobe_stride()
+__device__ __forceinline__ size_t vprobe_stride()
 {
   return (size_t)gridDim.x * blockDim.x;
 }
 
+/* the forward of ACT, or with ACT < 0 the copy (unpack, pack) every pass of the dtype pays */
 template <int ACT, int DT>
 __device__ __forceinline__ void vprobe_fwd(const float *params, const void *x, void *y, size_t nv)
 {
   constexpr int VEC = vec_traits<DT>::VEC;
   const uint4 *x4 = static_cast<const uint4 *>(x);
   uint4 *y4 = static_cast<uint4 *>(y);
-  for (size_t v = probe_index(); v < nv; v += vprobe_stride<DT>()) {
+  for (size_t v = probe_index(); v < nv; v += vprobe_stride()) {
     uint4 r = x4[v];
     float out[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; k++)
-      out[k] = actfit_elem_fs(ACT, params, unpack<DT>(r, k), DT != ACTFIT_FP32);
+      out[k] = ACT < 0 ? unpack<DT>(r, k)
+                       : actfit_elem_fs(ACT, params, unpack<DT>(r, k), DT != ACTFIT_FP32);
     y4[v] = pack<DT>(out);
   }
 }
@@ -131,7 +133,7 @@ __device__ __forceinline__ void vprobe_invact_bwd(const actfit_rt_invact &t, con
   constexpr bool LUT = DT != ACTFIT_FP32;
   const uint4 *y4 = static_cast<const uint4 *>(y), *g4 = static_cast<const uint4 *>(go);
   uint4 *o4 = static_cast<uint4 *>(gi);
-  for (size_t v = probe_index(); v < nv; v += vprobe_stride<DT>()) {
+  for (size_t v = probe_index(); v < nv; v += vprobe_stride()) {
     size_t e = v * VEC;
     unsigned b0 = (unsigned)(e % 32);
     uint32_t word = state[e / 32];
@@ -160,7 +162,7 @@ __device__ __forceinline__ void vprobe_fewbit_bwd(const actfit_rt_fewbit &t, con
   __syncthreads();
   const uint4 *g4 = static_cast<const uint4 *>(go);
   uint4 *o4 = static_cast<uint4 *>(gi);
-  for (size_t v = probe_index(); v < nv; v += vprobe_stride<DT>()) {
+  for (size_t v = probe_index(); v < nv; v += vprobe_stride()) {
     size_t e = v * VEC, g = e / 32;
     unsigned b0 = (unsigned)(e % 32);
     uint32_t w0 = state[g * 3], w1 = state[g * 3 + 1], w2 = state[g * 3 + 2];
@@ -176,27 +178,12 @@ __device__ __forceinline__ void vprobe_fewbit_bwd(const actfit_rt_fewbit &t, con
   }
 }
 
-template <int DT> __device__ __forceinline__ void vprobe_copy(const void *x, void *y, size_t nv)
-{
-  constexpr int VEC = vec_traits<DT>::VEC;
-  const uint4 *x4 = static_cast<const uint4 *>(x);
-  uint4 *y4 = static_cast<uint4 *>(y);
-  for (size_t v = probe_index(); v < nv; v += vprobe_stride<DT>()) {
-    uint4 r = x4[v];
-    float out[VEC];
-#pragma unroll
-    for (int k = 0; k < VEC; k++)
-      out[k] = unpack<DT>(r, k);
-    y4[v] = pack<DT>(out);
-  }
-}
-
 } // namespace
 
 #define VPROBES(DTN, DT)                                                                    \
   extern "C" __global__ void vprobe_copy_##DTN(const void *x, void *y, size_t nv)           \
   {                                                                                         \
-    vprobe_copy<DT>(x, y, nv);                                                              \
+    vprobe_fwd<-1, DT>(nullptr, x, y, nv);                                                  \
   }                                                                                         \
   extern "C" __global__ void vprobe_gelu_fwd_##DTN(const __grid_constant__ actfit_rt_invact t, \
                                                    const void *x, void *y, size_t nv)       \
