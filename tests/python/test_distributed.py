@@ -77,6 +77,10 @@ def worker(rank, world, port, kind, out):
         else:
             params = [p.detach() for p in m.parameters()]
         torch.save({"losses": losses, "params": params}, os.path.join(out, f"{rank}.pt"))
+        # both ranks done before either tears gloo down: a rank that destroyed its group
+        # while the other still talked to it aborted the other now and then (SIGABRT,
+        # "terminate called without an active exception", once in a loaded CI run)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
