@@ -362,6 +362,58 @@ ACTFIT_HD actfit_ff actfit_m_exp(actfit_ff M, float ah, float al, float *n)
   return q;
 }
 
+/* ---- the direct path (GELU, GELU-tanh, SiLU, Mish near zero) -------------------------
+ * Each of the four is y = x g(x) with g smooth and positive (Phi, sigmoid(u), sigmoid,
+ * tanh(softplus)).  Where most inputs lie, |x| below 15.5 h (h = 1/4: 3.875 for GELU and
+ * GELU-tanh; h = 1/2: 7.75 for SiLU and Mish), g is read from 31 pieces of x itself, each of
+ * width h centred on k h: no exponential, no sign cases.
+ *   t = x + 1.5 2^(23 + log2 h) rounds x to the centre k h = t - 1.5 2^(23 + log2 h), and
+ *     its low 5 bits are k & 31, the piece's column (elem_coeffs.h's ACTFIT_F_*_D);
+ *   s = x - k h is exact (|s| <= h/2, and x within a factor 2 of k h for k != 0);
+ *   g = c0 + c1 s + s^2 P(s), with c0 and c1 as float pairs and c1 s as an exact pair, so
+ *     that the only float errors left are those of the terms from s^2 on (at most 1/8 of g)
+ *     and g's fit (2^-26.5 at worst, elem_coeffs.h);
+ *   y = x h + x l for the pair g = h + l, rounded once, with x's sign (g > 0; the sums
+ *     would turn a -0 x into +0).
+ * About half the lean path's arithmetic (tools/ulp_sweep: within 1 ulp).  Every backend runs
+ * it for the same inputs (|x| < the bound, NaN not), so the bits agree. */
+enum { ACTFIT_D_GELU, ACTFIT_D_GELU_TANH, ACTFIT_D_SILU, ACTFIT_D_MISH, ACTFIT_D_COUNT };
+#define ACTFIT_D_TABLES {ACTFIT_F_GELU_D}, {ACTFIT_F_GELU_TANH_D}, {ACTFIT_F_SILU_D}, {ACTFIT_F_MISH_D}
+static const float actfit_d_host[ACTFIT_D_COUNT][ACTFIT_F_D_ROWS][32] = {ACTFIT_D_TABLES};
+#if defined(__CUDACC__)
+static __device__ const float actfit_d_dev[ACTFIT_D_COUNT][ACTFIT_F_D_ROWS][32] = {ACTFIT_D_TABLES};
+#endif
+ACTFIT_HD const float (*actfit_d_tab(int which))[32]
+{
+#if defined(__CUDA_ARCH__)
+  return actfit_d_dev[which];
+#else
+  return actfit_d_host[which];
+#endif
+}
+
+/* the bounds: |x| below these takes the direct path (15.5 h), and the sums that round x to
+ * its piece's centre (1.5 2^(23 + log2 h)) */
+#define ACTFIT_D_TOP4 3.875f
+#define ACTFIT_D_TOP2 7.75f
+#define ACTFIT_D_ROUND4 0x1.8p21f
+#define ACTFIT_D_ROUND2 0x1.8p22f
+
+/* y = x g(x) from direct table G of degree deg (a constant at every call), |x| < 15.5 h */
+ACTFIT_HD float actfit_direct(const float (*G)[32], int deg, float round, float x)
+{
+  float t = x + round, s = x - (t - round);
+  uint32_t j = actfit_f32_bits(t) & 31u;
+  float p = G[deg + 2][j];
+  ACTFIT_UNROLL
+  for (int r = deg + 1; r >= 4; r--)
+    p = fmaf(p, s, G[r][j]); /* c2 + s (c3 + ...) */
+  float c1s = G[2][j] * s, c1e = fmaf(G[2][j], s, -c1s); /* c1 s exactly */
+  float h = G[0][j] + c1s, e = c1s - (h - G[0][j]);      /* c0 + c1 s exactly: |c1 s| < c0 */
+  float l = fmaf(fmaf(p, s, G[3][j]), s, G[1][j] + c1e) + e;
+  return copysignf(fmaf(x, h, x * l), x); /* g > 0: y has x's sign, -0 too */
+}
+
 /* ---- the lean forwards (GELU, GELU-tanh, SiLU, Mish) ----------------------------------
  * The same Q(z) = e^(-a(z)) M(z) as above, in single floats where the 2-ulp contract allows:
  * M(z) by Horner from its piece, e^(ah + al) = 2^n (1 + m) with m in float, w = x M (1 + m)
@@ -444,6 +496,8 @@ ACTFIT_HD float actfit_lean_y(float x, float zt, float Mh, float Ml, float ah, f
  * table lookups as gathers or permutes); keep the two in step. */
 ACTFIT_HD float actfit_gelu(float x)
 {
+  if (fabsf(x) < ACTFIT_D_TOP4)
+    return actfit_direct(actfit_d_tab(ACTFIT_D_GELU), ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4, x);
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_GELU), zc, 1.0f, &Ml);
   actfit_ff zz = actfit_ff_prod(zc, zc); /* e^(-z^2/2) */
@@ -457,6 +511,8 @@ ACTFIT_HD float actfit_gelu(float x)
  * subnormal, so y is -0 or x).  cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD float actfit_gelu_tanh(float x)
 {
+  if (fabsf(x) < ACTFIT_D_TOP4)
+    return actfit_direct(actfit_d_tab(ACTFIT_D_GELU_TANH), ACTFIT_F_GELU_TANH_D_DEG, ACTFIT_D_ROUND4, x);
   float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_GELU_TANH), zc, 1.0f, &Ml);
   actfit_ff zz = actfit_ff_prod(zc, zc);
@@ -472,14 +528,15 @@ ACTFIT_HD float actfit_gelu_tanh(float x)
 /* SiLU, y = x sigmoid(x), the same way: Q(z) = sigmoid(-z) = e^-z M(z), M = sigmoid(z) from the
  * z + 2 table (z clamped below 30, where M is 1 to 1e-13), e^-z from z itself up to 120;
  * from z = 120 on -0 or x (x Q is below half the smallest subnormal from z = 109 on), on the
- * lean path; z < 2^-60: x/2 (x times M's low part would underflow).  cpu_table_fwd.h repeats
- * the steps. */
+ * lean path; |x| < 7.75 by the direct path.  cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD float actfit_silu(float x)
 {
+  if (fabsf(x) < ACTFIT_D_TOP2)
+    return actfit_direct(actfit_d_tab(ACTFIT_D_SILU), ACTFIT_F_SILU_D_DEG, ACTFIT_D_ROUND2, x);
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_SILU), zc, 2.0f, &Ml);
-  float zt = z < 120.0f ? z : 120.0f, y = actfit_lean_y(x, zt, M, Ml, -zt, 0.0f);
-  return z < 0x1p-60f ? 0.5f * x : y; /* x M's low part would underflow: x/2, rounded once */
+  float zt = z < 120.0f ? z : 120.0f;
+  return actfit_lean_y(x, zt, M, Ml, -zt, 0.0f);
 }
 
 /* tanh(a), a >= 0, as a pair: -m / (2 + m), m = e^(-2a) - 1 */
@@ -609,34 +666,20 @@ ACTFIT_HD float actfit_logsigmoid(float x)
   return isinf(x) ? (x > 0.0f ? -0.0f : x) : -actfit_scalef(y.h + y.l, k);
 }
 
-/* Mish for |x| < 2^-12 by its series, y = 3/5 x + 8/25 x^2 - 2/125 x^3 (the next term is
- * 2^-40 of y there), 3/5 as a float pair, rounded once: within 0.51 ulp.  (x - x Q on the
- * lean path rounds w and then y, up to 0.80 ulp on [2^-24, 2^-23), where torch's x 0.6 is
- * within 0.69.) */
-#define ACTFIT_F_MISH_C1_H 0x1.333334p-1f  /* 3/5 */
-#define ACTFIT_F_MISH_C1_L -0x1.99999ap-26f /* 3/5 - C1_H */
-#define ACTFIT_F_MISH_C2 0x1.47ae14p-2f    /* 8/25 */
-#define ACTFIT_F_MISH_C3 -0x1.0624dep-6f   /* -2/125 */
-ACTFIT_HD float actfit_mish_small(float x)
-{
-  float c = fmaf(x, fmaf(x, ACTFIT_F_MISH_C3, ACTFIT_F_MISH_C2), ACTFIT_F_MISH_C1_L);
-  return copysignf(fmaf(x, ACTFIT_F_MISH_C1_H, x * c), x); /* -0 too (x c is +0 there) */
-}
-
 /* Mish, y = x tanh(softplus(x)), the same way as SiLU, with a table for each sign (z = |x|,
  * clamped below 30 for M):
  *   x >= 0: y = x (1 - Q), Q = e^(-2z) M+(z);  x < 0: y = x Q, Q = e^-z M-(z)
  * (elem_coeffs.h has M+ and M-); e^-z from z itself up to 120 (then y is -0 or x), on the
- * lean path; |x| < 2^-12 by the series (actfit_mish_small).  cpu_table_fwd.h repeats the
- * steps. */
+ * lean path; |x| < 7.75 by the direct path.  cpu_table_fwd.h repeats the steps. */
 ACTFIT_HD float actfit_mish(float x)
 {
+  if (fabsf(x) < ACTFIT_D_TOP2)
+    return actfit_direct(actfit_d_tab(ACTFIT_D_MISH), ACTFIT_F_MISH_D_DEG, ACTFIT_D_ROUND2, x);
   int neg = x < 0.0f;
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS), zc, 2.0f, &Ml);
   float zt = z < 120.0f ? z : 120.0f, a = neg ? zt : zc + zc;
-  float y = actfit_lean_y(x, zt, M, Ml, -a, 0.0f);
-  return z < 0x1p-12f ? actfit_mish_small(x) : y;
+  return actfit_lean_y(x, zt, M, Ml, -a, 0.0f);
 }
 
 /* c e^(a) - 1 scaled: c (e^a - 1) for a pair c, rounded once */
@@ -689,8 +732,39 @@ ACTFIT_HD float actfit_y16(float x, float zt, float M, float ah, float al, int a
   return x != x ? x : signbit(x) ? yn : yp;
 }
 
+/* The 16-bit direct path: for |x| below the same bounds, y = x g(x) with g of degree 5 on
+ * the same pieces, in float from one 32-byte record (elem_coeffs.h's ACTFIT_F_D16_REC: c0 ..
+ * c5, two loads on the GPU), y rounded once to float: 2^-21.7 relative at worst (GELU-tanh's
+ * fit), against the 16-bit lean path's 2^-18.6, in a third of its instructions. */
+ACTFIT_ALIGN32 static const float actfit_d16_host[ACTFIT_D_COUNT][32][8] = {ACTFIT_F_D16_REC};
+#if defined(__CUDACC__)
+ACTFIT_ALIGN32 static __device__ const float actfit_d16_dev[ACTFIT_D_COUNT][32][8] = {ACTFIT_F_D16_REC};
+#endif
+ACTFIT_HD const float (*actfit_d16_tab(int which))[8]
+{
+#if defined(__CUDA_ARCH__)
+  return actfit_d16_dev[which];
+#else
+  return actfit_d16_host[which];
+#endif
+}
+
+/* y = x g(x) from 16-bit direct table which, |x| < 15.5 h (x + round rounds x to k h) */
+ACTFIT_HD float actfit_direct16(int which, float round, float x)
+{
+  float t = x + round, s = x - (t - round);
+  const float *c = actfit_d16_tab(which)[actfit_f32_bits(t) & 31u];
+  float p = fmaf(c[5], s, c[4]);
+  p = fmaf(p, s, c[3]);
+  p = fmaf(p, s, c[2]);
+  p = fmaf(p, s, c[1]);
+  return x * fmaf(p, s, c[0]); /* g > 0: y has x's sign, -0 too */
+}
+
 ACTFIT_HD float actfit_gelu16(float x)
 {
+  if (fabsf(x) < ACTFIT_D_TOP4)
+    return actfit_direct16(ACTFIT_D_GELU, ACTFIT_D_ROUND4, x);
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
   float M = actfit_tab_m16(ACTFIT_M_GELU, zc, 1.0f);
   float zz = zc * zc; /* e^(-z^2/2) with z^2 as a pair: a reaches 112 */
@@ -699,6 +773,8 @@ ACTFIT_HD float actfit_gelu16(float x)
 
 ACTFIT_HD float actfit_gelu_tanh16(float x)
 {
+  if (fabsf(x) < ACTFIT_D_TOP4)
+    return actfit_direct16(ACTFIT_D_GELU_TANH, ACTFIT_D_ROUND4, x);
   float z = fabsf(x), zc = z < ACTFIT_GELU_TANH_ZTOP ? z : ACTFIT_GELU_TANH_ZTOP; /* NaN too */
   float M = actfit_tab_m16(ACTFIT_M_GELU_TANH, zc, 1.0f);
   /* u = z (C + C B z^2) in float: its error, up to 2^-22 u, moves e^-u by as much */
@@ -708,6 +784,8 @@ ACTFIT_HD float actfit_gelu_tanh16(float x)
 
 ACTFIT_HD float actfit_silu16(float x)
 {
+  if (fabsf(x) < ACTFIT_D_TOP2)
+    return actfit_direct16(ACTFIT_D_SILU, ACTFIT_D_ROUND2, x);
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float M = actfit_tab_m16(ACTFIT_M_SILU, zc, 2.0f);
   float a = z < 120.0f ? z : 120.0f, y = actfit_y16(x, a, M, -a, 0.0f, 0);
@@ -716,6 +794,8 @@ ACTFIT_HD float actfit_silu16(float x)
 
 ACTFIT_HD float actfit_mish16(float x)
 {
+  if (fabsf(x) < ACTFIT_D_TOP2)
+    return actfit_direct16(ACTFIT_D_MISH, ACTFIT_D_ROUND2, x);
   int neg = x < 0.0f;
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float M = actfit_tab_m16(neg ? ACTFIT_M_MISH_NEG : ACTFIT_M_MISH_POS, zc, 2.0f);

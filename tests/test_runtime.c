@@ -670,7 +670,7 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
   float *x = malloc(n * 4), *y = malloc(n * 4);
   uint32_t *st = malloc(n);
   size_t m = 0;
-  float ends[100];
+  float ends[140];
   int ne = 0;
   /* z + off = 2^e off (1 + i/8): z = 0 .. 15 and 0 .. 30; tanh's pieces (of 2z + 2) end
    * where the first set does */
@@ -682,6 +682,13 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
                        26.666666f, 30.0f, 87.3f, 103.9f, 109.0f, 120.0f, 128.0f, 130.0f};
   for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++)
     ends[ne++] = lim[k];
+  /* the direct path's pieces end at odd multiples of h/2 (h = 1/4 and 1/2), and it ends at
+   * 15.5 h (3.875, 7.75): every lane on one side of an end and its neighbours on the other */
+  for (int k = 0; k <= 15; k++) {
+    ends[ne++] = (k + 0.5f) * 0.25f;
+    if (k % 2 == 0 || k == 15)
+      ends[ne++] = (k + 0.5f) * 0.5f;
+  }
   for (int k = 0; k < ne; k++)
     for (int sg = -1; sg <= 1; sg += 2) {
       float v = sg * ends[k];

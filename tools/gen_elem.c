@@ -168,6 +168,165 @@ static int fit_m(long double (*mf)(long double), double off, float tab[][M_PIECE
   return ok;
 }
 
+/* ---- the direct path: g(x) = f(x) / x on pieces of x itself ------------------------------
+ * 31 pieces of width h centred on k h, k = -15 .. 15 (|x| below 15.5 h), piece k in column
+ * k & 31 (the low bits of x + 1.5 2^(23 + log2 h), the sum that rounds x / h); each a
+ * polynomial of degree deg in s = x - k h, fitted by weighted least squares (relative error)
+ * at Chebyshev nodes on the closed piece.  Rows: c0 hi, c0 lo, c1 hi, c1 lo, c2 .. c_deg,
+ * zeros up to D_ROWS; column 16 is no piece (zeros). */
+#define D_ROWS 10
+#define D_NODES 64
+
+static long double gelu_g(long double x) { return 0.5L * erfcl(-x / sqrtl(2.0L)); }
+static long double gelu_tanh_g(long double x) { return 1.0L / (1.0L + expl(-GT_C * (x + GT_B * x * x * x))); }
+static long double silu_g(long double x) { return 1.0L / (1.0L + expl(-x)); }
+static long double mish_g(long double x) { return tanhl(log1pl(expl(x))); }
+
+/* g(0) and g'(0) for the piece at 0, taken exactly (see fit_direct) */
+static int fit_direct(long double (*g)(long double), long double g0, long double g1, double h, int deg,
+                      float tab[][M_PIECES], double *worst, double *slope)
+{
+  gsl_matrix *X = gsl_matrix_alloc(D_NODES, deg + 1), *cov = gsl_matrix_alloc(deg + 1, deg + 1);
+  gsl_vector *y = gsl_vector_alloc(D_NODES), *w = gsl_vector_alloc(D_NODES), *c = gsl_vector_alloc(deg + 1);
+  gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(D_NODES, deg + 1);
+  int ok = X && cov && y && w && c && ws && deg + 3 <= D_ROWS;
+  memset(tab, 0, sizeof(float) * D_ROWS * M_PIECES);
+  *worst = 0;
+  *slope = 0;
+  for (int k = -15; ok && k <= 15; k++) {
+    double mid = k * h, chisq;
+    int j = k & 31;
+    /* k = 0: c0 and c1 are g(0) and g'(0) themselves, and the fit is of (g - c0 - c1 s) / s^2
+     * (weighted by s^4 / g^2): near 0, y = x (c0 + c1 x) + O(x^3) is then rounded once from
+     * its exact leading terms, as a correctly rounded y is (else an error of 2^-30 in c0 would
+     * put y on the wrong side of a midpoint there, 0.501 ulp where torch's x / 2 has 0.5) */
+    int k0 = k == 0, o = k0 ? 2 : 0;
+    for (int i = 0; i < D_NODES; i++) {
+      double s = 0.5 * h * cos(M_PI * (i + 0.5) / D_NODES), p = 1;
+      long double m = g((long double)mid + s), r = k0 ? (m - g0 - g1 * s) / ((long double)s * s) : m;
+      for (int q = o; q <= deg; q++, p *= s)
+        gsl_matrix_set(X, i, q - o, p);
+      gsl_vector_set(y, i, (double)r);
+      gsl_vector_set(w, i, (double)(k0 ? (long double)s * s * s * s / (m * m) : 1.0L / (m * m)));
+    }
+    size_t np = (size_t)(deg + 1 - o);
+    gsl_matrix_view Xv = gsl_matrix_submatrix(X, 0, 0, D_NODES, np), Cv = gsl_matrix_submatrix(cov, 0, 0, np, np);
+    gsl_vector_view cv = gsl_vector_subvector(c, 0, np);
+    gsl_multifit_linear_workspace *wk = k0 ? gsl_multifit_linear_alloc(D_NODES, np) : ws;
+    ok = wk && gsl_multifit_wlinear(&Xv.matrix, w, y, &cv.vector, &Cv.matrix, &chisq, wk) == GSL_SUCCESS;
+    if (k0 && wk)
+      gsl_multifit_linear_free(wk);
+    if (!ok)
+      break;
+    long double c0 = k0 ? g0 : gsl_vector_get(c, 0), c1 = k0 ? g1 : gsl_vector_get(c, 1);
+    double cq[16];
+    for (int q = 2; q <= deg; q++)
+      cq[q] = gsl_vector_get(c, (size_t)(q - o));
+    tab[0][j] = (float)c0;
+    tab[1][j] = (float)(c0 - tab[0][j]);
+    tab[2][j] = (float)c1;
+    tab[3][j] = (float)(c1 - tab[2][j]);
+    for (int q = 2; q <= deg; q++)
+      tab[2 + q][j] = (float)cq[q];
+    double sl = (double)fabsl(c1 * 0.5L * h / c0);
+    *slope = sl > *slope ? sl : *slope;
+    for (int i = 0; ok && i <= 4000; i++) { /* the stored coefficients, densely, exactly */
+      long double s = -0.5L * h + (long double)h * i / 4000.0L, v = 0;
+      for (int q = deg; q >= 2; q--)
+        v = v * s + tab[2 + q][j];
+      v = v * s + ((long double)tab[2][j] + tab[3][j]);
+      v = v * s + ((long double)tab[0][j] + tab[1][j]);
+      double e = (double)fabsl(v / g((long double)mid + s) - 1.0L);
+      *worst = e > *worst ? e : *worst;
+    }
+  }
+  gsl_multifit_linear_free(ws);
+  gsl_matrix_free(X); gsl_matrix_free(cov);
+  gsl_vector_free(y); gsl_vector_free(w); gsl_vector_free(c);
+  return ok;
+}
+
+static void drows(FILE *f, float tab[][M_PIECES])
+{
+  for (int r = 0; r < D_ROWS; r++) {
+    fprintf(f, "%s \\\n  {", r ? "," : "");
+    for (int j = 0; j < M_PIECES; j++)
+      fprintf(f, "%s%af", j ? (j % 4 ? ", " : ", \\\n   ") : "", (double)tab[r][j]);
+    fprintf(f, "}");
+  }
+  fprintf(f, "\n");
+}
+
+/* the four direct tables (elem.h's order: GELU, GELU-tanh, SiLU, Mish) */
+static int write_direct(FILE *f)
+{
+  static const struct {
+    const char *name, *what;
+    long double (*g)(long double);
+    long double g0, g1; /* g(0), g'(0) */
+    double h;
+    int deg;
+  } D[] = {
+    {"GELU", "Phi(x)", gelu_g, 0.5L, 0.39894228040143267793994605993438L, 0.25, 7},
+    {"GELU_TANH", "sigmoid(u(x)), u(x) = C (x + B x^3)", gelu_tanh_g, 0.5L, GT_C / 4, 0.25, 7},
+    {"SILU", "sigmoid(x)", silu_g, 0.5L, 0.25L, 0.5, 6},
+    {"MISH", "tanh(softplus(x))", mish_g, 0.6L, 0.32L, 0.5, 6},
+  };
+  static float tab[D_ROWS][M_PIECES], t16[4][6][M_PIECES];
+  fprintf(f, "/* The direct path (elem.h's actfit_direct): g(x) = f(x) / x for |x| below 15.5 h, on 31\n"
+             " * pieces of width h centred on k h (k = -15 .. 15, column k & 31), polynomials in\n"
+             " * s = x - k h fitted by weighted least squares (relative error, the coefficients as\n"
+             " * stored: c0 and c1 as float pairs).  Rows: c0 hi, c0 lo, c1 hi, c1 lo, c2 .. c_deg. */\n"
+             "#define ACTFIT_F_D_ROWS %d\n", D_ROWS);
+  for (int i = 0; i < 4; i++) {
+    double worst, slope;
+    if (!fit_direct(D[i].g, D[i].g0, D[i].g1, D[i].h, D[i].deg, tab, &worst, &slope))
+      return 0;
+    fprintf(f, "/* %s: g = %s, h = %g, degree %d, fitted to %.2g relative (|c1 s| <= %.2f c0) */\n"
+               "#define ACTFIT_F_%s_D_DEG %d\n#define ACTFIT_F_%s_D_H %af\n#define ACTFIT_F_%s_D",
+            D[i].name, D[i].what, D[i].h, D[i].deg, worst, slope, D[i].name, D[i].deg, D[i].name,
+            D[i].h, D[i].name);
+    drows(f, tab);
+  }
+  /* the 16-bit path's: degree 5 in float, c0 and c1 without their low parts */
+  for (int i = 0; i < 4; i++) {
+    double worst, slope;
+    if (!fit_direct(D[i].g, D[i].g0, D[i].g1, D[i].h, 5, tab, &worst, &slope))
+      return 0;
+    fprintf(f, "/* the 16-bit path's %s: degree 5, fitted to %.2g relative (with c0, c1 as pairs) */\n",
+            D[i].name, worst);
+    for (int r = 0; r < 6; r++)
+      for (int j = 0; j < M_PIECES; j++)
+        t16[i][r][j] = tab[r < 2 ? 2 * r : r + 2][j];
+  }
+  fprintf(f, "/* the 16-bit direct path (elem.h's actfit_direct16): for each table, 32 records {c0, c1,\n"
+             " * c2, c3, c4, c5, 0, 0}, piece k's at k & 31; and the same as rows c0 .. c5 */\n"
+             "#define ACTFIT_F_D16_REC");
+  for (int i = 0; i < 4; i++) {
+    fprintf(f, "%s \\\n  {", i ? "," : "");
+    for (int j = 0; j < M_PIECES; j++) {
+      fprintf(f, "%s{", j ? ", \\\n   " : "");
+      for (int k = 0; k < 8; k++)
+        fprintf(f, "%s%af", k ? ", " : "", k < 6 ? (double)t16[i][k][j] : 0.0);
+      fprintf(f, "}");
+    }
+    fprintf(f, "}");
+  }
+  fprintf(f, "\n#define ACTFIT_F_D16_ROWS");
+  for (int i = 0; i < 4; i++) {
+    fprintf(f, "%s \\\n  {", i ? "," : "");
+    for (int r = 0; r < 6; r++) {
+      fprintf(f, "%s{", r ? ", \\\n   " : "");
+      for (int j = 0; j < M_PIECES; j++)
+        fprintf(f, "%s%af", j ? (j % 4 ? ", " : ", \\\n    ") : "", (double)t16[i][r][j]);
+      fprintf(f, "}");
+    }
+    fprintf(f, "}");
+  }
+  fprintf(f, "\n");
+  return 1;
+}
+
 static void rows(FILE *f, float tab[][M_PIECES])
 {
   for (int r = 0; r < 4 + M_DEG; r++) {
@@ -282,6 +441,8 @@ static int write_float_section(FILE *f)
   rows(f, tab2);
   memcpy(all[5], tab2, sizeof tab2);
   records(f, all, off, 6);
+  if (!write_direct(f))
+    return 0;
   /* x - tanh x = x^3 (1/3 + w R(w)), |x| < 1/2 */
   long double T[32] = {0};
   for (int k = 0; k + 1 < 32; k++) {

@@ -67,8 +67,8 @@ def compile_cubin(nvcc, arch, out):
 
 
 def parse(sass):
-    """{function: [(addr, opcode, operands)]} without the NOP padding and the final
-    self-branch after EXIT."""
+    """{function: [(addr, opcode, operands, guard)]} (guard: "@P0", "@!P1" or "") without the
+    NOP padding and the final self-branch after EXIT."""
     funcs, cur = {}, None
     for ln in sass.splitlines():
         m = re.match(r"\s*Function : (\S+)", ln)
@@ -77,7 +77,8 @@ def parse(sass):
             continue
         m = LINE.match(ln)
         if m and cur is not None:
-            cur.append((int(m.group(1), 16), m.group(3), m.group(4).strip()))
+            cur.append((int(m.group(1), 16), m.group(3), m.group(4).strip(),
+                        (m.group(2) or "").strip()))
     for f, ins in funcs.items():
         ins = [i for i in ins if i[1] != "NOP"]
         while ins and ins[-1][1] == "BRA" and ins[-1][2].startswith("0x") and \
@@ -88,26 +89,58 @@ def parse(sass):
 
 
 def count(ins):
-    mufu = sum(1 for _, op, _ in ins if op.startswith("MUFU"))
+    mufu = sum(1 for i in ins if i[1].startswith("MUFU"))
     loops, spans = [], []
-    for addr, op, args in ins:
+    for addr, op, args, _ in ins:
         if op == "BRA" and args.startswith("0x") and int(args.split()[0], 16) < addr:
             tgt = int(args.split()[0], 16)
-            loops.append(sum(1 for a, _, _ in ins if tgt <= a <= addr))
+            loops.append(sum(1 for i in ins if tgt <= i[0] <= addr))
             spans.append((tgt, addr))
     return {"total": len(ins), "mufu": mufu, "weighted": len(ins) + 3 * mufu, "loops": loops,
             "spans": spans}
 
 
-def hot_loop(ins, vec):
+def direct_tops():
+    """elem.h's direct-path bounds (ACTFIT_D_TOP*): |x| below one takes the direct path"""
+    with open(os.path.join(ROOT, "kernels", "elem.h")) as f:
+        return {float(v) for v in re.findall(r"#define ACTFIT_D_TOP\d+ ([0-9.]+)f", f.read())}
+
+
+FSETP_ABS = re.compile(r"^FSETP\.(\w+)\.AND (P\d), PT, \|R\d+\|, ([0-9.]+), PT$")
+
+
+def hot_loop(ins, vec, tops):
     """A vprobe's outer loop (the backward branch reaching furthest back, the grid-stride
-    loop around VEC elements' work): its weighted instructions per element, or None"""
+    loop around VEC elements' work): (weighted instructions per element on the path every
+    element takes when each |x| is below the direct path's bound, the same with every path
+    once), or None.  The first skips the code that a branch on a compare of |x| with a
+    bound in tops jumps over when |x| is below it (the lean path's tail: elements there run
+    it instead, a warp with both kinds runs both); without such a branch the two agree."""
     spans = count(ins)["spans"]
     if not spans:
         return None
     lo, hi = min(spans)
-    body = [op for a, op, _ in ins if lo <= a <= hi]
-    return (len(body) + 3 * sum(1 for op in body if op.startswith("MUFU"))) / vec
+    body = [i for i in ins if lo <= i[0] <= hi]
+    truth, skip = {}, []  # predicate -> its value for an |x| below the bound
+    for a, op, args, guard in body:
+        m = FSETP_ABS.match(f"{op} {args}")
+        if m and float(m.group(3)) in tops:
+            truth[m.group(2)] = m.group(1) in ("LT", "LTU", "LE", "LEU")
+            continue
+        pm = re.match(r"(P\d)\b", args)
+        if pm and op.split(".")[0] in ("FSETP", "ISETP", "PLOP3", "DSETP", "HSETP2", "R2P"):
+            truth.pop(pm.group(1), None)
+        g = re.match(r"@(!?)(P\d)$", guard)
+        if op == "BRA" and g and args.startswith("0x") and g.group(2) in truth:
+            tgt = int(args.split()[0], 16)
+            if tgt > a and truth[g.group(2)] != (g.group(1) == "!"):
+                skip.append((a, tgt))
+
+    def weigh(ops):
+        return len(ops) + 3 * sum(1 for op in ops if op.startswith("MUFU"))
+    every = weigh([i[1] for i in body])
+    taken = weigh([i[1] for i in body if not any(s < i[0] < t for s, t in skip)])
+    return taken / vec, every / vec
 
 
 def main():
@@ -121,6 +154,7 @@ def main():
         print(f"sass_count: no {'nvcc' if not nvcc else 'cuobjdump'} (CUDACXX, CUDA_HOME, "
               "PATH, /usr/local/cuda, triton's in .venv): skipped", file=sys.stderr)
         return 0
+    tops = direct_tops()
     with tempfile.TemporaryDirectory() as tmp:
         with ThreadPoolExecutor(len(ARCHS)) as ex:
             cubins = dict(zip(ARCHS, ex.map(lambda ar: compile_cubin(
@@ -135,19 +169,24 @@ def main():
                     print(f"sass_count: {p} or {vp} is not in the sm_{ar} cubin", file=sys.stderr)
                     return 1
                 counts[ar, p] = count(funcs[p])
-                counts[ar, p]["hot"] = hot_loop(funcs[vp], VEC[p.rsplit("_", 1)[1]])
-                if counts[ar, p]["hot"] is None:
+                h = hot_loop(funcs[vp], VEC[p.rsplit("_", 1)[1]], tops)
+                if h is None:
                     print(f"sass_count: {vp} has no loop in the sm_{ar} cubin", file=sys.stderr)
                     return 1
+                counts[ar, p]["hot"], counts[ar, p]["hot_every"] = h
     print(f"SASS per element ({os.path.basename(nvcc)} {nvcc_version(nvcc)}; weighted = "
           "instructions + 3 x MUFU).  Hot loop: the library's 16-byte loop for the pass "
-          "(4 fp32 or 8 bf16 elements an iteration), its body over the elements; own = beyond "
-          "the same loop copying (load, convert, store); verdict on own.  One element: the "
-          "one-element probe's static count (every path once), beyond its copy.\n")
+          "(4 fp32 or 8 bf16 elements an iteration), its body over the elements, on the path "
+          "of elements below the forwards' direct-path bound (elem.h's ACTFIT_D_TOP*, |x| < "
+          "3.875 or 7.75; the backwards have one path); own = beyond the same loop copying (load, convert, "
+          "store); verdict on own.  Every path: the same body with the lean path too (what an "
+          "element beyond the bound runs).  One element: the one-element probe's static count "
+          "(every path once), beyond its copy.\n")
     print("| pass | dtype | " + " | ".join(f"{ARCHS[ar]}: hot loop total, own / budget"
                                             for ar in ARCHS) +
-          " | H100 one element: instr (MUFU), own | loops (body sizes) |")
-    print("|---|---|" + "---|" * len(ARCHS) + "---|---|")
+          " | H100 hot loop, every path: total | H100 one element: instr (MUFU), own "
+          "| loops (body sizes) |")
+    print("|---|---|" + "---|" * len(ARCHS) + "---|---|---|")
     for p in PROBES:
         name, dt = p[len("probe_"):].rsplit("_", 1)
         cells = []
@@ -161,7 +200,7 @@ def main():
         one = f"{c['total']} ({c['mufu']}), {c['weighted'] - counts['90', f'probe_copy_{dt}']['weighted']}"
         loops = c["loops"]
         print(f"| {name.replace('_', ' ')} | {dt} | " + " | ".join(cells) +
-              f" | {one} | {', '.join(map(str, loops)) if loops else '-'} |")
+              f" | {c['hot_every']:.1f} | {one} | {', '.join(map(str, loops)) if loops else '-'} |")
     if a.write:
         with open(a.write, "w") as f:
             f.write("# tools/sass_count.py --check: arch probe ceiling (weighted SASS "

@@ -34,6 +34,37 @@
 #define V_NAN(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
 #define V_SEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define V_LUT(row, j) _mm256_i32gather_ps(row, j, 4)
+#define V_INDEX5(t) _mm256_and_si256(_mm256_castps_si256(t), _mm256_set1_epi32(31))
+/* the offsets base + i of the lanes i not in mask m, packed at dst (8 stored): their count;
+ * the packing is a permute from a table of the 256 masks (out_perm) */
+static _Alignas(32) int32_t out_perm[256][8];
+__attribute__((constructor)) static void out_perm_init(void)
+{
+  for (int m = 0; m < 256; m++) {
+    int k = 0;
+    for (int i = 0; i < 8; i++)
+      if (m >> i & 1)
+        out_perm[m][k++] = i;
+    while (k < 8)
+      out_perm[m][k++] = 0;
+  }
+}
+static inline int v_out_idx(__m256 m, int base, int32_t *dst)
+{
+  int out = ~_mm256_movemask_ps(m) & 0xff;
+  __m256i ids = _mm256_add_epi32(_mm256_set1_epi32(base), _mm256_load_si256((const __m256i *)out_perm[out]));
+  _mm256_storeu_si256((__m256i *)dst, ids);
+  return __builtin_popcount((unsigned)out);
+}
+#define V_OUT_IDX v_out_idx
+#define V_GATHER(p, ix) _mm256_i32gather_ps(p, _mm256_loadu_si256((const __m256i *)(ix)), 4)
+#define V_SCATTER(p, ix, v)                                                                 \
+  do {                                                                                      \
+    _Alignas(32) float v_[8];                                                               \
+    _mm256_store_ps(v_, v);                                                                 \
+    for (int q_ = 0; q_ < 8; q_++)                                                          \
+      (p)[(ix)[q_]] = v_[q_];                                                               \
+  } while (0)
 #define V_INDEX(zc, off)                                                                    \
   _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(V_ADD(zc, V1(off))), 20), \
                                     _mm256_set1_epi32((int)(actfit_f32_bits(off) >> 20))),    \

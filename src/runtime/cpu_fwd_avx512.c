@@ -1,5 +1,6 @@
 /* The float forward (kernels/elem.h) vectorised for AVX-512: sixteen lanes (cpu_fwd.h) */
 #include <immintrin.h>
+#include <stdint.h>
 
 #define FWD_NAME(a) f32_avx512_##a
 #define EXACT_TABLE actfit__avx512_exact
@@ -34,6 +35,19 @@
 /* the permute reads the index's low 5 bits */
 #define V_LUT(row, j) _mm512_permutex2var_ps(_mm512_loadu_ps(row), j, _mm512_loadu_ps((row) + 16))
 #define V_LUT2(ra, rb, j, m) _mm512_mask_blend_ps(m, V_LUT(ra, j), V_LUT(rb, j))
+#define V_INDEX5(t) _mm512_castps_si512(t)
+/* the offsets base + i of the lanes i not in mask m, packed at dst (16 stored): their count */
+static inline int v_out_idx(__mmask16 m, int base, int32_t *dst)
+{
+  __mmask16 out = (__mmask16)~m;
+  __m512i ids = _mm512_add_epi32(_mm512_set1_epi32(base),
+                                 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  _mm512_storeu_si512(dst, _mm512_maskz_compress_epi32(out, ids));
+  return __builtin_popcount(out);
+}
+#define V_OUT_IDX v_out_idx
+#define V_GATHER(p, ix) _mm512_i32gather_ps(_mm512_loadu_si512(ix), p, 4)
+#define V_SCATTER(p, ix, v) _mm512_i32scatter_ps(p, _mm512_loadu_si512(ix), v, 4)
 #define V_INDEX(zc, off)                                                                    \
   _mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(V_ADD(zc, V1(off))), 20),         \
                    _mm512_set1_epi32((int)(actfit_f32_bits(off) >> 20)))

@@ -26,6 +26,10 @@
  *                  of V_LUT and V_LUT2
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
  *   V_POW2_64(t)   (optional) actfit_pow2_64(t) lane by lane, for the lean and 16-bit 2^n
+ *   V_INDEX5(t)    the low 5 bits of t's pattern as V_LUT's index (the direct path's column)
+ * and, for cpu_fwd.h's loops, V_OUT_IDX(m, base, dst) (the offsets base + i of the lanes not
+ * in m, packed at dst with VL stored; returns their count), V_GATHER(p, ix) (p[ix[i]] lane by
+ * lane) and V_SCATTER(p, ix, v) (p[ix[i]] = v lane by lane, in lane order).
  *   V_COPYSIGN(a, b) a with b's sign bit
  * Constants are those of elem.h (elem_coeffs.h). */
 
@@ -214,8 +218,7 @@ TF_INLINE VF silu_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF Ml, M = m1_vec(ACTFIT_M_SILU, zc, 2.0f, &Ml);
-  VF y = lean_y_vec(x, 120.0f, M, Ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
-  return V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
+  return lean_y_vec(x, 120.0f, M, Ml, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
 }
 
 TF_INLINE VF mish_vec(VF x)
@@ -224,12 +227,46 @@ TF_INLINE VF mish_vec(VF x)
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF Ml, M = m1_vec2(ACTFIT_M_MISH_POS, ACTFIT_M_MISH_NEG, neg, zc, 2.0f, &Ml);
   VF a = V_SEL(neg, V_MIN(z, V1(120.0f)), V_ADD(zc, zc));
-  VF y = lean_y_vec(x, 120.0f, M, Ml, V_NEG(a), V1(0.0f));
-  /* |x| < 2^-12: actfit_mish_small */
-  VF c = V_FMA(x, V_FMA(x, V1(ACTFIT_F_MISH_C3), V1(ACTFIT_F_MISH_C2)), V1(ACTFIT_F_MISH_C1_L));
-  VF ys = V_COPYSIGN(V_FMA(x, V1(ACTFIT_F_MISH_C1_H), V_MUL(x, c)), x);
-  return V_SEL(V_LT(z, V1(0x1p-12f)), ys, y);
+  return lean_y_vec(x, 120.0f, M, Ml, V_NEG(a), V1(0.0f));
 }
+
+/* ---- the direct path (elem.h's actfit_direct), |x| < 15.5 h ---- */
+
+/* y = x g(x) from direct table t of degree deg (a constant), round = 1.5 2^(23 + log2 h) */
+TF_INLINE VF direct_vec(int t, int deg, float round, VF x)
+{
+  const float (*G)[32] = actfit_d_host[t];
+  VF tr = V_ADD(x, V1(round)), s = V_SUB(x, V_SUB(tr, V1(round)));
+  VI j = V_INDEX5(tr);
+  VF p = V_LUT(G[deg + 2], j);
+  for (int r = deg + 1; r >= 4; r--)
+    p = V_FMA(p, s, V_LUT(G[r], j));
+  VF c1 = V_LUT(G[2], j), c0 = V_LUT(G[0], j);
+  VF c1s = V_MUL(c1, s), c1e = V_FMS(c1, s, c1s);
+  VF h = V_ADD(c0, c1s), e = V_SUB(c1s, V_SUB(h, c0));
+  VF l = V_ADD(V_FMA(V_FMA(p, s, V_LUT(G[3], j)), s, V_ADD(V_LUT(G[1], j), c1e)), e);
+  return V_COPYSIGN(V_FMA(x, h, V_MUL(x, l)), x);
+}
+
+TF_INLINE VF gelu_d_vec(VF x) { return direct_vec(ACTFIT_D_GELU, ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4, x); }
+TF_INLINE VF gelu_tanh_d_vec(VF x)
+{
+  return direct_vec(ACTFIT_D_GELU_TANH, ACTFIT_F_GELU_TANH_D_DEG, ACTFIT_D_ROUND4, x);
+}
+TF_INLINE VF silu_d_vec(VF x) { return direct_vec(ACTFIT_D_SILU, ACTFIT_F_SILU_D_DEG, ACTFIT_D_ROUND2, x); }
+TF_INLINE VF mish_d_vec(VF x) { return direct_vec(ACTFIT_D_MISH, ACTFIT_F_MISH_D_DEG, ACTFIT_D_ROUND2, x); }
+/* name##_D_TOP: the bound below which |x| takes the direct path, 0 for the activations
+ * without one (cpu_fwd.h's loops then never call name##_d_vec) */
+#define gelu_D_TOP ACTFIT_D_TOP4
+#define gelu_tanh_D_TOP ACTFIT_D_TOP4
+#define silu_D_TOP ACTFIT_D_TOP2
+#define mish_D_TOP ACTFIT_D_TOP2
+#define sigmoid_D_TOP 0.0f
+#define tanh_D_TOP 0.0f
+#define logsigmoid_D_TOP 0.0f
+#define sigmoid_d_vec sigmoid_vec
+#define tanh_d_vec tanh_vec
+#define logsigmoid_d_vec logsigmoid_vec
 
 /* ---- the 16-bit forwards (elem.h's actfit_*16) ---- */
 
@@ -264,14 +301,14 @@ TF_INLINE VF y16_vec(VF x, float top, VF M, VF ah, VF al)
   return V_SEL(V_NAN(x), x, V_COPYSIGN(V_SEL(V_LT(x, V1(0.0f)), yn, yp), x));
 }
 
-TF_INLINE VF gelu16_vec(VF x)
+TF_INLINE VF gelu16_lean_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_ZTOP));
   VF M = m16_vec2(ACTFIT_M_GELU, -1, V_LT(zc, zc), zc, 1.0f), zz = V_MUL(zc, zc);
   return y16_vec(x, ACTFIT_GELU_ZTOP, M, V_MUL(V1(-0.5f), zz), V_MUL(V1(-0.5f), V_FMS(zc, zc, zz)));
 }
 
-TF_INLINE VF gelu_tanh16_vec(VF x)
+TF_INLINE VF gelu_tanh16_lean_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_GELU_TANH_ZTOP));
   VF M = m16_vec2(ACTFIT_M_GELU_TANH, -1, V_LT(zc, zc), zc, 1.0f);
@@ -279,7 +316,7 @@ TF_INLINE VF gelu_tanh16_vec(VF x)
   return y16_vec(x, ACTFIT_GELU_TANH_ZTOP, M, V_NEG(u), V1(0.0f));
 }
 
-TF_INLINE VF silu16_vec(VF x)
+TF_INLINE VF silu16_lean_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF M = m16_vec2(ACTFIT_M_SILU, -1, V_LT(zc, zc), zc, 2.0f);
@@ -287,7 +324,7 @@ TF_INLINE VF silu16_vec(VF x)
   return V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
 }
 
-TF_INLINE VF mish16_vec(VF x)
+TF_INLINE VF mish16_lean_vec(VF x)
 {
   VM neg = V_LT(x, V1(0.0f));
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
@@ -295,6 +332,33 @@ TF_INLINE VF mish16_vec(VF x)
   VF a = V_SEL(neg, V_MIN(z, V1(120.0f)), V_ADD(zc, zc));
   return y16_vec(x, 120.0f, M, V_NEG(a), V1(0.0f));
 }
+
+/* the 16-bit direct path (elem.h's actfit_direct16), from the same coefficients as rows */
+static const float actfit_d16_rows[ACTFIT_D_COUNT][6][32] = {ACTFIT_F_D16_ROWS};
+
+TF_INLINE VF direct16_vec(int t, float round, VF x)
+{
+  const float (*G)[32] = actfit_d16_rows[t];
+  VF tr = V_ADD(x, V1(round)), s = V_SUB(x, V_SUB(tr, V1(round)));
+  VI j = V_INDEX5(tr);
+  VF p = V_FMA(V_LUT(G[5], j), s, V_LUT(G[4], j));
+  p = V_FMA(p, s, V_LUT(G[3], j));
+  p = V_FMA(p, s, V_LUT(G[2], j));
+  p = V_FMA(p, s, V_LUT(G[1], j));
+  return V_MUL(x, V_FMA(p, s, V_LUT(G[0], j)));
+}
+
+/* elem.h's choice lane by lane (these loops fill the 16-bit tables and small passes) */
+#define D16_VEC(name, T, TOP, ROUND)                                                         \
+  TF_INLINE VF name##_vec(VF x)                                                              \
+  {                                                                                          \
+    return V_SEL(V_LT(V_ABS(x), V1(TOP)), direct16_vec(T, ROUND, x), name##_lean_vec(x));    \
+  }
+D16_VEC(gelu16, ACTFIT_D_GELU, ACTFIT_D_TOP4, ACTFIT_D_ROUND4)
+D16_VEC(gelu_tanh16, ACTFIT_D_GELU_TANH, ACTFIT_D_TOP4, ACTFIT_D_ROUND4)
+D16_VEC(silu16, ACTFIT_D_SILU, ACTFIT_D_TOP2, ACTFIT_D_ROUND2)
+D16_VEC(mish16, ACTFIT_D_MISH, ACTFIT_D_TOP2, ACTFIT_D_ROUND2)
+#undef D16_VEC
 
 /* 1 + p (qh + ql), rounded once (actfit_one_plus) */
 TF_INLINE VF one_plus_vec(VF qh, VF ql, VF p)

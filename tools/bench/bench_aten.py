@@ -12,7 +12,8 @@ give each one's median time, the median over turns of torch's time over actfit's
 torch": above 1, actfit is faster), and the median over turns of memcpy's time over each
 pass's with the pass's own minimal traffic (bytes in + out + state; "vs memcpy").
 
-  .venv/bin/python tools/bench/bench_aten.py [--log2n 24] [--reps 9] [--threads 2]
+  .venv/bin/python tools/bench/bench_aten.py [--log2n 24] [--reps 9] [--threads 2] [--scale 3]
+      [--mean 0]   (x normal; --scale 1 --mean -0.7 is close to a pretrained BERT's pre-GELU values)
   ACTFIT_SIMD=avx2 ATEN_CPU_CAPABILITY=avx2 .venv/bin/python tools/bench/bench_aten.py
 
 Prints the CPU model, both libraries' vector ISA, memcpy's bandwidth and the hypervisor's
@@ -78,6 +79,10 @@ def main():
     ap.add_argument("--log2n", type=int, default=24)
     ap.add_argument("--reps", type=int, default=9)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--scale", type=float, default=3.0,
+                    help="x is normal with this deviation (default 3: a fifth of GELU's inputs "
+                         "beyond its direct path's 3.875)")
+    ap.add_argument("--mean", type=float, default=0.0, help="and this mean (default 0)")
     ap.add_argument("--acts", default=",".join(x[0] for x in ACTS),
                     help="comma-separated activations (default: all four)")
     ap.add_argument("--dtypes", default=",".join(x[0] for x in DTS),
@@ -100,13 +105,14 @@ def main():
     s0, t0 = ticks()
     print(f"# {cpu_model()}; torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}"
           f"), actfit ACTFIT_SIMD={os.environ.get('ACTFIT_SIMD', '(widest)')}; "
-          f"{a.threads} threads; n = 2^{a.log2n}; {a.reps} turns")
+          f"{a.threads} threads; n = 2^{a.log2n}; {a.reps} turns; x ~ N({a.mean:g}, "
+          f"{a.scale:g}^2)")
     rows, copy_bw = [], []
     for dname, dt, code in DTS:
         if dname not in dts:
             continue
         es = torch.finfo(dt).bits // 8
-        x = (torch.randn(n, generator=g) * 3).to(dt)
+        x = (torch.randn(n, generator=g) * a.scale + a.mean).to(dt)
         y, y2 = torch.empty_like(x), torch.empty_like(x)
         go = torch.randn(n, generator=g).to(dt)
         gi = torch.empty_like(x)
