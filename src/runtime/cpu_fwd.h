@@ -32,7 +32,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #include "runtime/cpu_table_fwd.h"
 /* Two vectors at a time (two independent chains).  Where the activation has a direct path
  * (TOP > 0), every lane takes it, and the lanes at or above TOP (and NaNs) are noted by
- * their offsets in the block (V_OUT_IDX, no branch); after each block those lanes alone
+ * their offsets in the block (V_OUT_IDX, where a pair has any); after each block those lanes alone
  * are gathered, computed again on the lean path and scattered back over the direct result,
  * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
  * activations live (the 0.6% of a pretrained BERT's pre-GELU values beyond 3.875; 20% of a
@@ -62,8 +62,10 @@ ACTFIT_ACT_LIST(FWD_ROW)
         VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
         V_STORE(yb + i, DVEC(xa_));                                                         \
         V_STORE(yb + i + VL, DVEC(xc_));                                                    \
-        cnt += V_OUT_IDX(da_, i, idx + cnt);                                                \
-        cnt += V_OUT_IDX(dc_, i + VL, idx + cnt);                                           \
+        if (__builtin_expect(!(V_ALL(da_) && V_ALL(dc_)), 0)) {                             \
+          cnt += V_OUT_IDX(da_, i, idx + cnt);                                              \
+          cnt += V_OUT_IDX(dc_, i + VL, idx + cnt);                                         \
+        }                                                                                   \
       }                                                                                     \
       if (cnt) {                                                                            \
         for (int k = cnt; k < cnt + VL; k++) /* a full last vector: the last lane again */ \

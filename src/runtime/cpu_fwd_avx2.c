@@ -57,6 +57,7 @@ static inline int v_out_idx(__m256 m, int base, int32_t *dst)
   return __builtin_popcount((unsigned)out);
 }
 #define V_OUT_IDX v_out_idx
+#define V_ALL(m) (_mm256_movemask_ps(m) == 0xff)
 #define V_GATHER(p, ix) _mm256_i32gather_ps(p, _mm256_loadu_si256((const __m256i *)(ix)), 4)
 #define V_SCATTER(p, ix, v)                                                                 \
   do {                                                                                      \

@@ -28,7 +28,8 @@
  *   V_POW2_64(t)   (optional) actfit_pow2_64(t) lane by lane, for the lean and 16-bit 2^n
  *   V_INDEX5(t)    the low 5 bits of t's pattern as V_LUT's index (the direct path's column)
  * and, for cpu_fwd.h's loops, V_OUT_IDX(m, base, dst) (the offsets base + i of the lanes not
- * in m, packed at dst with VL stored; returns their count), V_GATHER(p, ix) (p[ix[i]] lane by
+ * in m, packed at dst with VL stored; returns their count), V_ALL(m) (every lane of m set),
+ * V_GATHER(p, ix) (p[ix[i]] lane by
  * lane) and V_SCATTER(p, ix, v) (p[ix[i]] = v lane by lane, in lane order).
  *   V_COPYSIGN(a, b) a with b's sign bit
  * Constants are those of elem.h (elem_coeffs.h). */
