@@ -137,10 +137,12 @@ ACTFIT_HD uint16_t actfit_elem_store_bf16(float y, int s)
  * Where one float would lose accuracy, values are carried as pairs hi + lo (float-float):
  * the float-pair forwards end in a single rounding of a value accurate to about 2^-27, so
  * their fp32 y is within 1 ulp of the exact value; GELU, GELU-tanh, SiLU and Mish take the
- * lean path below (within 2 ulp, about two thirds of the work), and for fp16 and bf16 a
- * 16-bit path (within 1 ulp of the dtype).  tools/ulp_sweep checks all 2^32 fp32 inputs
- * and all 2^16 of each 16-bit type against the contract (docs/arithmetic.md).  Branches
- * are selects: both sides are computed, so the loops vectorise.  Constants: elem_coeffs.h,
+ * direct path near 0 and the lean path beyond it (within 2 ulp), and for fp16 and bf16
+ * their 16-bit forms (within 1 ulp of the dtype).  tools/ulp_sweep checks all 2^32 fp32
+ * inputs and all 2^16 of each 16-bit type against the contract (docs/arithmetic.md).
+ * Branches are selects where gcc vectorises the scalar code (both sides computed); the
+ * direct path's is a branch, and the CPU's vector loops for those four are written out
+ * (src/runtime/cpu_table_fwd.h).  Constants: elem_coeffs.h,
  * written by tools/gen_elem.c. ------------------------------------------------------------- */
 #include "elem_coeffs.h"
 
@@ -422,8 +424,9 @@ ACTFIT_HD float actfit_direct(const float (*G)[32], int deg, float round, float 
  * (with c0's low part), the reduced argument's and m's, and x M's product error; and the
  * exponent's argument a stays a pair where it is not exact (GELU's z^2/2, GELU-tanh's
  * u(z)): e^-a's relative error is a's absolute error, and a reaches 112.  Within 2 ulp of
- * the exact value for every float x (1.54 at worst, tools/ulp_sweep), with about two thirds
- * of the float-pair forward's instructions. */
+ * the exact value for every float x (1.54 at worst, tools/ulp_sweep, before the direct path
+ * took |x| below its bound; 1.33 beyond it), with about two thirds of the float-pair
+ * forward's instructions. */
 
 /* M(z) from its piece j (as actfit_tab_m): c0 + s (c1 + s P(s)) in float, c0 with its low
  * part, the last step's rounding error kept in *lo (c0 - h is exact: |s (c1 + s P)| is
