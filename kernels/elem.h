@@ -407,8 +407,7 @@ ACTFIT_HD float actfit_direct(const float (*G)[32], int deg, float round, float 
   float t = x + round, s = x - (t - round);
   uint32_t j = actfit_f32_bits(t) & 31u;
   float p = G[deg + 2][j];
-  ACTFIT_UNROLL
-  for (int r = deg + 1; r >= 4; r--)
+  for (int r = deg + 1; r >= 4; r--) /* deg is a constant where this is inlined: unrolled */
     p = fmaf(p, s, G[r][j]); /* c2 + s (c3 + ...) */
   float c1s = G[2][j] * s, c1e = fmaf(G[2][j], s, -c1s); /* c1 s exactly */
   float h = G[0][j] + c1s, e = c1s - (h - G[0][j]);      /* c0 + c1 s exactly: |c1 s| < c0 */
