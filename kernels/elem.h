@@ -274,6 +274,12 @@ ACTFIT_HD actfit_ff actfit_ff_expm1(float ah, float al)
  * Each is 4 + ACTFIT_F_M_DEG rows of 32 pieces; the pieces are those of z + 1 (GELU,
  * GELU-tanh: z in [0, 15)) or of z + 2 (the others: z in [0, 30)).  One copy for the host,
  * one in device memory; actfit_m_tab(which) is the one the code runs on can read. */
+/* name_dev where device code runs, name_host elsewhere: the copy of a table the code can read */
+#if defined(__CUDA_ARCH__)
+#define ACTFIT_HOST_OR_DEV(name) name##_dev
+#else
+#define ACTFIT_HOST_OR_DEV(name) name##_host
+#endif
 enum {
   ACTFIT_M_GELU, ACTFIT_M_GELU_TANH, ACTFIT_M_SILU, ACTFIT_M_SOFTPLUS, ACTFIT_M_MISH_POS,
   ACTFIT_M_MISH_NEG, ACTFIT_M_COUNT
@@ -286,14 +292,7 @@ static const float actfit_m_host[ACTFIT_M_COUNT][ACTFIT_M_ROWS][32] = {ACTFIT_M_
 #if defined(__CUDACC__)
 static __device__ const float actfit_m_dev[ACTFIT_M_COUNT][ACTFIT_M_ROWS][32] = {ACTFIT_M_TABLES};
 #endif
-ACTFIT_HD const float (*actfit_m_tab(int which))[32]
-{
-#if defined(__CUDA_ARCH__)
-  return actfit_m_dev[which];
-#else
-  return actfit_m_host[which];
-#endif
-}
+ACTFIT_HD const float (*actfit_m_tab(int which))[32] { return ACTFIT_HOST_OR_DEV(actfit_m)[which]; }
 
 /* The 16-bit path's coefficients of the same tables (c_j, c0 .. c4) as one 32-byte record per
  * piece (elem_coeffs.h), piece j's record at (j + the bits 20-24 of off) & 31: one index
@@ -308,14 +307,7 @@ ACTFIT_ALIGN32 static const float actfit_m16_host[ACTFIT_M_COUNT][32][8] = {ACTF
 #if defined(__CUDACC__)
 ACTFIT_ALIGN32 static __device__ const float actfit_m16_dev[ACTFIT_M_COUNT][32][8] = {ACTFIT_F_M16_REC};
 #endif
-ACTFIT_HD const float (*actfit_m16_tab(int which))[8]
-{
-#if defined(__CUDA_ARCH__)
-  return actfit_m16_dev[which];
-#else
-  return actfit_m16_host[which];
-#endif
-}
+ACTFIT_HD const float (*actfit_m16_tab(int which))[8] { return ACTFIT_HOST_OR_DEV(actfit_m16)[which]; }
 
 #define ACTFIT_M2_ZTOP 0x1.dffffep4f /* the float below 30: the top of the z + 2 tables */
 
@@ -385,14 +377,7 @@ static const float actfit_d_host[ACTFIT_D_COUNT][ACTFIT_F_D_ROWS][32] = {ACTFIT_
 #if defined(__CUDACC__)
 static __device__ const float actfit_d_dev[ACTFIT_D_COUNT][ACTFIT_F_D_ROWS][32] = {ACTFIT_D_TABLES};
 #endif
-ACTFIT_HD const float (*actfit_d_tab(int which))[32]
-{
-#if defined(__CUDA_ARCH__)
-  return actfit_d_dev[which];
-#else
-  return actfit_d_host[which];
-#endif
-}
+ACTFIT_HD const float (*actfit_d_tab(int which))[32] { return ACTFIT_HOST_OR_DEV(actfit_d)[which]; }
 
 /* the bounds: |x| below these takes the direct path (15.5 h), and the sums that round x to
  * its piece's centre (1.5 2^(23 + log2 h)) */
@@ -477,8 +462,7 @@ ACTFIT_HD float actfit_expm1_lean(float ah, float al, float *p64, float *ml)
  * top by the caller, where the callers' clamps of z put Q so low that 2^n w rounds to -0
  * (x < 0) and x - 2^n w to x (x >= 0, +inf too); a NaN x gives x.  y takes x's sign: the
  * sums of signed zeros above would not keep it where x or y is zero.  Tiny and subnormal x
- * need no case of their own for the contract (SiLU keeps one: there x M's low part
- * underflows). */
+ * take the direct path. */
 ACTFIT_HD float actfit_lean_y(float x, float zt, float Mh, float Ml, float ah, float al)
 {
   float p64, ml, m = actfit_expm1_lean(ah, al, &p64, &ml);
@@ -742,14 +726,7 @@ ACTFIT_ALIGN32 static const float actfit_d16_host[ACTFIT_D_COUNT][32][8] = {ACTF
 #if defined(__CUDACC__)
 ACTFIT_ALIGN32 static __device__ const float actfit_d16_dev[ACTFIT_D_COUNT][32][8] = {ACTFIT_F_D16_REC};
 #endif
-ACTFIT_HD const float (*actfit_d16_tab(int which))[8]
-{
-#if defined(__CUDA_ARCH__)
-  return actfit_d16_dev[which];
-#else
-  return actfit_d16_host[which];
-#endif
-}
+ACTFIT_HD const float (*actfit_d16_tab(int which))[8] { return ACTFIT_HOST_OR_DEV(actfit_d16)[which]; }
 
 /* y = x g(x) from 16-bit direct table which, |x| < 15.5 h (x + round rounds x to k h) */
 ACTFIT_HD float actfit_direct16(int which, float round, float x)
@@ -790,8 +767,8 @@ ACTFIT_HD float actfit_silu16(float x)
     return actfit_direct16(ACTFIT_D_SILU, ACTFIT_D_ROUND2, x);
   float z = fabsf(x), zc = z < ACTFIT_M2_ZTOP ? z : ACTFIT_M2_ZTOP; /* NaN too */
   float M = actfit_tab_m16(ACTFIT_M_SILU, zc, 2.0f);
-  float a = z < 120.0f ? z : 120.0f, y = actfit_y16(x, a, M, -a, 0.0f, 0);
-  return z < 0x1p-60f ? 0.5f * x : y; /* as actfit_silu: M's rounding would show at midpoints */
+  float a = z < 120.0f ? z : 120.0f;
+  return actfit_y16(x, a, M, -a, 0.0f, 0);
 }
 
 ACTFIT_HD float actfit_mish16(float x)

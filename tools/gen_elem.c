@@ -300,7 +300,7 @@ static int write_direct(FILE *f)
         t16[i][r][j] = tab[r < 2 ? 2 * r : r + 2][j];
   }
   fprintf(f, "/* the 16-bit direct path (elem.h's actfit_direct16): for each table, 32 records {c0, c1,\n"
-             " * c2, c3, c4, c5, 0, 0}, piece k's at k & 31; and the same as rows c0 .. c5 */\n"
+             " * c2, c3, c4, c5, 0, 0}, piece k's at k & 31 */\n"
              "#define ACTFIT_F_D16_REC");
   for (int i = 0; i < 4; i++) {
     fprintf(f, "%s \\\n  {", i ? "," : "");
@@ -308,17 +308,6 @@ static int write_direct(FILE *f)
       fprintf(f, "%s{", j ? ", \\\n   " : "");
       for (int k = 0; k < 8; k++)
         fprintf(f, "%s%af", k ? ", " : "", k < 6 ? (double)t16[i][k][j] : 0.0);
-      fprintf(f, "}");
-    }
-    fprintf(f, "}");
-  }
-  fprintf(f, "\n#define ACTFIT_F_D16_ROWS");
-  for (int i = 0; i < 4; i++) {
-    fprintf(f, "%s \\\n  {", i ? "," : "");
-    for (int r = 0; r < 6; r++) {
-      fprintf(f, "%s{", r ? ", \\\n   " : "");
-      for (int j = 0; j < M_PIECES; j++)
-        fprintf(f, "%s%af", j ? (j % 4 ? ", " : ", \\\n    ") : "", (double)t16[i][r][j]);
       fprintf(f, "}");
     }
     fprintf(f, "}");

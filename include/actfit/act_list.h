@@ -2,8 +2,9 @@
  * (`actfit list`, tables, Python), how the CPU backend's fp32 forward loop is made, and
  * whether `actfit tables` publishes FewBit fits for it (those whose f' is not piecewise
  * constant).  Forward loops: ONE, gcc vectorises elem.h's scalar code; VEC, written out with
- * vector operations over a table of M(z) (cpu_table_fwd.h's <name>_vec); OWN, a loop of its
- * own in cpu_fwd.h.  The enum, the names, the dispatch tables and the list `actfit tables`
+ * vector operations over a table of M(z) (cpu_table_fwd.h's <name>_vec); DIR, the same with
+ * elem.h's direct path below |x| = <name>_D_TOP (<name>_d_vec) and <name>_vec beyond it; OWN,
+ * a loop of its own in cpu_fwd.h.  The enum, the names, the dispatch tables and the list `actfit tables`
  * fits are made from it; src/act/builtin.c's descriptors must follow its order, which a
  * _Static_assert (count) and the act tests (names) check.  Adding an activation: a row here,
  * its formulas in builtin.c and kernels/elem.h. */
@@ -11,10 +12,10 @@
 #define ACTFIT_ACT_LIST_H
 
 #define ACTFIT_ACT_LIST(XX)            \
-  XX(GELU,        gelu,        VEC, 1) \
-  XX(GELU_TANH,   gelu_tanh,   VEC, 1) \
-  XX(SILU,        silu,        VEC, 1) \
-  XX(MISH,        mish,        VEC, 1) \
+  XX(GELU,        gelu,        DIR, 1) \
+  XX(GELU_TANH,   gelu_tanh,   DIR, 1) \
+  XX(SILU,        silu,        DIR, 1) \
+  XX(MISH,        mish,        DIR, 1) \
   XX(SOFTPLUS,    softplus,    OWN, 1) \
   XX(ELU,         elu,         ONE, 1) \
   XX(CELU,        celu,        ONE, 1) \

@@ -19,39 +19,46 @@
 /* the act_list.h rows whose loop is ONE */
 #define FWD_KIND_ONE(id, name) FWD_ONE(ACTFIT_A_##id)
 #define FWD_KIND_VEC(id, name)
+#define FWD_KIND_DIR(id, name)
 #define FWD_KIND_OWN(id, name)
 #define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
 ACTFIT_ACT_LIST(FWD_ROW)
 #undef FWD_ROW
 #undef FWD_KIND_ONE
 #undef FWD_KIND_VEC
+#undef FWD_KIND_DIR
 #undef FWD_ONE
 
 /* The activations with a table of M(z): written out with the includer's vector operations
  * (cpu_table_fwd.h) */
 #include "runtime/cpu_table_fwd.h"
-/* Two vectors at a time (two independent chains).  Where the activation has a direct path
- * (TOP > 0), every lane takes it, and the lanes at or above TOP (and NaNs) are noted by
- * their offsets in the block (V_OUT_IDX, where a pair has any); after each block those lanes alone
- * are gathered, computed again on the lean path and scattered back over the direct result,
+/* VEC rows: two vectors at a time (two independent chains) */
+#define FWD_VEC(A, VEC)                                                                     \
+  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
+                          size_t n)                                                         \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    for (size_t i = 0; i < (n & ~(size_t)31); i += 2 * VL) {                                \
+      VF a_ = VEC(V_LOAD(x + i)), b_ = VEC(V_LOAD(x + i + VL));                            \
+      V_STORE(y + i, a_);                                                                   \
+      V_STORE(y + i + VL, b_);                                                              \
+    }                                                                                       \
+  }
+
+/* DIR rows (a direct path below |x| = TOP, elem.h's actfit_direct): every lane takes it, two
+ * vectors at a time, and the lanes at or above TOP (and NaNs) are noted by their offsets in
+ * the block (V_OUT_IDX, where a pair has any); after each block those lanes alone are
+ * gathered, computed again on the lean path (VEC) and scattered back over the direct result,
  * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
  * activations live (the 0.6% of a pretrained BERT's pre-GELU values beyond 3.875; 20% of a
  * normal with deviation 3), so each pays for both paths only there. */
 #define FWD_BLOCK 1024
-#define FWD_VEC(A, VEC, DVEC, TOP)                                                          \
+#define FWD_DIR(A, VEC, DVEC, TOP)                                                          \
   static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
                           size_t n)                                                         \
   {                                                                                         \
     (void)pf;                                                                               \
     size_t nn = n & ~(size_t)31;                                                            \
-    if (!((TOP) > 0.0f)) {                                                                  \
-      for (size_t i = 0; i < nn; i += 2 * VL) {                                             \
-        VF a_ = VEC(V_LOAD(x + i)), b_ = VEC(V_LOAD(x + i + VL));                          \
-        V_STORE(y + i, a_);                                                                 \
-        V_STORE(y + i + VL, b_);                                                            \
-      }                                                                                     \
-      return;                                                                               \
-    }                                                                                       \
     int32_t idx[FWD_BLOCK + VL];                                                            \
     for (size_t b = 0; b < nn; b += FWD_BLOCK) {                                            \
       int e = (int)(nn - b < FWD_BLOCK ? nn - b : FWD_BLOCK), cnt = 0;                      \
@@ -76,16 +83,20 @@ ACTFIT_ACT_LIST(FWD_ROW)
     }                                                                                       \
   }
 
-/* the rows whose loop is VEC: name##_vec from cpu_table_fwd.h */
+/* the rows whose loop is VEC or DIR: name##_vec (and name##_d_vec, name##_D_TOP) from
+ * cpu_table_fwd.h */
 #define FWD_KIND_ONE(id, name)
-#define FWD_KIND_VEC(id, name) FWD_VEC(ACTFIT_A_##id, name##_vec, name##_d_vec, name##_D_TOP)
+#define FWD_KIND_VEC(id, name) FWD_VEC(ACTFIT_A_##id, name##_vec)
+#define FWD_KIND_DIR(id, name) FWD_DIR(ACTFIT_A_##id, name##_vec, name##_d_vec, name##_D_TOP)
 #define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
 ACTFIT_ACT_LIST(FWD_ROW)
 #undef FWD_ROW
 #undef FWD_KIND_ONE
 #undef FWD_KIND_VEC
+#undef FWD_KIND_DIR
 #undef FWD_KIND_OWN
 #undef FWD_VEC
+#undef FWD_DIR
 
 static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *restrict x,
                                         float *restrict y, size_t n)

@@ -256,18 +256,11 @@ TF_INLINE VF gelu_tanh_d_vec(VF x)
 }
 TF_INLINE VF silu_d_vec(VF x) { return direct_vec(ACTFIT_D_SILU, ACTFIT_F_SILU_D_DEG, ACTFIT_D_ROUND2, x); }
 TF_INLINE VF mish_d_vec(VF x) { return direct_vec(ACTFIT_D_MISH, ACTFIT_F_MISH_D_DEG, ACTFIT_D_ROUND2, x); }
-/* name##_D_TOP: the bound below which |x| takes the direct path, 0 for the activations
- * without one (cpu_fwd.h's loops then never call name##_d_vec) */
+/* name##_D_TOP: the bound below which |x| takes the direct path (act_list.h's DIR rows) */
 #define gelu_D_TOP ACTFIT_D_TOP4
 #define gelu_tanh_D_TOP ACTFIT_D_TOP4
 #define silu_D_TOP ACTFIT_D_TOP2
 #define mish_D_TOP ACTFIT_D_TOP2
-#define sigmoid_D_TOP 0.0f
-#define tanh_D_TOP 0.0f
-#define logsigmoid_D_TOP 0.0f
-#define sigmoid_d_vec sigmoid_vec
-#define tanh_d_vec tanh_vec
-#define logsigmoid_d_vec logsigmoid_vec
 
 /* ---- the 16-bit forwards (elem.h's actfit_*16) ---- */
 
@@ -321,8 +314,7 @@ TF_INLINE VF silu16_lean_vec(VF x)
 {
   VF z = V_ABS(x), zc = V_MIN(z, V1(ACTFIT_M2_ZTOP));
   VF M = m16_vec2(ACTFIT_M_SILU, -1, V_LT(zc, zc), zc, 2.0f);
-  VF y = y16_vec(x, 120.0f, M, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
-  return V_SEL(V_LT(z, V1(0x1p-60f)), V_MUL(V1(0.5f), x), y);
+  return y16_vec(x, 120.0f, M, V_NEG(V_MIN(z, V1(120.0f))), V1(0.0f));
 }
 
 TF_INLINE VF mish16_lean_vec(VF x)
@@ -334,8 +326,16 @@ TF_INLINE VF mish16_lean_vec(VF x)
   return y16_vec(x, 120.0f, M, V_NEG(a), V1(0.0f));
 }
 
-/* the 16-bit direct path (elem.h's actfit_direct16), from the same coefficients as rows */
-static const float actfit_d16_rows[ACTFIT_D_COUNT][6][32] = {ACTFIT_F_D16_ROWS};
+/* the 16-bit direct path (elem.h's actfit_direct16): its records' c0 .. c5 as rows, for
+ * V_LUT */
+static _Alignas(64) float actfit_d16_rows[ACTFIT_D_COUNT][6][32];
+__attribute__((constructor)) static void d16_rows_init(void)
+{
+  for (int t = 0; t < ACTFIT_D_COUNT; t++)
+    for (int r = 0; r < 6; r++)
+      for (int j = 0; j < 32; j++)
+        actfit_d16_rows[t][r][j] = actfit_d16_host[t][j][r];
+}
 
 TF_INLINE VF direct16_vec(int t, float round, VF x)
 {
