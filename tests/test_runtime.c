@@ -964,6 +964,58 @@ START_TEST(invact_backward_of_a_table_without_a_vector_plan_matches_the_element_
 }
 END_TEST
 
+/* The fp32 InvAct backward's vector loops (AVX-512, AVX2) give elem.h's bits for y of every
+ * class (every 16411th pattern,
+ * and those around +-0, the smallest normal, 1, the largest finite, inf and NaN), s = 0 and
+ * s = 1, for the fitted tables (whose piece ends lie on a grid: the AVX-512 loop's merged
+ * search) and for GELU's with one end moved off the grid (its per-branch search) */
+START_TEST(invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid)
+{
+  simd_cap(_i);
+  const uint32_t edge[] = {0x00000000u, 0x00800000u, 0x3f800000u, 0x7f7fffffu, 0x7f800000u,
+                           0x7f800001u, 0x7fc00000u, 0x7fffffffu};
+  const int ne = (int)(sizeof edge / sizeof edge[0]);
+  const size_t m = 0x100000000ull / 16411 + 1;
+  size_t n = m + (size_t)ne * 2 * 9;
+  n += 32 - n % 32;
+  float *y = malloc(n * 4), *g = malloc(n * 4), *gi = malloc(n * 4);
+  uint32_t *st = malloc(n / 8);
+  size_t k = 0;
+  for (size_t i = 0; i < m; i++)
+    put_raw(ACTFIT_FP32, y, k++, (uint32_t)(i * 16411));
+  for (int e = 0; e < ne; e++)
+    for (int sign = 0; sign < 2; sign++)
+      for (int dd = -4; dd <= 4; dd++)
+        put_raw(ACTFIT_FP32, y, k++, (edge[e] + (uint32_t)dd) ^ (sign ? 0x80000000u : 0u));
+  for (; k < n; k++)
+    y[k] = 0.5f;
+  for (size_t i = 0; i < n; i++)
+    g[i] = (float)(0.5 + urand());
+  actfit_rt_invact off = *actfit_rt_invact_builtin("gelu");
+  float w = off.br[1].p[3].hi - off.br[1].p[3].lo;
+  off.br[1].p[3].hi += 0.37f * w; /* a third of a cell off the grid */
+  off.br[1].p[4].lo = off.br[1].p[3].hi;
+  ck_assert_int_eq(actfit_rt_invact_check(&off), ACTFIT_OK);
+  const actfit_rt_invact *tabs[] = {actfit_rt_invact_builtin("gelu"), actfit_rt_invact_builtin("gelu_tanh"),
+                                    actfit_rt_invact_builtin("silu"), actfit_rt_invact_builtin("mish"), &off};
+  for (int q = 0; q < 5; q++)
+    for (int s = 0; s < 2; s++) {
+      memset(st, s ? 0xff : 0, n / 8);
+      ck_assert_int_eq(actfit_invact_backward(tabs[q], ACTFIT_FP32, 0, y, st, g, gi, n, NULL), ACTFIT_OK);
+      for (size_t i = 0; i < n; i++) {
+        float want = g[i] * actfit_elem_invact(tabs[q], y[i], s);
+        if (want != want) {
+          ck_assert_msg(gi[i] != gi[i], "table %d s=%d y=%a: %a, want NaN", q, s, y[i], gi[i]);
+          continue;
+        }
+        ck_assert_msg(actfit_f32_bits(gi[i]) == actfit_f32_bits(want), "table %d s=%d y=%a: %a, want %a",
+                      q, s, y[i], gi[i], want);
+      }
+    }
+  free(y); free(g); free(gi); free(st);
+}
+END_TEST
+
 /* The bit-in-y encoder stores elem.h's choice for y of every class, in every loop, with
  * s = 0 and s = 1 (x on either side of T): for fp16 / bf16 every pattern; for fp32 every
  * 4099th one and those around +-0, the smallest normal, 1, the largest finite, inf, the first
@@ -1238,6 +1290,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end, 0, 3);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
+  tcase_add_loop_test(tc, invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid, 0, 2);
   suite_add_tcase(s, tc);
   TCase *basics = tcase_create("dtypes and status codes");
   tcase_add_test(basics, half_and_bfloat_conversions_round_to_nearest_even);

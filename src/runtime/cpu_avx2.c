@@ -212,9 +212,7 @@ static inline __attribute__((always_inline)) void branch_slot(const plan_branch 
   __m256i k = _mm256_set1_epi32(b->base);
   for (int i = 0; i < b->np; i++) /* k += (hi_i < v) */
     k = _mm256_sub_epi32(k, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(b->hi[i]), v, _CMP_LT_OQ)));
-  const int s_lo = b->base + b->np, s_hi = s_lo + 1, s_zero = s_lo + 2;
-  /* k = s_lo (past the last piece) names asym_hi */
-  k = blendi(k, _mm256_set1_epi32(s_hi), _mm256_cmpeq_epi32(k, _mm256_set1_epi32(s_lo)));
+  const int s_hi = b->base + b->np, s_lo = s_hi + 1, s_zero = s_hi + 2; /* past the last piece: s_hi */
   k = blendi(k, _mm256_set1_epi32(s_lo), _mm256_castps_si256(_mm256_cmp_ps(v, _mm256_set1_ps(b->lo0), _CMP_LT_OQ)));
   if (b->nb > 0) {
     __m256 ay = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), y);

@@ -75,6 +75,134 @@ static void grid_build(grid *g, const plan_branch *b)
   g->on = 1;
 }
 
+/* Both branches' slots in one pass (the common case), instead of branch_slot16 per branch
+ * and a blend.  Each branch's pieces lie on a uniform grid of cells (as grid above); the
+ * cells of both branches share one 32-entry table, branch 1's after branch 0's and a guard
+ * cell, and a lane picks its branch's scale, offset and last cell by s.  The cell is
+ * computed a little low (by D_BIAS of a cell: more than the 1e-3 by which an end may miss
+ * the grid, plus the rounding), so the piece it names is the right one or the one before,
+ * and one compare with that piece's end corrects it; the guard cell (branch 1's first
+ * piece) takes what falls below branch 1's first cell.  Past the last piece the count lands
+ * on asym_hi (cpu_plan.h's order).
+ * The binade branch's slot is one lookup by z = (the bits of y >> 23) - K, saturated at 0
+ * and at nb + 1: for y < 0, z = nb - i with i actfit_elem_branch's binade, so 1..nb are the
+ * binades, 0 is asym_zero (|y| below the binades, and y >= 0, whose sign bit is clear), and
+ * nb + 1 leaves the piece (|y| above them).  The slot is the scalar search's for every y and
+ * s: tests/test_runtime.c, and an exhaustive comparison over all 2^32 y of the four fitted
+ * tables (docs/benchmarks.md). */
+#define D_BIAS 0x1p-7f
+typedef struct merged {
+  int on, lo_cmp, bb; /* lo_cmp: a lane may lie below its branch's lo0; bb: the binade branch, -1 none */
+  int var[2], nb, k;
+  float inv[2], add[2], cmax[2], lo0[2];
+  int32_t s_lo[2];
+  _Alignas(64) int32_t cell[32];  /* cell -> the slot of its piece */
+  _Alignas(64) float hi[32];      /* slot -> its piece's hi */
+  _Alignas(64) int32_t bslot[32]; /* z -> slot */
+} merged;
+
+static void merged_build(merged *m, const plan *pl)
+{
+  memset(m, 0, sizeof *m);
+  m->bb = -1;
+  int off = 0;
+  for (int b = 0; b < pl->nbranch; b++) {
+    const plan_branch *q = &pl->br[b];
+    if (q->np < 1 || q->base + q->np + 3 > 32)
+      return;
+    float w = INFINITY, prev = q->lo0;
+    for (int i = 0; i < q->np; i++) {
+      w = q->hi[i] - prev < w ? q->hi[i] - prev : w;
+      prev = q->hi[i];
+    }
+    if (!(w > 0))
+      return;
+    double ncell = ((double)q->hi[q->np - 1] - q->lo0) / w;
+    if (!(ncell < 32.5))
+      return;
+    for (int i = 0; i < q->np; i++) { /* every end on the grid (to 1e-3 of a cell) */
+      double c = ((double)q->hi[i] - q->lo0) / w;
+      if (fabs(c - nearbyint(c)) > 1e-3)
+        return;
+    }
+    int n = (int)nearbyint(ncell);
+    if (b == 1) /* the guard cell */
+      m->cell[off++] = q->base;
+    if (n < 1 || off + n > 32)
+      return;
+    for (int c = 0; c < n; c++) {
+      float mid = (float)(q->lo0 + (c + 0.5) * (double)w);
+      int k = 0;
+      while (k < q->np - 1 && q->hi[k] < mid)
+        k++;
+      m->cell[off + c] = q->base + k;
+    }
+    for (int i = 0; i < q->np; i++)
+      m->hi[q->base + i] = q->hi[i];
+    m->inv[b] = 1.0f / w;
+    m->add[b] = (float)(off - (double)q->lo0 * m->inv[b] - D_BIAS);
+    m->cmax[b] = (float)(off + n - 1);
+    m->lo0[b] = q->lo0;
+    m->var[b] = q->var;
+    m->s_lo[b] = q->base + q->np + 1;
+    /* t >= 0: below lo0 only where lo0 > 0 (and anywhere for v = y) */
+    if (q->var != ACTFIT_VAR_T || q->lo0 > 0)
+      m->lo_cmp = 1;
+    if (q->nb > 0) {
+      if (m->bb >= 0 || q->nb + 2 > 32 || q->top + 126 < q->nb || q->top + 126 - q->nb > 1000)
+        return;
+      m->bb = b;
+      m->nb = q->nb;
+      m->k = 256 + q->top + 126 - q->nb;
+      m->bslot[0] = q->base + q->np + 2;
+      for (int z = 1; z <= q->nb; z++)
+        m->bslot[z] = q->bbase + q->nb - z;
+    }
+    off += n;
+  }
+  if (pl->nbranch == 1) { /* branch 1's constants are branch 0's */
+    m->inv[1] = m->inv[0], m->add[1] = m->add[0], m->cmax[1] = m->cmax[0];
+    m->lo0[1] = m->lo0[0], m->var[1] = m->var[0], m->s_lo[1] = m->s_lo[0];
+  }
+  m->on = 1;
+}
+
+/* the slot and the polynomial's variable of sixteen y; r1: the lanes on branch 1 */
+static inline __attribute__((always_inline)) void merged_slot16(const merged *m, __mmask16 r1, __m512 y,
+                                                                __m512 t, __m512i *slot, __m512 *hv)
+{
+#define PICK(f) _mm512_mask_blend_ps(r1, _mm512_set1_ps(m->f[0]), _mm512_set1_ps(m->f[1]))
+  __m512 v = m->var[0] == m->var[1] ? (m->var[0] == ACTFIT_VAR_T ? t : y)
+                                    : _mm512_mask_blend_ps(r1, m->var[0] == ACTFIT_VAR_T ? t : y,
+                                                           m->var[1] == ACTFIT_VAR_T ? t : y);
+  __m512 c = _mm512_min_ps(_mm512_fmadd_ps(v, PICK(inv), PICK(add)), PICK(cmax)); /* NaN -> cmax */
+  __m512i k = _mm512_permutex2var_epi32(_mm512_load_si512(m->cell), _mm512_cvttps_epi32(c),
+                                        _mm512_load_si512(m->cell + 16));
+  __m512 e = _mm512_permutex2var_ps(_mm512_load_ps(m->hi), k, _mm512_load_ps(m->hi + 16));
+  k = _mm512_mask_add_epi32(k, _mm512_cmp_ps_mask(e, v, _CMP_LT_OQ), k, _mm512_set1_epi32(1));
+  if (m->lo_cmp)
+    k = _mm512_mask_mov_epi32(k, _mm512_cmp_ps_mask(v, PICK(lo0), _CMP_LT_OQ),
+                              _mm512_mask_blend_epi32(r1, _mm512_set1_epi32(m->s_lo[0]),
+                                                      _mm512_set1_epi32(m->s_lo[1])));
+#undef PICK
+  if (m->bb >= 0) { /* (the bits >> 23 fit in 16 bits: a 16-bit saturating subtraction) */
+    __m512i z = _mm512_subs_epu16(_mm512_srli_epi32(_mm512_castps_si512(y), 23), _mm512_set1_epi32(m->k));
+    z = _mm512_min_epu32(z, _mm512_set1_epi32(m->nb + 1));
+    __mmask16 in = _mm512_mask_cmpneq_epi32_mask(m->bb == 1 ? r1 : (__mmask16)~r1, z,
+                                                 _mm512_set1_epi32(m->nb + 1));
+    k = _mm512_mask_mov_epi32(k, in, _mm512_permutex2var_epi32(_mm512_load_si512(m->bslot), z,
+                                                               _mm512_load_si512(m->bslot + 16)));
+    v = _mm512_castsi512_ps(_mm512_mask_and_epi32(_mm512_castps_si512(v), in, _mm512_castps_si512(y),
+                                                  _mm512_set1_epi32(0x7fffffff)));
+  }
+  /* +-inf to +-FLT_MAX, so that the constants' u = (v - 0) * 0 is 0 (NaN stays NaN) */
+  v = _mm512_min_ps(_mm512_set1_ps(3.40282347e38f), v);
+  if (m->lo_cmp)
+    v = _mm512_max_ps(_mm512_set1_ps(-3.40282347e38f), v);
+  *slot = k;
+  *hv = v;
+}
+
 static inline __attribute__((always_inline)) __m512 load16(actfit_dtype dt, const void *p, size_t i)
 {
   if (dt == ACTFIT_FP32)
@@ -157,9 +285,7 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
     for (int i = 0; i < b->np; i++) /* k += (hi_i < v) */
       k = _mm512_mask_add_epi32(k, _mm512_cmp_ps_mask(_mm512_set1_ps(b->hi[i]), v, _CMP_LT_OQ), k, one);
   }
-  const int s_lo = b->base + b->np, s_hi = s_lo + 1, s_zero = s_lo + 2;
-  /* k = s_lo (past the last piece) names asym_hi */
-  k = _mm512_mask_mov_epi32(k, _mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(s_lo)), _mm512_set1_epi32(s_hi));
+  const int s_hi = b->base + b->np, s_lo = s_hi + 1, s_zero = s_hi + 2; /* past the last piece: s_hi */
   k = _mm512_mask_mov_epi32(k, _mm512_cmp_ps_mask(v, _mm512_set1_ps(b->lo0), _CMP_LT_OQ), _mm512_set1_epi32(s_lo));
   if (b->nb > 0) {
     __m512 ay = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(y), _mm512_set1_epi32(0x7fffffff)));
@@ -182,7 +308,7 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
 /* g = go * (the polynomial at the slots) for NH halves of groups from group g on (NH = 2:
  * one group, 4: two, whose Horner chains then overlap), reading CH chunks */
 static inline __attribute__((always_inline)) void
-horner16(actfit_dtype dt, int D, int CH, int NH, const levels *L, const __m512 *y,
+horner16(actfit_dtype dt, int D, int CH, int NH, int FIX, const levels *L, const __m512 *y,
          const __m512i *slot, const __m512 *hv, const void *go, void *gi, size_t g)
 {
   __m512 u[4], acc[4];
@@ -190,7 +316,8 @@ horner16(actfit_dtype dt, int D, int CH, int NH, const levels *L, const __m512 *
   for (int h = 0; h < NH; h++) {
     sl[h] = slots_of(CH, slot[h]);
     u[h] = _mm512_mul_ps(_mm512_sub_ps(hv[h], field(CH, L, 0, &sl[h])), field(CH, L, 1, &sl[h]));
-    u[h] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(u[h], u[h], _CMP_ORD_Q), u[h]); /* inf * 0 -> 0 */
+    if (FIX) /* inf * 0 -> 0 (merged_slot16 clamps v instead) */
+      u[h] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(u[h], u[h], _CMP_ORD_Q), u[h]);
     acc[h] = field(CH, L, 2, &sl[h]);
   }
   for (int k = 1; k <= D; k++)
@@ -198,16 +325,19 @@ horner16(actfit_dtype dt, int D, int CH, int NH, const levels *L, const __m512 *
       acc[h] = _mm512_fmadd_ps(acc[h], u[h], field(CH, L, 2 + k, &sl[h]));
   for (int h = 0; h < NH; h++) {
     size_t i0 = 32 * g + 16 * (size_t)h;
-    __m512 a = _mm512_mask_mov_ps(acc[h], _mm512_cmp_ps_mask(y[h], y[h], _CMP_UNORD_Q), y[h]);
+    /* NaN in, NaN out: merged_slot16's v carries a NaN y into u and Horner (D >= 1) */
+    __m512 a = FIX || D == 0 ? _mm512_mask_mov_ps(acc[h], _mm512_cmp_ps_mask(y[h], y[h], _CMP_UNORD_Q), y[h])
+                             : acc[h];
     store16(dt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
   }
 }
 
-/* NG groups from group g (NG = 1 or 2): slots, then Horner; bit_in_y only where t->bit */
+/* NG groups from group g (NG = 1 or 2): slots, then Horner; bit_in_y only where t->bit;
+ * MG: the merged slot search (merged_slot16) instead of one search per branch */
 static inline __attribute__((always_inline)) void
-step16(actfit_dtype dt, int D, int CH, int NG, const plan *pl, const levels *L, const grid *gr,
-       const actfit_rt_invact *t, int bit_in_y, const void *yp, const uint32_t *state,
-       const void *go, void *gi, size_t g)
+step16(actfit_dtype dt, int D, int CH, int NG, int MG, const plan *pl, const levels *L,
+       const grid *gr, const merged *mg, const actfit_rt_invact *t, int bit_in_y,
+       const void *yp, const uint32_t *state, const void *go, void *gi, size_t g)
 {
   const __m512i one = _mm512_set1_epi32(1);
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -218,28 +348,48 @@ step16(actfit_dtype dt, int D, int CH, int NG, const plan *pl, const levels *L, 
   for (int h = 0; h < 2 * NG; h++) {
     size_t i0 = 32 * g + 16 * (size_t)h;
     y[h] = load16(dt, yp, i0);
-    __m512i s; /* the branch bit, 0 or 1 per lane */
-    if (!t->bit)
-      s = _mm512_setzero_si512();
-    else if (bit_in_y)
-      s = _mm512_and_si512(dt == ACTFIT_BF16 ? _mm512_srli_epi32(_mm512_castps_si512(y[h]), 16)
-                           : dt == ACTFIT_FP16 ? _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)yp + i0)))
-                                               : _mm512_castps_si512(y[h]),
-                           one);
-    else
-      s = _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32((int)state[g + (size_t)h / 2]),
-                                             _mm512_add_epi32(lane, _mm512_set1_epi32(16 * (h % 2)))),
-                           one);
     __m512 d = _mm512_sub_ps(_mm512_sub_ps(y[h], ymh), yml);
-    __m512 tt = _mm512_sqrt_ps(_mm512_max_ps(d, _mm512_setzero_ps()));
-    branch_slot16(&pl->br[0], &gr[0], y[h], tt, &slot[h], &hv[h]);
-    if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
-      __m512i slot1;
-      __m512 hv1;
-      branch_slot16(&pl->br[1], &gr[1], y[h], tt, &slot1, &hv1);
-      __mmask16 right = _mm512_cmpeq_epi32_mask(s, _mm512_setzero_si512());
-      slot[h] = _mm512_mask_mov_epi32(slot[h], right, slot1);
-      hv[h] = _mm512_mask_mov_ps(hv[h], right, hv1);
+    if (MG) {
+      /* r1: the lanes with s = 0, on branch 1 (none with one branch) */
+      __mmask16 r1;
+      if (pl->nbranch < 2)
+        r1 = 0;
+      else if (!t->bit)
+        r1 = 0xffff;
+      else if (!bit_in_y)
+        r1 = (__mmask16)~(state[g + (size_t)h / 2] >> (16 * (h % 2)));
+      else if (dt == ACTFIT_FP32)
+        r1 = _mm512_testn_epi32_mask(_mm512_castps_si512(y[h]), one);
+      else if (dt == ACTFIT_BF16)
+        r1 = _mm512_testn_epi32_mask(_mm512_castps_si512(y[h]), _mm512_set1_epi32(1 << 16));
+      else
+        r1 = _mm256_testn_epi16_mask(_mm256_loadu_si256((const __m256i *)((const uint16_t *)yp + i0)),
+                                     _mm256_set1_epi16(1));
+      /* max(0, d) keeps a NaN d */
+      merged_slot16(mg, r1, y[h], _mm512_sqrt_ps(_mm512_max_ps(_mm512_setzero_ps(), d)), &slot[h], &hv[h]);
+    } else {
+      __m512i s; /* the branch bit, 0 or 1 per lane */
+      if (!t->bit)
+        s = _mm512_setzero_si512();
+      else if (bit_in_y)
+        s = _mm512_and_si512(dt == ACTFIT_BF16 ? _mm512_srli_epi32(_mm512_castps_si512(y[h]), 16)
+                             : dt == ACTFIT_FP16 ? _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)yp + i0)))
+                                                 : _mm512_castps_si512(y[h]),
+                             one);
+      else
+        s = _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32((int)state[g + (size_t)h / 2]),
+                                               _mm512_add_epi32(lane, _mm512_set1_epi32(16 * (h % 2)))),
+                             one);
+      __m512 tt = _mm512_sqrt_ps(_mm512_max_ps(d, _mm512_setzero_ps()));
+      branch_slot16(&pl->br[0], &gr[0], y[h], tt, &slot[h], &hv[h]);
+      if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
+        __m512i slot1;
+        __m512 hv1;
+        branch_slot16(&pl->br[1], &gr[1], y[h], tt, &slot1, &hv1);
+        __mmask16 right = _mm512_cmpeq_epi32_mask(s, _mm512_setzero_si512());
+        slot[h] = _mm512_mask_mov_epi32(slot[h], right, slot1);
+        hv[h] = _mm512_mask_mov_ps(hv[h], right, hv1);
+      }
     }
     if (CH > 1)
       deep |= _mm512_cmpge_epi32_mask(slot[h], _mm512_set1_epi32(32));
@@ -247,23 +397,30 @@ step16(actfit_dtype dt, int D, int CH, int NG, const plan *pl, const levels *L, 
   /* the slots past the first 32 (the deep binades) are rare: read their chunks only for
    * groups that have a lane there */
   if (CH > 1 && deep)
-    horner16(dt, D, CH, 2 * NG, L, y, slot, hv, go, gi, g);
+    horner16(dt, D, CH, 2 * NG, !MG, L, y, slot, hv, go, gi, g);
   else
-    horner16(dt, D, 1, 2 * NG, L, y, slot, hv, go, gi, g);
+    horner16(dt, D, 1, 2 * NG, !MG, L, y, slot, hv, go, gi, g);
 }
 
 /* groups [g0, g1), two at a time */
 static inline __attribute__((always_inline)) void
 groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const grid *gr,
-         const actfit_rt_invact *t, int bit_in_y, const void *yp, const uint32_t *state,
-         const void *go, void *gi, size_t g0, size_t g1)
+         const merged *mg, const actfit_rt_invact *t, int bit_in_y, const void *yp,
+         const uint32_t *state, const void *go, void *gi, size_t g0, size_t g1)
 {
   int biy = t->bit && bit_in_y;
   size_t g = g0;
+  if (mg->on) {
+    for (; g + 1 < g1; g += 2)
+      step16(dt, D, CH, 2, 1, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
+    for (; g < g1; g++)
+      step16(dt, D, CH, 1, 1, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
+    return;
+  }
   for (; g + 1 < g1; g += 2)
-    step16(dt, D, CH, 2, pl, L, gr, t, biy, yp, state, go, gi, g);
+    step16(dt, D, CH, 2, 0, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
   for (; g < g1; g++)
-    step16(dt, D, CH, 1, pl, L, gr, t, biy, yp, state, go, gi, g);
+    step16(dt, D, CH, 1, 0, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
 }
 
 int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
@@ -284,9 +441,11 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
     grid_build(&gr[b], &pl.br[b]);
   if (pl.nbranch < 2)
     gr[1].on = 0;
+  merged mg;
+  merged_build(&mg, &pl);
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   /* the chunk count as a constant for one and two chunks (most tables) */
-#define CALL(T, D) groups16(T, D, CH, &pl, &L, gr, t, biy, y, state, go, gi, g0, g1);
+#define CALL(T, D) groups16(T, D, CH, &pl, &L, gr, &mg, t, biy, y, state, go, gi, g0, g1);
   if (chunks == 1) {
     const int CH = 1;
     PLAN_DISPATCH(CALL, dt, pl.D)

@@ -9,7 +9,8 @@
 /* Every polynomial of the table in one numbered list ("slots"), so that eight lanes on eight
  * different pieces load their coefficients: each slot is one 64-byte record {c, s, coef...},
  * and eight records (one per lane) are transposed into eight vectors of one field each.
- * Per branch its pieces, then the constants asym_lo, asym_hi and asym_zero; after both
+ * Per branch its pieces, then the constants asym_hi, asym_lo and asym_zero (asym_hi first:
+ * a count of the piece ends below v that passes the last one lands on it); after both
  * branches, the binades of each (branch 0's, then branch 1's).  The binades come last
  * because the deep ones are rare in practice (|y| far below the activation's scale), so the
  * AVX-512 loop finds the common slots in its first 32 and skips the rest when no lane
@@ -81,7 +82,7 @@ static inline int plan_build(plan *pl, const actfit_rt_invact *t)
       if (!plan_piece(pl, slot++, &br->p[i]))
         return 0;
     }
-    if (!plan_const(pl, slot++, br->asym_lo) || !plan_const(pl, slot++, br->asym_hi) ||
+    if (!plan_const(pl, slot++, br->asym_hi) || !plan_const(pl, slot++, br->asym_lo) ||
         !plan_const(pl, slot++, br->asym_zero))
       return 0;
   }
