@@ -1,6 +1,8 @@
 /* Runtime (CPU backend; the element math is the CUDA kernels'): bit layout, exact FewBit
  * backward, every committed table against the by-hand derivative, NaN/Inf, bad input. */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -1016,6 +1018,82 @@ START_TEST(invact_backward_stores_the_element_math_for_y_of_every_class_on_and_o
 }
 END_TEST
 
+/* Thread teams lent through actfit_cpu_set_parallel: members on threads of their own (as
+ * libgomp's GOMP_parallel), members one after another on the calling thread, and a team of
+ * one.  Every large pass goes through the team and stores the bits of the runtime's own
+ * threads. */
+static atomic_int team_calls;
+static int team_size, team_threads;
+
+typedef struct member {
+  void (*body)(void *);
+  void *arg;
+} member;
+
+static void *member_run(void *a)
+{
+  member *m = a;
+  m->body(m->arg);
+  return NULL;
+}
+
+static void team(void (*body)(void *), void *arg, unsigned n, unsigned flags)
+{
+  ck_assert_uint_eq(n, 0);
+  ck_assert_uint_eq(flags, 0);
+  atomic_fetch_add(&team_calls, 1);
+  pthread_t tid[8];
+  member m = {body, arg};
+  int started = 0;
+  for (int i = 1; i < team_size; i++) {
+    if (team_threads && pthread_create(&tid[started], NULL, member_run, &m) == 0)
+      started++;
+    else if (!team_threads)
+      body(arg);
+  }
+  body(arg);
+  for (int i = 0; i < started; i++)
+    pthread_join(tid[i], NULL);
+}
+
+START_TEST(cpu_passes_run_on_a_lent_thread_team_with_the_same_bits)
+{
+  const int sizes[3] = {4, 3, 1}, threads[3] = {1, 0, 0};
+  team_size = sizes[_i];
+  team_threads = threads[_i];
+  const size_t n = (1u << 20) + 37;
+  float *x = malloc(n * 4), *g = malloc(n * 4), *y[2], *gi[2];
+  uint8_t *st[2], *fst[2];
+  const actfit_rt_invact *ia = actfit_rt_invact_builtin("gelu");
+  const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 3, NULL);
+  ck_assert_ptr_nonnull(fb);
+  for (size_t i = 0; i < n; i++) {
+    x[i] = (float)(-8 + 16 * urand());
+    g[i] = (float)(-2 + 4 * urand());
+  }
+  for (int k = 0; k < 2; k++) { /* k = 0: the runtime's threads, 1: the team */
+    atomic_store(&team_calls, 0);
+    actfit_cpu_set_parallel(k ? team : NULL);
+    y[k] = malloc(n * 4), gi[k] = malloc(n * 4);
+    st[k] = malloc(actfit_invact_state_bytes(ia, 0, n));
+    fst[k] = malloc(actfit_fewbit_state_bytes(3, n));
+    ck_assert_int_eq(actfit_invact_forward(ia, ACTFIT_FP32, 0, x, y[k], st[k], n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(actfit_invact_backward(ia, ACTFIT_FP32, 0, y[k], st[k], g, gi[k], n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(actfit_fewbit_encode(fb, ACTFIT_FP32, x, fst[k], n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(atomic_load(&team_calls), k ? 3 : 0);
+  }
+  actfit_cpu_set_parallel(NULL);
+  ck_assert_mem_eq(y[0], y[1], n * 4);
+  ck_assert_mem_eq(gi[0], gi[1], n * 4);
+  ck_assert_mem_eq(st[0], st[1], actfit_invact_state_bytes(ia, 0, n));
+  ck_assert_mem_eq(fst[0], fst[1], actfit_fewbit_state_bytes(3, n));
+  for (int k = 0; k < 2; k++) {
+    free(y[k]); free(gi[k]); free(st[k]); free(fst[k]);
+  }
+  free(x); free(g);
+}
+END_TEST
+
 /* The bit-in-y encoder stores elem.h's choice for y of every class, in every loop, with
  * s = 0 and s = 1 (x on either side of T): for fp16 / bf16 every pattern; for fp32 every
  * 4099th one and those around +-0, the smallest normal, 1, the largest finite, inf, the first
@@ -1291,6 +1369,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   tcase_add_loop_test(tc, invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid, 0, 2);
+  tcase_add_loop_test(tc, cpu_passes_run_on_a_lent_thread_team_with_the_same_bits, 0, 3);
   suite_add_tcase(s, tc);
   TCase *basics = tcase_create("dtypes and status codes");
   tcase_add_test(basics, half_and_bfloat_conversions_round_to_nearest_even);

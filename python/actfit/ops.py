@@ -18,6 +18,9 @@ import torch
 from . import ActfitError, rt
 from .table import by_id
 
+# the CPU passes on torch's OpenMP threads (rt.use_openmp_team; ACTFIT_THREADS=own: not)
+openmp_team = rt.use_openmp_team()
+
 _DTYPES = {torch.float32: rt.FP32, torch.float16: rt.FP16, torch.bfloat16: rt.BF16}
 
 

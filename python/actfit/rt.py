@@ -162,6 +162,44 @@ Status = enum.IntEnum("Status", {status_name(i).decode()[len("ACTFIT_"):]: i
                                  if status_name(i).decode() != "ACTFIT_UNKNOWN"})
 
 
+# void actfit_cpu_set_parallel(actfit_parallel_fn fn);
+cpu_set_parallel = _decl(_rt, rt_path, "actfit_cpu_set_parallel", None, _P)
+
+_team_lib = None  # the OpenMP runtime whose team the CPU passes borrow (kept loaded)
+_OPENMP = ("libgomp", "libiomp5", "libomp")
+
+
+def use_openmp_team():
+    """Run the CPU passes on the thread team of the OpenMP runtime already loaded in this
+    process (PyTorch's libgomp), through its GOMP_parallel (actfit_cpu_set_parallel): the
+    passes then share torch's threads and thread count instead of starting their own, which
+    would compete for the cores with torch's threads while those spin after each op.  Returns
+    the runtime's path, or None where none is loaded or ACTFIT_THREADS=own asks for the
+    library's own threads (and restores them)."""
+    global _team_lib
+    if os.environ.get("ACTFIT_THREADS", "").strip().lower() == "own":
+        cpu_set_parallel(None)
+        _team_lib = None
+        return None
+    try:
+        with open("/proc/self/maps") as f:
+            loaded = {line.split(None, 5)[5].strip() for line in f if len(line.split(None, 5)) == 6}
+    except OSError:  # not Linux: the library's own threads
+        return None
+    found = sorted((p for p in loaded if os.path.basename(p).startswith(_OPENMP) and ".so" in p),
+                   key=lambda p: ("torch" not in p, p))  # torch's own copy first
+    for path in found:
+        try:
+            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
+            fn = lib.GOMP_parallel
+        except (OSError, AttributeError):
+            continue
+        cpu_set_parallel(ctypes.cast(fn, _P))
+        _team_lib = lib
+        return path
+    return None
+
+
 def act_names():
     """The built-in activations' names, in the runtime's id order (include/actfit/act_list.h)."""
     out, i = [], 0

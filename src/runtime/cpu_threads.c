@@ -1,5 +1,6 @@
-/* The CPU backend's threads (cpu_pass.h): large passes run on every usable core, split on
- * group boundaries, so every element's result is independent of the split. */
+/* The CPU backend's threads (cpu_pass.h): large passes run on every usable core, or on the
+ * host's thread team (actfit_cpu_set_parallel), split on group boundaries, so every
+ * element's result is independent of the split. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <pthread.h>
 #include <sched.h>
@@ -22,6 +23,10 @@ typedef struct work {
   _Atomic size_t next;
 } work;
 
+static _Atomic(actfit_parallel_fn) host_parallel;
+
+void actfit_cpu_set_parallel(actfit_parallel_fn fn) { atomic_store(&host_parallel, fn); }
+
 static void *worker(void *arg)
 {
   work *w = arg;
@@ -35,6 +40,8 @@ static void *worker(void *arg)
     actfit__cpu_run_pass(&part);
   }
 }
+
+static void team_body(void *arg) { worker(arg); }
 
 /* the CPUs this process may run on (a container or taskset may allow fewer than are online) */
 static int usable_cpus(void)
@@ -60,6 +67,11 @@ void actfit__cpu_run_parallel(actfit__pass *p)
     return;
   }
   work w = {p, groups, 0};
+  actfit_parallel_fn team = atomic_load(&host_parallel);
+  if (team) { /* every member takes chunks; one that arrives late finds none left */
+    team(team_body, &w, 0, 0);
+    return;
+  }
   pthread_t tid[MAX_THREADS];
   int started = 0;
   while (started < T - 1 && pthread_create(&tid[started], NULL, worker, &w) == 0)

@@ -218,3 +218,34 @@ def test_jit_trace_works_and_script_is_refused():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_cpu_passes_run_on_torchs_openmp_team_with_the_bits_of_their_own_threads():
+    """`import actfit` lends torch's OpenMP team to the runtime (rt.use_openmp_team), unless
+    ACTFIT_THREADS=own; a pass large enough to run on several threads gives the same bits
+    on either, with torch on one thread or two."""
+    import os
+    import subprocess
+    from actfit import ops, rt
+    if sys.platform.startswith("linux"):
+        assert ops.openmp_team is not None and "gomp" in os.path.basename(ops.openmp_team)
+    env = dict(os.environ, ACTFIT_THREADS="own")
+    r = subprocess.run([sys.executable, "-c", "import actfit.ops as o; print(o.openmp_team)"],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "None"
+    x = torch.randn(1 << 19, generator=torch.Generator().manual_seed(3)) * 3
+    runs = []
+    for own, nthreads in ((True, 2), (False, 2), (False, 1)):
+        os.environ["ACTFIT_THREADS"] = "own" if own else ""
+        assert (rt.use_openmp_team() is None) == own or not sys.platform.startswith("linux")
+        torch.set_num_threads(nthreads)
+        xi = x.clone().requires_grad_()
+        y = an.GELU()(xi)
+        y.backward(torch.cos(x))
+        runs.append((bits(y.detach()).clone(), bits(xi.grad).clone()))
+    os.environ.pop("ACTFIT_THREADS")
+    rt.use_openmp_team()
+    torch.set_num_threads(1)
+    for y, gx in runs[1:]:
+        assert torch.equal(y, runs[0][0]) and torch.equal(gx, runs[0][1])

@@ -102,11 +102,14 @@ def main():
     torch.set_num_threads(a.threads)
     n = 1 << a.log2n
     g = torch.Generator().manual_seed(0)
+    team = rt.use_openmp_team()  # as `import actfit.nn` does (ACTFIT_THREADS=own: not)
     s0, t0 = ticks()
     print(f"# {cpu_model()}; torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}"
           f"), actfit ACTFIT_SIMD={os.environ.get('ACTFIT_SIMD', '(widest)')}; "
           f"{a.threads} threads; n = 2^{a.log2n}; {a.reps} turns; x ~ N({a.mean:g}, "
           f"{a.scale:g}^2)")
+    print(f"# actfit's CPU threads: {'the OpenMP team of ' + team if team else 'its own'}; "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
     rows, copy_bw = [], []
     for dname, dt, code in DTS:
         if dname not in dts:
