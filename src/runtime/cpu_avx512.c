@@ -402,6 +402,9 @@ step16(actfit_dtype dt, int D, int CH, int NG, int MG, const plan *pl, const lev
     horner16(dt, D, 1, 2 * NG, !MG, L, y, slot, hv, go, gi, g);
 }
 
+/* fp32 y and grad_out are fetched this many floats (1 KiB) ahead: 3-10% on this VM, where a
+ * core runs about ten cache-line misses at a time (docs/benchmarks.md) */
+#define BWD_PF 256
 /* groups [g0, g1), two at a time */
 static inline __attribute__((always_inline)) void
 groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const grid *gr,
@@ -411,8 +414,13 @@ groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const 
   int biy = t->bit && bit_in_y;
   size_t g = g0;
   if (mg->on) {
-    for (; g + 1 < g1; g += 2)
+    for (; g + 1 < g1; g += 2) {
+      if (dt == ACTFIT_FP32) {
+        __builtin_prefetch((const float *)yp + 32 * g + BWD_PF, 0, 3);
+        __builtin_prefetch((const float *)go + 32 * g + BWD_PF, 0, 3);
+      }
       step16(dt, D, CH, 2, 1, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
+    }
     for (; g < g1; g++)
       step16(dt, D, CH, 1, 1, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
     return;
@@ -656,6 +664,21 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, const float 
       __m512 xv = _mm512_loadu_ps(x + 32 * g + 16 * (size_t)h);
       if (t->parity_even)
         xv = _mm512_abs_ps(xv);
+      if (bits <= 3) {
+        /* the borders <= xa as masks m_k, nested (the borders increase), so the code c is
+         * how many are set and its bit j the parity of the set m_(v-1) with v a multiple of
+         * 2^j: floor(c / 2^j) mod 2.  One compare per border and mask XORs instead of the
+         * search's vector steps. */
+        __mmask16 m[7], pl[3] = {0, 0, 0};
+        for (int k = 0; k < (1 << bits) - 1; k++)
+          m[k] = _mm512_cmp_ps_mask(_mm512_set1_ps(t->borders[k]), xv, _CMP_LE_OQ);
+        for (int j = 0; j < bits; j++)
+          for (int v = 1 << j; v < 1 << bits; v += 1 << j)
+            pl[j] ^= m[v - 1];
+        for (int j = 0; j < bits; j++)
+          w[j] |= (uint32_t)pl[j] << (16 * h);
+        continue;
+      }
       __m512i c = code16(bits, t, xv, b0, b1);
       for (int j = 0; j < bits; j++)
         w[j] |= (uint32_t)_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << j)) << (16 * h);
