@@ -664,21 +664,6 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, const float 
       __m512 xv = _mm512_loadu_ps(x + 32 * g + 16 * (size_t)h);
       if (t->parity_even)
         xv = _mm512_abs_ps(xv);
-      if (bits <= 3) {
-        /* the borders <= xa as masks m_k, nested (the borders increase), so the code c is
-         * how many are set and its bit j the parity of the set m_(v-1) with v a multiple of
-         * 2^j: floor(c / 2^j) mod 2.  One compare per border and mask XORs instead of the
-         * search's vector steps. */
-        __mmask16 m[7], pl[3] = {0, 0, 0};
-        for (int k = 0; k < (1 << bits) - 1; k++)
-          m[k] = _mm512_cmp_ps_mask(_mm512_set1_ps(t->borders[k]), xv, _CMP_LE_OQ);
-        for (int j = 0; j < bits; j++)
-          for (int v = 1 << j; v < 1 << bits; v += 1 << j)
-            pl[j] ^= m[v - 1];
-        for (int j = 0; j < bits; j++)
-          w[j] |= (uint32_t)pl[j] << (16 * h);
-        continue;
-      }
       __m512i c = code16(bits, t, xv, b0, b1);
       for (int j = 0; j < bits; j++)
         w[j] |= (uint32_t)_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << j)) << (16 * h);
