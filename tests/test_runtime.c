@@ -853,6 +853,59 @@ START_TEST(large_16_bit_invact_backward_passes_store_the_element_math_for_every_
 }
 END_TEST
 
+/* 16-bit passes below the size that builds a table (cpu_pass.h's ACTFIT__LUT_MIN) compute
+ * the first time and read the table the second time they are asked (it is built then), and
+ * store the same bits each time: InvAct forward (both bit placements) and backward, FewBit
+ * forward and encoder, fp16 and bf16 */
+START_TEST(small_16_bit_passes_store_the_same_bits_before_and_after_their_table_is_built)
+{
+  const size_t n = (1u << 14) + 7 * 32 + 5;
+  const actfit_dtype d = _i ? ACTFIT_BF16 : ACTFIT_FP16;
+  uint16_t *x = malloc(n * 2), *g = malloc(n * 2), *y[3], *gi[3], *yb[3], *yf[3];
+  uint8_t *st[3], *fs[3], *fe[3];
+  const actfit_rt_invact *ia = actfit_rt_invact_builtin("silu");
+  const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("gelu", 2, NULL);
+  for (size_t i = 0; i < n; i++) {
+    x[i] = (uint16_t)(i * 40503u); /* every class */
+    put(d, g, i, (float)(0.5 + urand()));
+  }
+  for (int k = 0; k < 3; k++) {
+    y[k] = malloc(n * 2), gi[k] = malloc(n * 2), yb[k] = malloc(n * 2), yf[k] = malloc(n * 2);
+    st[k] = malloc(actfit_invact_state_bytes(ia, 0, n));
+    fs[k] = malloc(actfit_fewbit_state_bytes(2, n));
+    fe[k] = malloc(actfit_fewbit_state_bytes(2, n));
+    ck_assert_int_eq(actfit_invact_forward(ia, d, 0, x, y[k], st[k], n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(actfit_invact_forward(ia, d, ACTFIT_BIT_IN_Y, x, yb[k], NULL, n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(actfit_invact_backward(ia, d, 0, y[0], st[0], g, gi[k], n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(actfit_fewbit_forward(fb, d, x, yf[k], fs[k], n, NULL), ACTFIT_OK);
+    ck_assert_int_eq(actfit_fewbit_encode(fb, d, x, fe[k], n, NULL), ACTFIT_OK);
+  }
+  for (size_t i = 0; i < n; i++) { /* the first call's bits are elem.h's */
+    float xv = get(d, x, i);
+    ck_assert_uint_eq(raw_at(d, yf[0], i), stored_bits(d, actfit_elem_fs(fb->act, fb->params, xv, 1)));
+    ck_assert_uint_eq(raw_at(d, y[0], i), stored_bits(d, actfit_elem_fs(ia->act, ia->params, xv, 1)));
+    float wf = get(d, g, i) * actfit_elem_invact(ia, get(d, y[0], i), (int)((((uint32_t *)st[0])[i / 32] >> (i % 32)) & 1u));
+    if (wf == wf)
+      ck_assert_uint_eq(raw_at(d, gi[0], i), stored_bits(d, wf));
+  }
+  for (int k = 1; k < 3; k++) {
+    ck_assert_mem_eq(y[k], y[0], n * 2);
+    ck_assert_mem_eq(yb[k], yb[0], n * 2);
+    ck_assert_mem_eq(yf[k], yf[0], n * 2);
+    ck_assert_mem_eq(st[k], st[0], actfit_invact_state_bytes(ia, 0, n));
+    ck_assert_mem_eq(fs[k], fs[0], actfit_fewbit_state_bytes(2, n));
+    ck_assert_mem_eq(fe[k], fe[0], actfit_fewbit_state_bytes(2, n));
+    for (size_t i = 0; i < n; i++)
+      if (get(d, gi[0], i) == get(d, gi[0], i))
+        ck_assert_uint_eq(raw_at(d, gi[k], i), raw_at(d, gi[0], i));
+  }
+  for (int k = 0; k < 3; k++) {
+    free(y[k]); free(gi[k]); free(yb[k]); free(yf[k]); free(st[k]); free(fs[k]); free(fe[k]);
+  }
+  free(x); free(g);
+}
+END_TEST
+
 /* InvAct backward for every committed table, both bit placements and every dtype: realistic
  * y (from the forward), y of every class and y around y_min, against elem.h bit for bit.
  * The first NEAR groups hold y of x in [-3, 3] only, with one tiny y in every other one:
@@ -1061,7 +1114,8 @@ START_TEST(cpu_passes_run_on_a_lent_thread_team_with_the_same_bits)
   const int sizes[3] = {4, 3, 1}, threads[3] = {1, 0, 0};
   team_size = sizes[_i];
   team_threads = threads[_i];
-  const size_t n = (1u << 20) + 37;
+  /* (a team splits from 2^15 elements on, the runtime's own threads from 2^18) */
+  const size_t n = _i == 1 ? (1u << 15) + 37 : (1u << 20) + 37;
   float *x = malloc(n * 4), *g = malloc(n * 4), *y[2], *gi[2];
   uint8_t *st[2], *fst[2];
   const actfit_rt_invact *ia = actfit_rt_invact_builtin("gelu");
@@ -1370,6 +1424,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   tcase_add_loop_test(tc, invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid, 0, 2);
   tcase_add_loop_test(tc, cpu_passes_run_on_a_lent_thread_team_with_the_same_bits, 0, 3);
+  tcase_add_loop_test(tc, small_16_bit_passes_store_the_same_bits_before_and_after_their_table_is_built, 0, 2);
   suite_add_tcase(s, tc);
   TCase *basics = tcase_create("dtypes and status codes");
   tcase_add_test(basics, half_and_bfloat_conversions_round_to_nearest_even);

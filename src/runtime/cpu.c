@@ -130,8 +130,8 @@ actfit_status actfit_fewbit_forward(const actfit_rt_fewbit *t, actfit_dtype dt, 
   actfit__pass p = {.kind = ACTFIT__PASS_FEWBIT_FWD, .fb = t, .dt = dt, .x = x, .y = y,
                     .state = (uint32_t *)state, .n = n};
 #if defined(ACTFIT_HAVE_AVX2)
-  if (n >= ACTFIT__LUT_MIN && (actfit__cpu_simd() & 1))
-    p.clut = actfit__lut_codes(ACTFIT__LUT_Y_CODES, t, dt);
+  if (actfit__cpu_simd() & 1)
+    p.clut = actfit__lut_codes(ACTFIT__LUT_Y_CODES, t, dt, n);
 #endif
   actfit__cpu_run_parallel(&p);
   return ACTFIT_OK;
@@ -149,8 +149,8 @@ actfit_status actfit_fewbit_encode(const actfit_rt_fewbit *t, actfit_dtype dt, c
   actfit__pass p = {.kind = ACTFIT__PASS_FEWBIT_FWD, .fb = t, .dt = dt, .x = x,
                     .state = (uint32_t *)state, .n = n, .given_y = 1};
 #if defined(ACTFIT_HAVE_AVX2)
-  if (n >= ACTFIT__LUT_MIN && (actfit__cpu_simd() & 1))
-    p.clut = actfit__lut_codes(ACTFIT__LUT_CODES, t, dt);
+  if (actfit__cpu_simd() & 1)
+    p.clut = actfit__lut_codes(ACTFIT__LUT_CODES, t, dt, n);
 #endif
   actfit__cpu_run_parallel(&p);
   return ACTFIT_OK;
@@ -192,10 +192,10 @@ actfit_status actfit_invact_forward(const actfit_rt_invact *t, actfit_dtype dt, 
   actfit__pass p = {.kind = ACTFIT__PASS_INVACT_FWD, .ia = t, .dt = dt, .flags = flags, .x = x,
                     .y = y, .state = (uint32_t *)state, .n = n};
 #if defined(ACTFIT_HAVE_AVX2)
-  if (n >= ACTFIT__LUT_MIN && (actfit__cpu_simd() & 1)) {
+  if (actfit__cpu_simd() & 1) {
     p.slut = t->bit && (flags & ACTFIT_BIT_IN_Y)
-                 ? actfit__lut_fwd(ACTFIT__LUT_STORED_BIT, t->act, t->params, dt, t->T)
-                 : actfit__lut_fwd(ACTFIT__LUT_STORED, t->act, t->params, dt, 0.0f);
+                 ? actfit__lut_fwd(ACTFIT__LUT_STORED_BIT, t->act, t->params, dt, t->T, n)
+                 : actfit__lut_fwd(ACTFIT__LUT_STORED, t->act, t->params, dt, 0.0f, n);
   }
 #endif
   actfit__cpu_run_parallel(&p);
@@ -235,8 +235,8 @@ actfit_status actfit_invact_backward(const actfit_rt_invact *t, actfit_dtype dt,
                     .go = grad_out, .y = (void *)y, .gi = grad_in,
                     .cstate = (const uint32_t *)state, .n = n};
 #if defined(ACTFIT_HAVE_AVX2)
-  if (n >= ACTFIT__LUT_MIN && (actfit__cpu_simd() & 1))
-    p.lut = actfit__lut_bwd(t, dt);
+  if (actfit__cpu_simd() & 1)
+    p.lut = actfit__lut_bwd(t, dt, n);
 #endif
   actfit__cpu_run_parallel(&p);
   return ACTFIT_OK;

@@ -1,7 +1,10 @@
 /* The CPU backend's 16-bit tables (cpu_pass.h): fp16 and bf16 values are one of 65536, so
- * large 16-bit passes of the vector loops read from tables over all of them instead of
- * computing.  At most LUT_MAX are kept, in a cache shared by all threads. */
+ * 16-bit passes of the vector loops read from tables over all of them instead of
+ * computing: a pass from ACTFIT__LUT_MIN elements builds its table, a smaller one (from
+ * ACTFIT__LUT_USE) uses it where built, and builds it the second time it asks.  At most
+ * LUT_MAX are kept, in a cache shared by all threads. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,13 +34,42 @@ static float from16(actfit_dtype dt, uint32_t h)
   return dt == ACTFIT_FP16 ? actfit_f16_to_f32((uint16_t)h) : actfit_bf16_to_f32((uint16_t)h);
 }
 
-static const void *lut_find(const lut_key *k)
+/* The keys that small passes asked for and found no table (their hashes, the last SEEN):
+ * the second such pass builds it, so that a training loop of small passes has its tables
+ * from its second step on.  A collision only builds a table early. */
+#define SEEN 16
+static uint64_t seen[SEEN];
+static int seen_next;
+
+static uint64_t key_hash(const lut_key *k)
+{
+  uint64_t h = 0x9e3779b97f4a7c15u, w;
+  const unsigned char *b = (const unsigned char *)k;
+  for (size_t i = 0; i + 8 <= sizeof *k; i += 8) {
+    memcpy(&w, b + i, 8);
+    h = (h ^ w) * 0x100000001b3u;
+    h ^= h >> 29;
+  }
+  return h | 1u; /* 0: an empty slot */
+}
+
+/* the cached table of k, or NULL; *again: k was seen before (then forgotten) */
+static const void *lut_find(const lut_key *k, int *again)
 {
   const void *r = NULL;
   pthread_mutex_lock(&lut_mu);
   for (int i = 0; i < nluts && !r; i++)
     if (!memcmp(&luts[i]->key, k, sizeof *k))
       r = luts[i]->data;
+  if (!r && again) {
+    uint64_t h = key_hash(k);
+    *again = 0;
+    for (int i = 0; i < SEEN && !*again; i++)
+      if (seen[i] == h)
+        seen[i] = 0, *again = 1;
+    if (!*again)
+      seen[seen_next++ % SEEN] = h;
+  }
   pthread_mutex_unlock(&lut_mu);
   return r;
 }
@@ -64,10 +96,13 @@ static const void *lut_keep(lut_entry *e)
   return r;
 }
 
-static const void *lut_get(lut_key *k)
+/* the table of k: the cached one, else (where build, or for the second pass that asks) a
+ * new one */
+static const void *lut_get(lut_key *k, int build)
 {
-  const void *r = lut_find(k);
-  if (r)
+  int again = 0;
+  const void *r = lut_find(k, build ? NULL : &again);
+  if (r || !(build || again))
     return r;
   lut_entry *e = malloc(sizeof *e);
   const float *y = NULL;
@@ -79,7 +114,7 @@ static const void *lut_get(lut_key *k)
     ky.act = k->kind == ACTFIT__LUT_Y_CODES ? k->fb.act : k->act;
     ky.dt = k->dt;
     memcpy(ky.params, k->kind == ACTFIT__LUT_Y_CODES ? k->fb.params : k->params, sizeof ky.params);
-    y = actfit__cpu_f32(ky.act) ? lut_get(&ky) : NULL;
+    y = actfit__cpu_f32(ky.act) ? lut_get(&ky, 1) : NULL;
   }
   size_t n = k->kind == ACTFIT__LUT_G ? 2 * 65536 : 65536;
   void *data = e && (y || k->kind == ACTFIT__LUT_Y || k->kind == ACTFIT__LUT_G ||
@@ -122,9 +157,9 @@ static const void *lut_get(lut_key *k)
 }
 
 const void *actfit__lut_fwd(actfit__lut_kind kind, int act, const float *params,
-                            actfit_dtype dt, float T)
+                            actfit_dtype dt, float T, size_t n)
 {
-  if (dt == ACTFIT_FP32 || !actfit__cpu_f32(act))
+  if (dt == ACTFIT_FP32 || n < ACTFIT__LUT_USE || !actfit__cpu_f32(act))
     return NULL;
   lut_key k;
   memset(&k, 0, sizeof k);
@@ -133,14 +168,14 @@ const void *actfit__lut_fwd(actfit__lut_kind kind, int act, const float *params,
   k.dt = dt;
   memcpy(k.params, params, sizeof k.params);
   k.T = kind == ACTFIT__LUT_STORED_BIT ? T : 0.0f;
-  return lut_get(&k);
+  return lut_get(&k, n >= ACTFIT__LUT_MIN);
 }
 
 /* the table of a FewBit (fb) or InvAct (ia) runtime table; NULL for fp32 */
 static const void *lut_of_table(actfit__lut_kind kind, actfit_dtype dt,
-                                const actfit_rt_fewbit *fb, const actfit_rt_invact *ia)
+                                const actfit_rt_fewbit *fb, const actfit_rt_invact *ia, size_t n)
 {
-  if (dt == ACTFIT_FP32)
+  if (dt == ACTFIT_FP32 || n < ACTFIT__LUT_USE)
     return NULL;
   lut_key k;
   memset(&k, 0, sizeof k);
@@ -150,17 +185,17 @@ static const void *lut_of_table(actfit__lut_kind kind, actfit_dtype dt,
     k.fb = *fb;
   if (ia)
     k.table = *ia;
-  return lut_get(&k);
+  return lut_get(&k, n >= ACTFIT__LUT_MIN);
 }
 
 const int32_t *actfit__lut_codes(actfit__lut_kind kind, const actfit_rt_fewbit *t,
-                                 actfit_dtype dt)
+                                 actfit_dtype dt, size_t n)
 {
-  return lut_of_table(kind, dt, t, NULL);
+  return lut_of_table(kind, dt, t, NULL, n);
 }
 
-const float *actfit__lut_bwd(const actfit_rt_invact *t, actfit_dtype dt)
+const float *actfit__lut_bwd(const actfit_rt_invact *t, actfit_dtype dt, size_t n)
 {
-  return lut_of_table(ACTFIT__LUT_G, dt, NULL, t);
+  return lut_of_table(ACTFIT__LUT_G, dt, NULL, t, n);
 }
 #endif

@@ -52,8 +52,14 @@ actfit__f32_fn actfit__cpu_f32(int act);
 actfit__f32_fn actfit__cpu_fwd(int act, actfit_dtype dt);
 
 /* The 16-bit tables (cpu_lut.c), each over all 65536 fp16 or bf16 values, built once with
- * the loops' own arithmetic (so no bit changes) and kept for the life of the process. */
-#define ACTFIT__LUT_MIN (1u << 18) /* elements from which a pass uses them */
+ * the loops' own arithmetic (so no bit changes) and kept for the life of the process.  A
+ * pass of n elements builds one from n = ACTFIT__LUT_MIN on (building costs about what a
+ * pass of 65536 elements does, so a training loop that calls it again gains from the
+ * second call); from ACTFIT__LUT_USE on (below it, looking up costs more than it saves) it
+ * uses one already built, or builds it if a pass asked for it before.  Each takes the
+ * pass's n. */
+#define ACTFIT__LUT_MIN (1u << 16)
+#define ACTFIT__LUT_USE (1u << 13)
 typedef enum actfit__lut_kind {
   ACTFIT__LUT_Y,          /* y = f(x) as float (256 KiB; the bit-in-y store needs the float) */
   ACTFIT__LUT_STORED_BIT, /* InvAct with the bit in y: the stored bits, s = (x < T) (256 KiB) */
@@ -64,11 +70,11 @@ typedef enum actfit__lut_kind {
 } actfit__lut_kind;
 /* ACTFIT__LUT_Y, _STORED_BIT or _STORED of act; NULL for fp32 or when none can be had */
 const void *actfit__lut_fwd(actfit__lut_kind kind, int act, const float *params,
-                            actfit_dtype dt, float T);
+                            actfit_dtype dt, float T, size_t n);
 /* ACTFIT__LUT_CODES or _Y_CODES of a FewBit table; NULL for fp32 or when none */
 const int32_t *actfit__lut_codes(actfit__lut_kind kind, const actfit_rt_fewbit *t,
-                                 actfit_dtype dt);
+                                 actfit_dtype dt, size_t n);
 /* ACTFIT__LUT_G of an InvAct table; NULL for fp32 or when none */
-const float *actfit__lut_bwd(const actfit_rt_invact *t, actfit_dtype dt);
+const float *actfit__lut_bwd(const actfit_rt_invact *t, actfit_dtype dt, size_t n);
 #endif
 #endif

@@ -9,17 +9,23 @@
 
 #include "runtime/cpu_pass.h"
 
-#define PAR_MIN (1u << 18) /* elements below which one thread does it all */
+/* elements below which one thread does it all: with threads of the runtime's own (starting
+ * them costs tens of microseconds), or on a lent team (whose threads are running already:
+ * torch's operators split from 32,768 elements on) */
+#define PAR_MIN (1u << 18)
+#define PAR_MIN_TEAM (1u << 15)
 #define MAX_THREADS 16
 
-/* The threads of one call take chunks of CHUNK_GROUPS groups from a shared counter until
- * none is left, so a core that is slower (busy with something else, or an efficiency core)
- * does less of the work instead of holding up the call. */
-#define CHUNK_GROUPS 2048 /* 65,536 elements */
+/* The threads of one call take chunks of groups from a shared counter until none is left,
+ * so a core that is slower (busy with something else, or an efficiency core) does less of
+ * the work instead of holding up the call: about four chunks per thread, of 64 to 2048
+ * groups (2,048 to 65,536 elements). */
+#define CHUNK_MIN 64
+#define CHUNK_MAX 2048
 
 typedef struct work {
   const actfit__pass *p;
-  size_t groups;
+  size_t groups, chunk;
   _Atomic size_t next;
 } work;
 
@@ -31,12 +37,12 @@ static void *worker(void *arg)
 {
   work *w = arg;
   for (;;) {
-    size_t g0 = atomic_fetch_add_explicit(&w->next, CHUNK_GROUPS, memory_order_relaxed);
+    size_t g0 = atomic_fetch_add_explicit(&w->next, w->chunk, memory_order_relaxed);
     if (g0 >= w->groups)
       return NULL;
     actfit__pass part = *w->p;
     part.g0 = g0;
-    part.g1 = w->groups - g0 < CHUNK_GROUPS ? w->groups : g0 + CHUNK_GROUPS;
+    part.g1 = w->groups - g0 < w->chunk ? w->groups : g0 + w->chunk;
     actfit__cpu_run_pass(&part);
   }
 }
@@ -59,15 +65,16 @@ void actfit__cpu_run_parallel(actfit__pass *p)
 {
   size_t groups = (p->n + 31) / 32;
   int nc = usable_cpus();
-  int T = p->n < PAR_MIN || nc < 2 ? 1 : nc > MAX_THREADS ? MAX_THREADS : nc;
+  actfit_parallel_fn team = atomic_load(&host_parallel);
+  int T = p->n < (team ? PAR_MIN_TEAM : PAR_MIN) || nc < 2 ? 1 : nc > MAX_THREADS ? MAX_THREADS : nc;
   if (T == 1) {
     p->g0 = 0;
     p->g1 = groups;
     actfit__cpu_run_pass(p);
     return;
   }
-  work w = {p, groups, 0};
-  actfit_parallel_fn team = atomic_load(&host_parallel);
+  size_t chunk = groups / (4 * (size_t)T);
+  work w = {p, groups, chunk < CHUNK_MIN ? CHUNK_MIN : chunk > CHUNK_MAX ? CHUNK_MAX : chunk, 0};
   if (team) { /* every member takes chunks; one that arrives late finds none left */
     team(team_body, &w, 0, 0);
     return;
