@@ -87,14 +87,15 @@ ACTFIT_API actfit_status actfit_invact_encode(const actfit_rt_invact *t, actfit_
                                               int flags, const void *x, void *y, void *state,
                                               size_t n, void *stream);
 
-/* How the CPU backend runs a pass of 2^18 elements or more on several threads.  By default
- * it starts threads of its own for the pass, one per CPU the process may use.  A host that
+/* How the CPU backend runs a large pass on several threads.  By default it starts threads of
+ * its own for a pass of 2^18 elements or more, one per CPU the process may use.  A host that
  * has an OpenMP runtime (PyTorch does) can lend its thread team instead: fn runs
  * body(arg) once on each thread of a team of n (0: the team's default size) and returns
  * when all have, as libgomp's GOMP_parallel does, whose address fits here unchanged.  The
- * passes then run on the threads the host's own operators use, follow its thread count
- * (torch.set_num_threads), and do not compete for the cores with that team's threads while
- * they spin idle after an operator.  NULL restores the runtime's own threads.  Every result
+ * passes then run on the threads the host's own operators use (from 2^15 elements: the
+ * team is running already), follow its thread count (torch.set_num_threads), and do not
+ * compete for the cores with that team's threads while they spin idle after an operator.
+ * NULL restores the runtime's own threads.  Every result
  * is independent of the threads either way. */
 typedef void (*actfit_parallel_fn)(void (*body)(void *), void *arg, unsigned n, unsigned flags);
 ACTFIT_API void actfit_cpu_set_parallel(actfit_parallel_fn fn);
