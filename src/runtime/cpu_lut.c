@@ -39,7 +39,7 @@ static float from16(actfit_dtype dt, uint32_t h)
  * from its second step on.  A collision only builds a table early. */
 #define SEEN 16
 static uint64_t seen[SEEN];
-static int seen_next;
+static unsigned seen_next;
 
 static uint64_t key_hash(const lut_key *k)
 {
