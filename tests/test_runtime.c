@@ -906,6 +906,45 @@ START_TEST(small_16_bit_passes_store_the_same_bits_before_and_after_their_table_
 }
 END_TEST
 
+/* cpu_lut.c keeps at most 48 tables: once full, a pass that needs another computes per
+ * element (elem.h's bits) and does not build a table it could not keep (every such pass
+ * would build it again) */
+size_t actfit__lut_builds(void); /* src/runtime/cpu_pass.h */
+
+START_TEST(a_full_table_cache_builds_no_table_it_cannot_keep)
+{
+  const size_t n = 1u << 16;
+  uint16_t *y = malloc(n * 2), *g = malloc(n * 2), *gi = malloc(n * 2);
+  uint32_t *st = calloc(n / 32, 4);
+  for (size_t i = 0; i < n; i++) {
+    y[i] = (uint16_t)i; /* every bf16 pattern */
+    put(ACTFIT_BF16, g, i, 1.0f);
+  }
+  actfit_rt_invact t = *actfit_rt_invact_builtin("gelu");
+  size_t b0 = actfit__lut_builds();
+  ck_assert_int_eq(actfit_invact_backward(&t, ACTFIT_BF16, 0, y, st, g, gi, n, NULL), ACTFIT_OK);
+  if (actfit__lut_builds() == b0) { /* no tables in this build (no AVX2) */
+    free(y); free(g); free(gi); free(st);
+    return;
+  }
+  for (int k = 1; k <= 60; k++) { /* 60 tables that differ in one constant */
+    t.br[1].asym_hi = actfit_rt_invact_builtin("gelu")->br[1].asym_hi + (float)k * 0x1p-20f;
+    ck_assert_int_eq(actfit_invact_backward(&t, ACTFIT_BF16, 0, y, st, g, gi, n, NULL), ACTFIT_OK);
+  }
+  ck_assert_uint_le(actfit__lut_builds() - b0, 48);
+  size_t b1 = actfit__lut_builds();
+  for (int k = 0; k < 3; k++)
+    ck_assert_int_eq(actfit_invact_backward(&t, ACTFIT_BF16, 0, y, st, g, gi, n, NULL), ACTFIT_OK);
+  ck_assert_uint_eq(actfit__lut_builds(), b1);
+  for (size_t i = 0; i < n; i++) {
+    float wf = actfit_elem_invact(&t, get(ACTFIT_BF16, y, i), 0);
+    if (wf == wf)
+      ck_assert_uint_eq(raw_at(ACTFIT_BF16, gi, i), stored_bits(ACTFIT_BF16, wf));
+  }
+  free(y); free(g); free(gi); free(st);
+}
+END_TEST
+
 /* InvAct backward for every committed table, both bit placements and every dtype: realistic
  * y (from the forward), y of every class and y around y_min, against elem.h bit for bit.
  * The first NEAR groups hold y of x in [-3, 3] only, with one tiny y in every other one:
@@ -1425,6 +1464,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid, 0, 2);
   tcase_add_loop_test(tc, cpu_passes_run_on_a_lent_thread_team_with_the_same_bits, 0, 3);
   tcase_add_loop_test(tc, small_16_bit_passes_store_the_same_bits_before_and_after_their_table_is_built, 0, 2);
+  tcase_add_test(tc, a_full_table_cache_builds_no_table_it_cannot_keep);
   suite_add_tcase(s, tc);
   TCase *basics = tcase_create("dtypes and status codes");
   tcase_add_test(basics, half_and_bfloat_conversions_round_to_nearest_even);

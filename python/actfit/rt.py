@@ -182,8 +182,9 @@ def use_openmp_team():
         _team_lib = None
         return None
     try:
-        with open("/proc/self/maps") as f:
-            loaded = {line.split(None, 5)[5].strip() for line in f if len(line.split(None, 5)) == 6}
+        with open("/proc/self/maps") as f:  # address, perms, offset, dev, inode, path
+            loaded = {fields[5].strip() for fields in (line.split(None, 5) for line in f)
+                      if len(fields) == 6}
     except OSError:  # not Linux: the library's own threads
         return None
     found = sorted((p for p in loaded if os.path.basename(p).startswith(_OPENMP) and ".so" in p),

@@ -39,11 +39,14 @@ typedef struct grid {
   _Alignas(64) float hi_m1[32];   /* hi[i - 1], -inf for i = 0 */
 } grid;
 
-static void grid_build(grid *g, const plan_branch *b)
+/* A branch's pieces on a uniform grid (the fitter splits intervals in halves): the narrowest
+ * piece's width *w, every end within 1e-3 of a cell from a grid point, at most 32 cells;
+ * cell[c] = the piece holding cell c's middle.  Returns the number of cells, 0 where the
+ * ends are not on such a grid.  grid_build and merged_build share it. */
+static int branch_cells(const plan_branch *b, float *w_out, int32_t cell[32])
 {
-  memset(g, 0, sizeof *g);
-  if (b->np < 2 || b->np > 32)
-    return;
+  if (b->np < 1)
+    return 0;
   float w = INFINITY, prev = b->lo0;
   for (int i = 0; i < b->np; i++) {
     w = b->hi[i] - prev < w ? b->hi[i] - prev : w;
@@ -51,11 +54,11 @@ static void grid_build(grid *g, const plan_branch *b)
   }
   double ncell = ((double)b->hi[b->np - 1] - b->lo0) / w;
   if (!(w > 0) || !(ncell < 32.5))
-    return;
+    return 0;
   for (int i = 0; i < b->np; i++) { /* every end on the grid (to 1e-3 of a cell) */
     double c = ((double)b->hi[i] - b->lo0) / w;
     if (fabs(c - nearbyint(c)) > 1e-3)
-      return;
+      return 0;
   }
   int n = (int)nearbyint(ncell);
   for (int c = 0; c < n; c++) {
@@ -63,8 +66,19 @@ static void grid_build(grid *g, const plan_branch *b)
     int k = 0;
     while (k < b->np - 1 && b->hi[k] < mid)
       k++;
-    g->piece[c] = k;
+    cell[c] = k;
   }
+  *w_out = w;
+  return n;
+}
+
+static void grid_build(grid *g, const plan_branch *b)
+{
+  memset(g, 0, sizeof *g);
+  float w;
+  int n = b->np < 2 ? 0 : branch_cells(b, &w, g->piece);
+  if (n < 1)
+    return;
   for (int i = 0; i < 32; i++) {
     g->hi[i] = i < b->np ? b->hi[i] : INFINITY;
     g->hi_m1[i] = i == 0 ? -INFINITY : i - 1 < b->np ? b->hi[i - 1] : INFINITY;
@@ -108,35 +122,17 @@ static void merged_build(merged *m, const plan *pl)
   int off = 0;
   for (int b = 0; b < pl->nbranch; b++) {
     const plan_branch *q = &pl->br[b];
-    if (q->np < 1 || q->base + q->np + 3 > 32)
+    int32_t pc[32];
+    float w;
+    int n = q->base + q->np + 3 > 32 ? 0 : branch_cells(q, &w, pc);
+    if (n < 1)
       return;
-    float w = INFINITY, prev = q->lo0;
-    for (int i = 0; i < q->np; i++) {
-      w = q->hi[i] - prev < w ? q->hi[i] - prev : w;
-      prev = q->hi[i];
-    }
-    if (!(w > 0))
-      return;
-    double ncell = ((double)q->hi[q->np - 1] - q->lo0) / w;
-    if (!(ncell < 32.5))
-      return;
-    for (int i = 0; i < q->np; i++) { /* every end on the grid (to 1e-3 of a cell) */
-      double c = ((double)q->hi[i] - q->lo0) / w;
-      if (fabs(c - nearbyint(c)) > 1e-3)
-        return;
-    }
-    int n = (int)nearbyint(ncell);
     if (b == 1) /* the guard cell */
       m->cell[off++] = q->base;
-    if (n < 1 || off + n > 32)
+    if (off + n > 32)
       return;
-    for (int c = 0; c < n; c++) {
-      float mid = (float)(q->lo0 + (c + 0.5) * (double)w);
-      int k = 0;
-      while (k < q->np - 1 && q->hi[k] < mid)
-        k++;
-      m->cell[off + c] = q->base + k;
-    }
+    for (int c = 0; c < n; c++)
+      m->cell[off + c] = q->base + pc[c];
     for (int i = 0; i < q->np; i++)
       m->hi[q->base + i] = q->hi[i];
     m->inv[b] = 1.0f / w;
@@ -149,7 +145,8 @@ static void merged_build(merged *m, const plan *pl)
     if (q->var != ACTFIT_VAR_T || q->lo0 > 0)
       m->lo_cmp = 1;
     if (q->nb > 0) {
-      if (m->bb >= 0 || q->nb + 2 > 32 || q->top + 126 < q->nb || q->top + 126 - q->nb > 1000)
+      /* (K within 16 bits, and at least 256: y >= 0 saturates to 0) */
+      if (m->bb >= 0 || q->nb + 2 > 32 || q->top + 126 < q->nb || 256 + q->top + 126 - q->nb > 0xffff)
         return;
       m->bb = b;
       m->nb = q->nb;

@@ -4,11 +4,16 @@
  * ACTFIT__LUT_USE) uses it where built, and builds it the second time it asks.  At most
  * LUT_MAX are kept, in a cache shared by all threads. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/cpu_pass.h"
+
+static atomic_size_t builds; /* tables built, kept or not (actfit__lut_builds) */
+
+size_t actfit__lut_builds(void) { return atomic_load(&builds); }
 
 #if defined(ACTFIT_HAVE_AVX2)
 #define LUT_MAX 48
@@ -53,15 +58,17 @@ static uint64_t key_hash(const lut_key *k)
   return h | 1u; /* 0: an empty slot */
 }
 
-/* the cached table of k, or NULL; *again: k was seen before (then forgotten) */
-static const void *lut_find(const lut_key *k, int *again)
+/* the cached table of k, or NULL; *full: no room for another; *again: k was seen before
+ * (then forgotten) */
+static const void *lut_find(const lut_key *k, int *full, int *again)
 {
   const void *r = NULL;
   pthread_mutex_lock(&lut_mu);
   for (int i = 0; i < nluts && !r; i++)
     if (!memcmp(&luts[i]->key, k, sizeof *k))
       r = luts[i]->data;
-  if (!r && again) {
+  *full = nluts >= LUT_MAX;
+  if (!r && !*full && again) {
     uint64_t h = key_hash(k);
     *again = 0;
     for (int i = 0; i < SEEN && !*again; i++)
@@ -96,13 +103,14 @@ static const void *lut_keep(lut_entry *e)
   return r;
 }
 
-/* the table of k: the cached one, else (where build, or for the second pass that asks) a
- * new one */
+/* the table of k: the cached one, else (where build, or for the second pass that asks, and
+ * while the cache has room: a table it could not keep would be built again by every pass)
+ * a new one */
 static const void *lut_get(lut_key *k, int build)
 {
-  int again = 0;
-  const void *r = lut_find(k, build ? NULL : &again);
-  if (r || !(build || again))
+  int full, again = 0;
+  const void *r = lut_find(k, &full, build ? NULL : &again);
+  if (r || full || !(build || again))
     return r;
   lut_entry *e = malloc(sizeof *e);
   const float *y = NULL;
@@ -125,6 +133,7 @@ static const void *lut_get(lut_key *k, int build)
   }
   e->key = *k;
   e->data = data;
+  atomic_fetch_add_explicit(&builds, 1, memory_order_relaxed);
   if (k->kind == ACTFIT__LUT_Y) {
     float x[32];
     for (uint32_t h0 = 0; h0 < 65536; h0 += 32) {

@@ -41,6 +41,9 @@ void actfit__cpu_run_pass(const actfit__pass *p);
 /* runs p over all its groups, on several threads when n is large (cpu_threads.c) */
 void actfit__cpu_run_parallel(actfit__pass *p);
 
+/* how many 16-bit tables (cpu_lut.c; none without AVX2) this process has built, kept or not: for the tests */
+size_t actfit__lut_builds(void);
+
 #if defined(ACTFIT_HAVE_AVX2)
 /* 1 with AVX2 (+FMA, F16C), 3 with AVX-512 (F, BW, VL) as well; ACTFIT_SIMD=scalar or
  * =avx2 caps it (read at every call), so tests and benchmarks run every path here */

@@ -66,8 +66,10 @@ void actfit__cpu_run_parallel(actfit__pass *p)
   size_t groups = (p->n + 31) / 32;
   int nc = usable_cpus();
   actfit_parallel_fn team = atomic_load(&host_parallel);
-  int T = p->n < (team ? PAR_MIN_TEAM : PAR_MIN) || nc < 2 ? 1 : nc > MAX_THREADS ? MAX_THREADS : nc;
-  if (T == 1) {
+  /* a lent team has the size its host gave it (one thread on one CPU): T only sizes the
+   * chunks there */
+  int T = nc < 1 ? 1 : nc > MAX_THREADS ? MAX_THREADS : nc;
+  if (p->n < (team ? PAR_MIN_TEAM : PAR_MIN) || (!team && T < 2)) {
     p->g0 = 0;
     p->g1 = groups;
     actfit__cpu_run_pass(p);
