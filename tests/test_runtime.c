@@ -1187,6 +1187,76 @@ START_TEST(cpu_passes_run_on_a_lent_thread_team_with_the_same_bits)
 }
 END_TEST
 
+size_t actfit__nt_passes(void); /* src/runtime/cpu_pass.h */
+
+/* Passes over more data than the cache (here: any, by actfit_cpu_set_nontemporal(1)) write
+ * their fp32 output by non-temporal stores on the AVX-512 loops (through FWD_DIR's buffer
+ * where a pair of vectors has a lean lane): every pass, in every dtype and loop, stores the
+ * bits it stores without them,
+ * with the lean path's lanes (|x| up to 8) in most blocks, a partial last group, outputs
+ * that are 64-byte aligned (streamed) and outputs that are not (plain stores). */
+START_TEST(passes_past_the_cache_store_the_same_bits_by_non_temporal_stores)
+{
+  simd_cap(_i);
+  const size_t n = 32 * 1500 + 13; /* blocks of 1,024, calls of 8,192, a partial group */
+  const actfit_rt_invact *ia = actfit_rt_invact_builtin("gelu");
+  const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 3, NULL);
+  ck_assert_ptr_nonnull(fb);
+  const size_t ss = actfit_invact_state_bytes(ia, 0, n), fs = actfit_fewbit_state_bytes(3, n);
+  unsigned char *x = aligned_alloc(64, n * 4), *g = aligned_alloc(64, n * 4);
+  for (int q = 0; q < 3; q++) {
+    actfit_dtype d = dts[q];
+    size_t es = d == ACTFIT_FP32 ? 4 : 2;
+    for (size_t i = 0; i < n; i++) {
+      put(d, x, i, (float)(-8 + 16 * urand()));
+      put(d, g, i, (float)(-2 + 4 * urand()));
+    }
+    for (int off = 0; off < 2; off++) { /* output 64-byte aligned, or 4 bytes past that */
+      unsigned char *out[2][5], *st[2][3];
+      size_t nt0 = actfit__nt_passes();
+      for (int k = 0; k < 2; k++) { /* k = 0: plain stores, 1: non-temporal ones */
+        actfit_cpu_set_nontemporal(k ? 1 : SIZE_MAX);
+        for (int j = 0; j < 5; j++)
+          out[k][j] = aligned_alloc(64, n * 4 + 64);
+        st[k][0] = malloc(ss), st[k][1] = malloc(ss), st[k][2] = malloc(fs);
+        void *y0 = out[k][0] + 4 * off, *y1 = out[k][1] + 4 * off, *y2 = out[k][2] + 4 * off;
+        ck_assert_int_eq(actfit_invact_forward(ia, d, 0, x, y0, st[k][0], n, NULL), ACTFIT_OK);
+        ck_assert_int_eq(actfit_invact_forward(ia, d, ACTFIT_BIT_IN_Y, x, y1, st[k][1], n, NULL),
+                         ACTFIT_OK);
+        ck_assert_int_eq(actfit_fewbit_forward(fb, d, x, y2, st[k][2], n, NULL), ACTFIT_OK);
+        ck_assert_int_eq(actfit_invact_backward(ia, d, 0, y0, st[k][0], g, out[k][3] + 4 * off, n,
+                                                NULL), ACTFIT_OK);
+        ck_assert_int_eq(actfit_fewbit_backward(fb, d, st[k][2], g, out[k][4] + 4 * off, n, NULL),
+                         ACTFIT_OK);
+      }
+      actfit_cpu_set_nontemporal(0);
+      for (int j = 0; j < 5; j++)
+        ck_assert_msg(!memcmp(out[0][j] + 4 * off, out[1][j] + 4 * off, n * es),
+                      "dtype %d offset %d output %d differs with non-temporal stores", q, off, j);
+      ck_assert_mem_eq(st[0][0], st[1][0], ss);
+      ck_assert_mem_eq(st[0][2], st[1][2], fs);
+      /* streamed: in fp32, the forwards (not the bit in y's) and both backwards, when
+       * aligned, on the AVX-512 loops (not capped, and the CPU has them: x86-64 builds with
+       * gcc or clang have the loops) */
+      int avx512 = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+      avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+#endif
+      size_t want = off || _i > 0 || d != ACTFIT_FP32 ? 0 : 4;
+      if (avx512 || _i > 0)
+        ck_assert_uint_eq(actfit__nt_passes() - nt0, want);
+      for (int k = 0; k < 2; k++) {
+        for (int j = 0; j < 5; j++)
+          free(out[k][j]);
+        free(st[k][0]); free(st[k][1]); free(st[k][2]);
+      }
+    }
+  }
+  free(x); free(g);
+}
+END_TEST
+
 /* The bit-in-y encoder stores elem.h's choice for y of every class, in every loop, with
  * s = 0 and s = 1 (x on either side of T): for fp16 / bf16 every pattern; for fp32 every
  * 4099th one and those around +-0, the smallest normal, 1, the largest finite, inf, the first
@@ -1465,6 +1535,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, cpu_passes_run_on_a_lent_thread_team_with_the_same_bits, 0, 3);
   tcase_add_loop_test(tc, small_16_bit_passes_store_the_same_bits_before_and_after_their_table_is_built, 0, 2);
   tcase_add_test(tc, a_full_table_cache_builds_no_table_it_cannot_keep);
+  tcase_add_loop_test(tc, passes_past_the_cache_store_the_same_bits_by_non_temporal_stores, 0, 3);
   suite_add_tcase(s, tc);
   TCase *basics = tcase_create("dtypes and status codes");
   tcase_add_test(basics, half_and_bfloat_conversions_round_to_nearest_even);

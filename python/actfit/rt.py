@@ -164,6 +164,8 @@ Status = enum.IntEnum("Status", {status_name(i).decode()[len("ACTFIT_"):]: i
 
 # void actfit_cpu_set_parallel(actfit_parallel_fn fn);
 cpu_set_parallel = _decl(_rt, rt_path, "actfit_cpu_set_parallel", None, _P)
+# void actfit_cpu_set_nontemporal(size_t min_bytes);  0: the cache's size, 2**64 - 1: never
+cpu_set_nontemporal = _decl(_rt, rt_path, "actfit_cpu_set_nontemporal", None, ctypes.c_size_t)
 
 _team_lib = None  # the OpenMP runtime whose team the CPU passes borrow (kept loaded)
 _OPENMP = ("libgomp", "libiomp5", "libomp")

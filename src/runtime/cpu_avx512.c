@@ -210,11 +210,16 @@ static inline __attribute__((always_inline)) __m512 load16(actfit_dtype dt, cons
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-/* rounded to the dtype as actfit_f32_to_f16 / actfit_f32_to_bf16 do, NaNs included */
-static inline __attribute__((always_inline)) void store16(actfit_dtype dt, void *p, size_t i, __m512 v)
+/* rounded to the dtype as actfit_f32_to_f16 / actfit_f32_to_bf16 do, NaNs included; nt: fp32
+ * by a non-temporal store (cpu_pass.c's actfit__cpu_nt: p 64-byte aligned) */
+static inline __attribute__((always_inline)) void store16(actfit_dtype dt, int nt, void *p,
+                                                          size_t i, __m512 v)
 {
   if (dt == ACTFIT_FP32) {
-    _mm512_storeu_ps((float *)p + i, v);
+    if (nt)
+      _mm512_stream_ps((float *)p + i, v);
+    else
+      _mm512_storeu_ps((float *)p + i, v);
     return;
   }
   __m512i x = _mm512_castps_si512(v), r;
@@ -306,7 +311,7 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
  * one group, 4: two, whose Horner chains then overlap), reading CH chunks */
 static inline __attribute__((always_inline)) void
 horner16(actfit_dtype dt, int D, int CH, int NH, int FIX, const levels *L, const __m512 *y,
-         const __m512i *slot, const __m512 *hv, const void *go, void *gi, size_t g)
+         const __m512i *slot, const __m512 *hv, const void *go, int nt, void *gi, size_t g)
 {
   __m512 u[4], acc[4];
   slots16 sl[4];
@@ -325,7 +330,7 @@ horner16(actfit_dtype dt, int D, int CH, int NH, int FIX, const levels *L, const
     /* NaN in, NaN out: merged_slot16's v carries a NaN y into u and Horner (D >= 1) */
     __m512 a = FIX || D == 0 ? _mm512_mask_mov_ps(acc[h], _mm512_cmp_ps_mask(y[h], y[h], _CMP_UNORD_Q), y[h])
                              : acc[h];
-    store16(dt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
+    store16(dt, nt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
   }
 }
 
@@ -334,7 +339,7 @@ horner16(actfit_dtype dt, int D, int CH, int NH, int FIX, const levels *L, const
 static inline __attribute__((always_inline)) void
 step16(actfit_dtype dt, int D, int CH, int NG, int MG, const plan *pl, const levels *L,
        const grid *gr, const merged *mg, const actfit_rt_invact *t, int bit_in_y,
-       const void *yp, const uint32_t *state, const void *go, void *gi, size_t g)
+       const void *yp, const uint32_t *state, const void *go, int nt, void *gi, size_t g)
 {
   const __m512i one = _mm512_set1_epi32(1);
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -394,9 +399,9 @@ step16(actfit_dtype dt, int D, int CH, int NG, int MG, const plan *pl, const lev
   /* the slots past the first 32 (the deep binades) are rare: read their chunks only for
    * groups that have a lane there */
   if (CH > 1 && deep)
-    horner16(dt, D, CH, 2 * NG, !MG, L, y, slot, hv, go, gi, g);
+    horner16(dt, D, CH, 2 * NG, !MG, L, y, slot, hv, go, nt, gi, g);
   else
-    horner16(dt, D, 1, 2 * NG, !MG, L, y, slot, hv, go, gi, g);
+    horner16(dt, D, 1, 2 * NG, !MG, L, y, slot, hv, go, nt, gi, g);
 }
 
 /* fp32 y and grad_out are fetched this many floats (1 KiB) ahead: 3-10% on this VM, where a
@@ -406,7 +411,7 @@ step16(actfit_dtype dt, int D, int CH, int NG, int MG, const plan *pl, const lev
 static inline __attribute__((always_inline)) void
 groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const grid *gr,
          const merged *mg, const actfit_rt_invact *t, int bit_in_y, const void *yp,
-         const uint32_t *state, const void *go, void *gi, size_t g0, size_t g1)
+         const uint32_t *state, const void *go, int nt, void *gi, size_t g0, size_t g1)
 {
   int biy = t->bit && bit_in_y;
   size_t g = g0;
@@ -416,21 +421,21 @@ groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const 
         __builtin_prefetch((const float *)yp + 32 * g + BWD_PF, 0, 3);
         __builtin_prefetch((const float *)go + 32 * g + BWD_PF, 0, 3);
       }
-      step16(dt, D, CH, 2, 1, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
+      step16(dt, D, CH, 2, 1, pl, L, gr, mg, t, biy, yp, state, go, nt, gi, g);
     }
     for (; g < g1; g++)
-      step16(dt, D, CH, 1, 1, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
+      step16(dt, D, CH, 1, 1, pl, L, gr, mg, t, biy, yp, state, go, nt, gi, g);
     return;
   }
   for (; g + 1 < g1; g += 2)
-    step16(dt, D, CH, 2, 0, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
+    step16(dt, D, CH, 2, 0, pl, L, gr, mg, t, biy, yp, state, go, nt, gi, g);
   for (; g < g1; g++)
-    step16(dt, D, CH, 1, 0, pl, L, gr, mg, t, biy, yp, state, go, gi, g);
+    step16(dt, D, CH, 1, 0, pl, L, gr, mg, t, biy, yp, state, go, nt, gi, g);
 }
 
 int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                              const void *y, const uint32_t *state, const void *go, void *gi,
-                              size_t g0, size_t g1)
+                              const void *y, const uint32_t *state, const void *go, int nt,
+                              void *gi, size_t g0, size_t g1)
 {
   plan pl;
   levels L;
@@ -450,7 +455,7 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
   merged_build(&mg, &pl);
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   /* the chunk count as a constant for one and two chunks (most tables) */
-#define CALL(T, D) groups16(T, D, CH, &pl, &L, gr, &mg, t, biy, y, state, go, gi, g0, g1);
+#define CALL(T, D) groups16(T, D, CH, &pl, &L, gr, &mg, t, biy, y, state, go, nt, gi, g0, g1);
   if (chunks == 1) {
     const int CH = 1;
     PLAN_DISPATCH(CALL, dt, pl.D)
@@ -469,7 +474,7 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
 
 static inline __attribute__((always_inline)) void
 fewbit_bwd_groups16(int bits, actfit_dtype dt, const actfit_rt_fewbit *t, const uint32_t *state,
-                    const void *go, void *gi, size_t g0, size_t g1)
+                    const void *go, int nt, void *gi, size_t g0, size_t g1)
 {
   _Alignas(64) float tab[32] = {0};
   memcpy(tab, t->levels, sizeof(float) * (size_t)((1 << bits) < 32 ? (1 << bits) : 32));
@@ -484,23 +489,23 @@ fewbit_bwd_groups16(int bits, actfit_dtype dt, const actfit_rt_fewbit *t, const 
                    : bits == 5 ? _mm512_permutex2var_ps(t0, c, t1)
                                : _mm512_i32gather_ps(c, t->levels, 4);
       size_t i = 32 * g + 16 * (size_t)h;
-      store16(dt, gi, i, _mm512_mul_ps(load16(dt, go, i), lev));
+      store16(dt, nt, gi, i, _mm512_mul_ps(load16(dt, go, i), lev));
     }
   }
 }
 
 void actfit__avx512_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const uint32_t *state,
-                               const void *go, void *gi, size_t g0, size_t g1)
+                               const void *go, int nt, void *gi, size_t g0, size_t g1)
 {
   /* the widths and the dtype as constants, so the plane loop unrolls */
 #define BWD(B)                                                                              \
   case B:                                                                                   \
     if (dt == ACTFIT_FP32)                                                                  \
-      fewbit_bwd_groups16(B, ACTFIT_FP32, t, state, go, gi, g0, g1);                        \
+      fewbit_bwd_groups16(B, ACTFIT_FP32, t, state, go, nt, gi, g0, g1);                    \
     else if (dt == ACTFIT_FP16)                                                             \
-      fewbit_bwd_groups16(B, ACTFIT_FP16, t, state, go, gi, g0, g1);                        \
+      fewbit_bwd_groups16(B, ACTFIT_FP16, t, state, go, nt, gi, g0, g1);                    \
     else                                                                                    \
-      fewbit_bwd_groups16(B, ACTFIT_BF16, t, state, go, gi, g0, g1);                        \
+      fewbit_bwd_groups16(B, ACTFIT_BF16, t, state, go, nt, gi, g0, g1);                    \
     break;
   switch (t->bits) {
     BWD(1) BWD(2) BWD(3) BWD(4) BWD(5) BWD(6) BWD(7) BWD(8)
@@ -526,7 +531,7 @@ lut_bwd_groups16(actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const
                     : bit_in_y ? _mm512_or_si512(h, _mm512_slli_epi32(_mm512_and_si512(h, one), 16))
                                : _mm512_mask_or_epi32(h, (__mmask16)(w >> (16 * q)), h, s_row);
       __m512 a = _mm512_i32gather_ps(idx, lut, 4);
-      store16(dt, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
+      store16(dt, 0, gi, i0, _mm512_mul_ps(load16(dt, go, i0), a));
     }
   }
 }
@@ -643,17 +648,23 @@ static inline __attribute__((always_inline)) __m512i code16(int bits, const actf
   return c;
 }
 
+/* f's stretches of x, in groups: 64 (8 KiB, in L1 for the codes or bits after it), or with
+ * non-temporal stores 256 (whose double buffer then drains the last block's stores in a
+ * burst a quarter as often: cpu_fwd.h's FWD_DIR) */
+#define FWD_CHUNK(nt) ((nt) ? 256u : 64u)
+
 static inline __attribute__((always_inline)) void
-fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, const float *x, float *y,
-             uint32_t *state, size_t g0, size_t g1)
+fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, const float *x,
+             float *y, uint32_t *state, size_t g0, size_t g1)
 {
+  const size_t ch = FWD_CHUNK(nt);
   float b[32] = {0};
   for (int k = 0; k < 32 && k < (1 << bits) - 1; k++)
     b[k] = t->borders[k];
   const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
   for (size_t g = g0; g < g1; g++) {
-    if (f && (g - g0) % 64 == 0) /* y = f(x) a chunk of 64 groups at a time, then the codes */
-      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64));
+    if (f && (g - g0) % ch == 0) /* y = f(x) a chunk at a time, then the codes */
+      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < ch ? g1 - g : ch));
     uint32_t w[ACTFIT_RT_MAX_BITS];
     for (int j = 0; j < bits; j++)
       w[j] = 0;
@@ -669,18 +680,19 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, const float 
   }
 }
 
-void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, const float *x,
-                                   float *y, uint32_t *state, size_t g0, size_t g1)
+void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, int nt,
+                                   const float *x, float *y, uint32_t *state, size_t g0,
+                                   size_t g1)
 {
   switch (t->bits) { /* the width as a constant, so the search and the stores unroll */
-  case 1: fewbit_fwd16(1, t, f, x, y, state, g0, g1); break;
-  case 2: fewbit_fwd16(2, t, f, x, y, state, g0, g1); break;
-  case 3: fewbit_fwd16(3, t, f, x, y, state, g0, g1); break;
-  case 4: fewbit_fwd16(4, t, f, x, y, state, g0, g1); break;
-  case 5: fewbit_fwd16(5, t, f, x, y, state, g0, g1); break;
-  case 6: fewbit_fwd16(6, t, f, x, y, state, g0, g1); break;
-  case 7: fewbit_fwd16(7, t, f, x, y, state, g0, g1); break;
-  default: fewbit_fwd16(8, t, f, x, y, state, g0, g1); break;
+  case 1: fewbit_fwd16(1, t, f, nt, x, y, state, g0, g1); break;
+  case 2: fewbit_fwd16(2, t, f, nt, x, y, state, g0, g1); break;
+  case 3: fewbit_fwd16(3, t, f, nt, x, y, state, g0, g1); break;
+  case 4: fewbit_fwd16(4, t, f, nt, x, y, state, g0, g1); break;
+  case 5: fewbit_fwd16(5, t, f, nt, x, y, state, g0, g1); break;
+  case 6: fewbit_fwd16(6, t, f, nt, x, y, state, g0, g1); break;
+  case 7: fewbit_fwd16(7, t, f, nt, x, y, state, g0, g1); break;
+  default: fewbit_fwd16(8, t, f, nt, x, y, state, g0, g1); break;
   }
 }
 
@@ -699,14 +711,15 @@ static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mma
   return _mm512_mask_blend_epi32(keep, moved, p);
 }
 
-void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f,
+void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f, int nt,
                                    const float *x, float *y, uint32_t *state, size_t g0, size_t g1)
 {
+  const size_t ch = FWD_CHUNK(nt);
   const int bit_in_y = (flags & ACTFIT_BIT_IN_Y) && t->bit, keep = t->bit && !(flags & ACTFIT_BIT_IN_Y);
   const __m512 T = _mm512_set1_ps(t->T);
   for (size_t g = g0; g < g1; g++) {
-    if (f && (g - g0) % 64 == 0) /* y = f(x) a chunk of 64 groups at a time */
-      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64));
+    if (f && (g - g0) % ch == 0) /* y = f(x) a chunk at a time */
+      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < ch ? g1 - g : ch));
     if (!t->bit)
       continue;
     __mmask16 s[2];

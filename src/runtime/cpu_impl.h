@@ -21,6 +21,10 @@ typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x
                                float *restrict y, size_t n);
 actfit__f32_fn actfit__avx2_f32(int act);
 actfit__f32_fn actfit__avx512_f32(int act);
+/* AVX-512 only: the same for GELU, GELU-tanh, SiLU and Mish with y written by non-temporal
+ * stores where it can be (cpu_fwd.h's FWD_DIR; the caller then needs a store fence); NULL
+ * for the rest */
+actfit__f32_fn actfit__avx512_f32_nt(int act);
 /* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
 actfit__f32_fn actfit__avx2_f16(int act);
 actfit__f32_fn actfit__avx512_f16(int act);
@@ -37,10 +41,12 @@ actfit__f32_fn actfit__avx512_exact(int exact);
 void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
                              const int32_t *clut, const void *x, void *y,
                              uint32_t *state, size_t g0, size_t g1);
-/* the same for fp32 on AVX-512 (x and y as floats) */
-void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, const float *x,
-                                   float *y, uint32_t *state, size_t g0, size_t g1);
-void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f,
+/* the same for fp32 on AVX-512 (x and y as floats); nt: f is a non-temporal one
+ * (actfit__avx512_f32_nt), given longer stretches of x */
+void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, int nt,
+                                   const float *x, float *y, uint32_t *state, size_t g0,
+                                   size_t g1);
+void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f, int nt,
                                    const float *x, float *y, uint32_t *state, size_t g0, size_t g1);
 void actfit__avx2_invact_fwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
                              actfit__f32_fn f, const uint32_t *slut,
@@ -75,10 +81,11 @@ void actfit__avx512_fewbit_fwd_lut16(int bits, int with_y, const int32_t *clut, 
 void actfit__avx512_invact_fwd_lut16(const actfit_rt_invact *t, actfit_dtype dt, int flags,
                                      const uint32_t *slut, const void *x, void *y,
                                      uint32_t *state, size_t g0, size_t g1);
-/* the FewBit backward over the full groups [g0, g1), sixteen elements at a time */
+/* the FewBit backward over the full groups [g0, g1), sixteen elements at a time; with nt
+ * (fp32, gi 64-byte aligned) gi by non-temporal stores, as the InvAct backward's below */
 void actfit__avx512_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const uint32_t *state,
-                               const void *go, void *gi, size_t g0, size_t g1);
+                               const void *go, int nt, void *gi, size_t g0, size_t g1);
 int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int flags,
-                              const void *y, const uint32_t *state, const void *go, void *gi,
-                              size_t g0, size_t g1);
+                              const void *y, const uint32_t *state, const void *go, int nt,
+                              void *gi, size_t g0, size_t g1);
 #endif

@@ -2,11 +2,16 @@
  * arithmetic), over 32-element groups so that codes pack into the shared bit-plane layout.
  * Full groups go to the AVX2 / AVX-512 loops where the CPU has them; the scalar loops take
  * the rest (a partial last group, or everything without AVX2). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/cpu_pass.h"
+#if defined(ACTFIT_HAVE_AVX2)
+#include <immintrin.h> /* _mm_sfence */
+#endif
 
 /* ---- dtype load/store ---------------------------------------------------------------- */
 
@@ -76,11 +81,74 @@ actfit__f32_fn actfit__cpu_fwd(int act, actfit_dtype dt)
   return avx512() ? actfit__avx512_f16(act) : actfit__avx2_f16(act);
 }
 
+/* ---- y past the cache ------------------------------------------------------------------
+ * A pass over more data than the last-level cache holds cannot leave its y there for the
+ * next operator (y's start is evicted before its end is written), and plain stores read
+ * each line before writing it: 12 bytes of traffic per fp32 element of a forward instead of
+ * 8.  Such a pass writes y by non-temporal stores where the loop allows (cpu_fwd.h's
+ * FWD_DIR), as memcpy does for large copies.  The bits are the same. */
+static _Atomic size_t nt_min; /* 0: the default */
+static _Atomic size_t nt_passes;
+
+size_t actfit__nt_passes(void) { return atomic_load(&nt_passes); }
+
+/* the last-level cache, capped at 64 MiB: a virtual machine reports its host's whole cache
+ * (480 MiB on the machine of docs/benchmarks.md, where a copy falls to memory speed
+ * between 64 and 128 MiB of traffic), and other processes share it anyway; 32 MiB when
+ * unknown */
+static size_t nt_default(void)
+{
+#ifdef _SC_LEVEL3_CACHE_SIZE
+  long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#else
+  long llc = 0;
+#endif
+  size_t cap = (size_t)64 << 20;
+  return llc <= 0 ? (size_t)32 << 20 : (size_t)llc < cap ? (size_t)llc : cap;
+}
+
+void actfit_cpu_set_nontemporal(size_t min_bytes)
+{
+  atomic_store_explicit(&nt_min, min_bytes, memory_order_relaxed);
+}
+
+int actfit__cpu_nt(const actfit__pass *p)
+{
+  size_t min = atomic_load_explicit(&nt_min, memory_order_relaxed);
+  if (min == 0)
+    min = nt_default();
+  int fwd = p->kind == ACTFIT__PASS_FEWBIT_FWD || p->kind == ACTFIT__PASS_INVACT_FWD;
+  if (p->dt != ACTFIT_FP32 || (fwd && p->given_y))
+    return 0; /* (16-bit outputs measured no faster: half a line per vector) */
+  if (p->kind == ACTFIT__PASS_INVACT_FWD && (p->flags & ACTFIT_BIT_IN_Y) && p->ia->bit)
+    return 0; /* y is read back to carry the bit */
+  const void *out = fwd ? p->y : p->gi;
+  size_t es = p->dt == ACTFIT_FP32 ? 4 : 2, arrays = p->kind == ACTFIT__PASS_INVACT_BWD ? 3 : 2;
+  if (!out || ((uintptr_t)out & 63) != 0 || !avx512() || p->n <= min / (es * arrays))
+    return 0;
+  atomic_fetch_add_explicit(&nt_passes, 1, memory_order_relaxed);
+  return 1;
+}
+
+/* f of a pass's forward, with non-temporal stores where p->nt allows them; *nt tells the
+ * caller to fence its stores */
+static actfit__f32_fn fwd_fn(const actfit__pass *p, int act, int *nt)
+{
+  actfit__f32_fn f = actfit__cpu_fwd(act, p->dt), g = NULL;
+  if (p->nt)
+    g = actfit__avx512_f32_nt(act);
+  *nt = g != NULL;
+  return g ? g : f;
+}
+
 /* the vectorised g(y) of an exact form with an exponential, from the same build as f */
 static actfit__f32_fn exact_fn(int exact)
 {
   return avx512() ? actfit__avx512_exact(exact) : actfit__avx2_exact(exact);
 }
+#else
+void actfit_cpu_set_nontemporal(size_t min_bytes) { (void)min_bytes; }
+size_t actfit__nt_passes(void) { return 0; }
 #endif
 
 /* ---- passes over groups [g0, g1) ------------------------------------------------------ */
@@ -91,9 +159,10 @@ static void fewbit_fwd(const actfit__pass *p)
   int planes = t->bits;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  actfit__f32_fn f = p->given_y ? NULL : actfit__cpu_fwd(t->act, p->dt);
+  int nt = 0;
+  actfit__f32_fn f = p->given_y ? NULL : fwd_fn(p, t->act, &nt);
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx512_fewbit_fwd_f32(t, f, p->x, p->y, p->state, g0, full_end(p));
+    actfit__avx512_fewbit_fwd_f32(t, f, nt, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
   } else if (avx512() && p->clut && full_end(p) > g0) {
     actfit__avx512_fewbit_fwd_lut16(t->bits, !p->given_y, p->clut, p->x, p->y, p->state, g0,
@@ -103,6 +172,8 @@ static void fewbit_fwd(const actfit__pass *p)
     actfit__avx2_fewbit_fwd(t, p->dt, f, p->clut, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
   }
+  if (nt)
+    _mm_sfence(); /* y's stores reach memory before the pass is done */
 #endif
   for (size_t g = g0; g < p->g1; g++) {
     uint32_t w[ACTFIT_RT_MAX_BITS] = {0};
@@ -193,12 +264,15 @@ static void fewbit_bwd(const actfit__pass *p)
   actfit__pass rest = *p;
 #if defined(ACTFIT_HAVE_AVX2)
   if (avx512() && full_end(p) > p->g0) {
-    actfit__avx512_fewbit_bwd(p->fb, p->dt, p->cstate, p->go, p->gi, p->g0, full_end(p));
+    actfit__avx512_fewbit_bwd(p->fb, p->dt, p->cstate, p->go, p->nt, p->gi, p->g0,
+                              full_end(p));
     rest.g0 = full_end(p);
   } else if (avx2() && full_end(p) > p->g0) {
     actfit__avx2_fewbit_bwd(p->fb, p->dt, p->cstate, p->go, p->gi, p->g0, full_end(p));
     rest.g0 = full_end(p);
   }
+  if (p->nt)
+    _mm_sfence();
 #endif
   if (rest.g0 < rest.g1)
     fewbit_bwd_table[p->fb->bits - 1][d](&rest);
@@ -210,9 +284,11 @@ static void invact_fwd(const actfit__pass *p)
   int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  actfit__f32_fn f = p->given_y ? NULL : actfit__cpu_fwd(t->act, p->dt);
+  int nt = 0;
+  actfit__f32_fn f = p->given_y ? NULL : fwd_fn(p, t->act, &nt);
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx512_invact_fwd_f32(t, p->flags, f, p->x, p->y, p->state, g0, full_end(p));
+    actfit__avx512_invact_fwd_f32(t, p->flags, f, nt, p->x, p->y, p->state, g0,
+                                  full_end(p));
     g0 = full_end(p);
   } else if (avx512() && p->slut && !p->given_y && full_end(p) > g0) {
     actfit__avx512_invact_fwd_lut16(t, p->dt, p->flags, p->slut, p->x, p->y, p->state, g0,
@@ -223,6 +299,8 @@ static void invact_fwd(const actfit__pass *p)
                             full_end(p));
     g0 = full_end(p);
   }
+  if (nt)
+    _mm_sfence();
 #endif
   for (size_t g = g0; g < p->g1; g++) {
     uint32_t w = 0;
@@ -287,13 +365,15 @@ static void invact_bwd(const actfit__pass *p)
                                 p->g0, full_end(p));
     rest.g0 = full_end(p);
   } else if (avx512() && full_end(p) > p->g0 &&
-      actfit__avx512_invact_bwd(p->ia, p->dt, p->flags, p->y, p->cstate, p->go, p->gi, p->g0,
-                                full_end(p)))
+      actfit__avx512_invact_bwd(p->ia, p->dt, p->flags, p->y, p->cstate, p->go, p->nt, p->gi,
+                                p->g0, full_end(p)))
     rest.g0 = full_end(p);
   else if (avx2() && full_end(p) > p->g0 &&
       actfit__avx2_invact_bwd(p->ia, p->dt, p->flags, exact_fn(p->ia->exact), p->y, p->cstate,
                               p->go, p->gi, p->g0, full_end(p)))
     rest.g0 = full_end(p);
+  if (p->nt)
+    _mm_sfence(); /* gi's stores reach memory before the pass is done */
 #endif
   if (rest.g0 >= rest.g1)
     return;

@@ -34,13 +34,23 @@ typedef struct actfit__pass {
   const int32_t *clut;    /* FewBit forward, fp16 / bf16, or NULL: the code of every 16-bit x
                            * (ACTFIT__LUT_CODES), or the stored y | code << 16
                            * (ACTFIT__LUT_Y_CODES) */
+  int nt;                 /* the output (gi, or y of an fp32 forward) goes to memory by
+                           * non-temporal stores (actfit__cpu_nt) */
 } actfit__pass;
 
 /* runs p over its groups [g0, g1) (cpu_pass.c) */
 void actfit__cpu_run_pass(const actfit__pass *p);
+/* whether pass p (all its n elements) writes its output by non-temporal stores where the
+ * loops can (cpu_pass.c): on a CPU with AVX2, when its bytes read and written exceed the
+ * threshold of actfit_cpu_set_nontemporal and the output is 64-byte aligned; gi of every
+ * backward, y of an fp32 forward (not of an encoder) */
+int actfit__cpu_nt(const actfit__pass *p);
 /* runs p over all its groups, on several threads when n is large (cpu_threads.c) */
 void actfit__cpu_run_parallel(actfit__pass *p);
 
+/* how many passes this process has run with non-temporal stores (actfit__cpu_nt): for the
+ * tests */
+size_t actfit__nt_passes(void);
 /* how many 16-bit tables (cpu_lut.c; none without AVX2) this process has built, kept or not: for the tests */
 size_t actfit__lut_builds(void);
 
