@@ -717,6 +717,18 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
   const size_t ch = FWD_CHUNK(nt);
   const int bit_in_y = (flags & ACTFIT_BIT_IN_Y) && t->bit, keep = t->bit && !(flags & ACTFIT_BIT_IN_Y);
   const __m512 T = _mm512_set1_ps(t->T);
+  if (nt && bit_in_y && f) { /* y into buf, then with its bit to memory by non-temporal stores */
+    _Alignas(64) float buf[32 * 64];
+    for (size_t g = g0; g < g1; g += 64) {
+      size_t m = g1 - g < 64 ? g1 - g : 64;
+      f(t->params, x + 32 * g, buf, 32 * m);
+      for (size_t i = 0; i < 32 * m; i += 16) {
+        __mmask16 s = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32 * g + i), T, _CMP_LT_OQ);
+        _mm512_stream_si512((void *)(y + 32 * g + i), store_bit16(_mm512_load_ps(buf + i), s));
+      }
+    }
+    return;
+  }
   for (size_t g = g0; g < g1; g++) {
     if (f && (g - g0) % ch == 0) /* y = f(x) a chunk at a time */
       f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < ch ? g1 - g : ch));

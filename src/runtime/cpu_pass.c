@@ -120,8 +120,6 @@ int actfit__cpu_nt(const actfit__pass *p)
   int fwd = p->kind == ACTFIT__PASS_FEWBIT_FWD || p->kind == ACTFIT__PASS_INVACT_FWD;
   if (p->dt != ACTFIT_FP32 || (fwd && p->given_y))
     return 0; /* (16-bit outputs measured no faster: half a line per vector) */
-  if (p->kind == ACTFIT__PASS_INVACT_FWD && (p->flags & ACTFIT_BIT_IN_Y) && p->ia->bit)
-    return 0; /* y is read back to carry the bit */
   const void *out = fwd ? p->y : p->gi;
   size_t es = p->dt == ACTFIT_FP32 ? 4 : 2, arrays = p->kind == ACTFIT__PASS_INVACT_BWD ? 3 : 2;
   if (!out || ((uintptr_t)out & 63) != 0 || !avx512() || p->n <= min / (es * arrays))
@@ -130,14 +128,13 @@ int actfit__cpu_nt(const actfit__pass *p)
   return 1;
 }
 
-/* f of a pass's forward, with non-temporal stores where p->nt allows them; *nt tells the
- * caller to fence its stores */
-static actfit__f32_fn fwd_fn(const actfit__pass *p, int act, int *nt)
+/* f of a pass's forward: with p->nt, the one with non-temporal stores where there is one
+ * and y is not read back (the bit in y's loop streams y itself) */
+static actfit__f32_fn fwd_fn(const actfit__pass *p, int act, int reread)
 {
   actfit__f32_fn f = actfit__cpu_fwd(act, p->dt), g = NULL;
-  if (p->nt)
+  if (p->nt && !reread)
     g = actfit__avx512_f32_nt(act);
-  *nt = g != NULL;
   return g ? g : f;
 }
 
@@ -159,10 +156,9 @@ static void fewbit_fwd(const actfit__pass *p)
   int planes = t->bits;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  int nt = 0;
-  actfit__f32_fn f = p->given_y ? NULL : fwd_fn(p, t->act, &nt);
+  actfit__f32_fn f = p->given_y ? NULL : fwd_fn(p, t->act, 0);
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx512_fewbit_fwd_f32(t, f, nt, p->x, p->y, p->state, g0, full_end(p));
+    actfit__avx512_fewbit_fwd_f32(t, f, p->nt, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
   } else if (avx512() && p->clut && full_end(p) > g0) {
     actfit__avx512_fewbit_fwd_lut16(t->bits, !p->given_y, p->clut, p->x, p->y, p->state, g0,
@@ -172,7 +168,7 @@ static void fewbit_fwd(const actfit__pass *p)
     actfit__avx2_fewbit_fwd(t, p->dt, f, p->clut, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
   }
-  if (nt)
+  if (p->nt)
     _mm_sfence(); /* y's stores reach memory before the pass is done */
 #endif
   for (size_t g = g0; g < p->g1; g++) {
@@ -284,10 +280,9 @@ static void invact_fwd(const actfit__pass *p)
   int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  int nt = 0;
-  actfit__f32_fn f = p->given_y ? NULL : fwd_fn(p, t->act, &nt);
+  actfit__f32_fn f = p->given_y ? NULL : fwd_fn(p, t->act, bit_in_y && t->bit);
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
-    actfit__avx512_invact_fwd_f32(t, p->flags, f, nt, p->x, p->y, p->state, g0,
+    actfit__avx512_invact_fwd_f32(t, p->flags, f, p->nt, p->x, p->y, p->state, g0,
                                   full_end(p));
     g0 = full_end(p);
   } else if (avx512() && p->slut && !p->given_y && full_end(p) > g0) {
@@ -299,7 +294,7 @@ static void invact_fwd(const actfit__pass *p)
                             full_end(p));
     g0 = full_end(p);
   }
-  if (nt)
+  if (p->nt)
     _mm_sfence();
 #endif
   for (size_t g = g0; g < p->g1; g++) {
