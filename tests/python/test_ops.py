@@ -249,3 +249,27 @@ def test_cpu_passes_run_on_torchs_openmp_team_with_the_bits_of_their_own_threads
     torch.set_num_threads(1)
     for y, gx in runs[1:]:
         assert torch.equal(y, runs[0][0]) and torch.equal(gx, runs[0][1])
+
+
+def test_passes_past_the_cache_give_the_same_bits_by_non_temporal_stores():
+    """rt.cpu_set_nontemporal(1) makes every fp32 pass write its output by non-temporal
+    stores (on AVX-512; tests/test_runtime.c counts them); a GELU module's forward and
+    backward, with and without the bit in y, and a FewBit SiLU's give the bits of plain
+    stores (2**64 - 1: never)."""
+    from actfit import rt
+    x = torch.randn(1 << 16, generator=torch.Generator().manual_seed(5)) * 3
+    runs = []
+    try:
+        for limit in (2**64 - 1, 1):
+            rt.cpu_set_nontemporal(limit)
+            out = []
+            for m in (an.GELU(), an.GELU(bit_in_y=True), an.SiLU(method="fewbit", bits=2)):
+                xi = x.clone().requires_grad_()
+                y = m(xi)
+                y.backward(torch.cos(x))
+                out += [bits(y.detach()).clone(), bits(xi.grad).clone()]
+            runs.append(out)
+    finally:
+        rt.cpu_set_nontemporal(0)
+    for a, b in zip(*runs):
+        assert torch.equal(a, b)
