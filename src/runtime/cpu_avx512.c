@@ -648,9 +648,9 @@ static inline __attribute__((always_inline)) __m512i code16(int bits, const actf
   return c;
 }
 
-/* f's stretches of x, in groups: 64 (8 KiB, in L1 for the codes or bits after it), or with
- * non-temporal stores 256 (whose double buffer then drains the last block's stores in a
- * burst a quarter as often: cpu_fwd.h's FWD_DIR) */
+/* f's stretches of x, in groups: 64 (8 KiB, in L1 for the codes after it), or with
+ * non-temporal stores 256 (whose buffer then drains the last block's stores in a burst a
+ * quarter as often: cpu_fwd.h's FWD_DIR) */
 #define FWD_CHUNK(nt) ((nt) ? 256u : 64u)
 
 static inline __attribute__((always_inline)) void
@@ -714,24 +714,32 @@ static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mma
 void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f, int nt,
                                    const float *x, float *y, uint32_t *state, size_t g0, size_t g1)
 {
-  const size_t ch = FWD_CHUNK(nt);
   const int bit_in_y = (flags & ACTFIT_BIT_IN_Y) && t->bit, keep = t->bit && !(flags & ACTFIT_BIT_IN_Y);
   const __m512 T = _mm512_set1_ps(t->T);
-  if (nt && bit_in_y && f) { /* y into buf, then with its bit to memory by non-temporal stores */
+  if (nt && f) { /* y into buf (L1), then with its bit to memory by non-temporal stores:
+                  * 4-16% faster than FWD_DIR's streaming here, interleaved A/B */
     _Alignas(64) float buf[32 * 64];
     for (size_t g = g0; g < g1; g += 64) {
       size_t m = g1 - g < 64 ? g1 - g : 64;
       f(t->params, x + 32 * g, buf, 32 * m);
-      for (size_t i = 0; i < 32 * m; i += 16) {
-        __mmask16 s = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32 * g + i), T, _CMP_LT_OQ);
-        _mm512_stream_si512((void *)(y + 32 * g + i), store_bit16(_mm512_load_ps(buf + i), s));
+      for (size_t k = 0; k < m; k++) {
+        __mmask16 s[2];
+        for (int h = 0; h < 2; h++) {
+          size_t i = 32 * k + 16 * (size_t)h;
+          __m512 v = _mm512_load_ps(buf + i);
+          s[h] = t->bit ? _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32 * g + i), T, _CMP_LT_OQ) : 0;
+          _mm512_stream_si512((void *)(y + 32 * g + i),
+                              bit_in_y ? store_bit16(v, s[h]) : _mm512_castps_si512(v));
+        }
+        if (keep)
+          state[g + k] = (uint32_t)s[0] | (uint32_t)s[1] << 16;
       }
     }
     return;
   }
   for (size_t g = g0; g < g1; g++) {
-    if (f && (g - g0) % ch == 0) /* y = f(x) a chunk at a time */
-      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < ch ? g1 - g : ch));
+    if (f && (g - g0) % 64 == 0) /* y = f(x) a chunk of 64 groups (8 KiB) at a time */
+      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64));
     if (!t->bit)
       continue;
     __mmask16 s[2];

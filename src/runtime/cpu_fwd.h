@@ -52,8 +52,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
  * activations live (the 0.6% of a pretrained BERT's pre-GELU values beyond 3.875; 20% of a
  * normal with deviation 3), so each pays for both paths only there.
- *   With nt (FWD_NT_NAME: AVX-512, a pass beyond the cache whose y is 64-byte aligned and not
- * read back, cpu_pass.c), y goes to memory by non-temporal stores, spread between the loop's
+ *   With nt (FWD_NT_NAME: AVX-512, the FewBit forward of a pass beyond the cache whose y is
+ * 64-byte aligned, cpu_pass.c), y goes to memory by non-temporal stores, spread between the loop's
  * arithmetic so that they drain while it computes (a burst of them stalls the core): a pair
  * whose lanes all took the direct path is streamed at once from its registers; a pair with
  * a lean lane is stored in buf (its offset noted in mixed) for the scatter, and streamed
