@@ -1190,15 +1190,14 @@ END_TEST
 size_t actfit__nt_passes(void); /* src/runtime/cpu_pass.h */
 
 /* Passes over more data than the cache (here: any, by actfit_cpu_set_nontemporal(1)) write
- * their fp32 output by non-temporal stores on the AVX-512 loops (through FWD_DIR's buffer
- * where a pair of vectors has a lean lane): every pass, in every dtype and loop, stores the
- * bits it stores without them,
- * with the lean path's lanes (|x| up to 8) in most blocks, a partial last group, outputs
+ * their fp32 output by non-temporal stores on the AVX-512 loops (the forwards' y through a
+ * buffer): every pass, in every dtype and loop, stores the bits it stores without them,
+ * with the lean path's lanes (|x| up to 8) in most groups, a partial last group, outputs
  * that are 64-byte aligned (streamed) and outputs that are not (plain stores). */
 START_TEST(passes_past_the_cache_store_the_same_bits_by_non_temporal_stores)
 {
   simd_cap(_i);
-  const size_t n = 32 * 1500 + 13; /* blocks of 1,024, calls of 8,192, a partial group */
+  const size_t n = 32 * 1500 + 13; /* buffers of 2,048 elements, a partial last one and group */
   const actfit_rt_invact *ia = actfit_rt_invact_builtin("gelu");
   const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 3, NULL);
   ck_assert_ptr_nonnull(fb);

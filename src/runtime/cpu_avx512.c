@@ -648,23 +648,23 @@ static inline __attribute__((always_inline)) __m512i code16(int bits, const actf
   return c;
 }
 
-/* f's stretches of x, in groups: 64 (8 KiB, in L1 for the codes after it), or with
- * non-temporal stores 256 (whose buffer then drains the last block's stores in a burst a
- * quarter as often: cpu_fwd.h's FWD_DIR) */
-#define FWD_CHUNK(nt) ((nt) ? 256u : 64u)
-
 static inline __attribute__((always_inline)) void
 fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, const float *x,
              float *y, uint32_t *state, size_t g0, size_t g1)
 {
-  const size_t ch = FWD_CHUNK(nt);
   float b[32] = {0};
   for (int k = 0; k < 32 && k < (1 << bits) - 1; k++)
     b[k] = t->borders[k];
   const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+  _Alignas(64) float buf[32 * 64]; /* nt: y before it goes to memory */
   for (size_t g = g0; g < g1; g++) {
-    if (f && (g - g0) % ch == 0) /* y = f(x) a chunk at a time, then the codes */
-      f(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < ch ? g1 - g : ch));
+    if (f && (g - g0) % 64 == 0) /* y = f(x) 64 groups (8 KiB) at a time, then the codes */
+      f(t->params, x + 32 * g, nt ? buf : y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64));
+    if (f && nt) { /* each group's y streamed out between its codes' arithmetic */
+      const float *bp = buf + 32 * ((g - g0) % 64);
+      _mm512_stream_ps(y + 32 * g, _mm512_load_ps(bp));
+      _mm512_stream_ps(y + 32 * g + 16, _mm512_load_ps(bp + 16));
+    }
     uint32_t w[ACTFIT_RT_MAX_BITS];
     for (int j = 0; j < bits; j++)
       w[j] = 0;
@@ -716,8 +716,7 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
 {
   const int bit_in_y = (flags & ACTFIT_BIT_IN_Y) && t->bit, keep = t->bit && !(flags & ACTFIT_BIT_IN_Y);
   const __m512 T = _mm512_set1_ps(t->T);
-  if (nt && f) { /* y into buf (L1), then with its bit to memory by non-temporal stores:
-                  * 4-16% faster than FWD_DIR's streaming here, interleaved A/B */
+  if (nt && f) { /* y into buf (L1), then with its bit to memory by non-temporal stores */
     _Alignas(64) float buf[32 * 64];
     for (size_t g = g0; g < g1; g += 64) {
       size_t m = g1 - g < 64 ? g1 - g : 64;

@@ -51,76 +51,30 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * gathered, computed again on the lean path (VEC) and scattered back over the direct result,
  * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
  * activations live (the 0.6% of a pretrained BERT's pre-GELU values beyond 3.875; 20% of a
- * normal with deviation 3), so each pays for both paths only there.
- *   With nt (FWD_NT_NAME: AVX-512, the FewBit forward of a pass beyond the cache whose y is
- * 64-byte aligned, cpu_pass.c), y goes to memory by non-temporal stores, spread between the loop's
- * arithmetic so that they drain while it computes (a burst of them stalls the core): a pair
- * whose lanes all took the direct path is streamed at once from its registers; a pair with
- * a lean lane is stored in buf (its offset noted in mixed) for the scatter, and streamed
- * from there one pair per step of the next block, the last block's after the loop.  The
- * caller ends with a store fence. */
-#if !defined(V_STREAM) /* AVX2: no non-temporal variant (two stores per line, which a
-                        * slow loop leaves apart: measured slower) */
-#define V_STREAM V_STORE /* not reached: nt is 0 */
-#define FWD_NT_ONE(A)
-#else
-#define FWD_NT_ONE(A)                                                                       \
-  static void FWD_NT_NAME(A)(const float *restrict pf, const float *restrict x,             \
-                             float *restrict y, size_t n)                                   \
-  {                                                                                         \
-    (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, ((uintptr_t)y & 63) == 0);                                  \
-  }
-#endif
+ * normal with deviation 3), so each pays for both paths only there. */
 #define FWD_BLOCK 1024
 #define FWD_PF 256 /* x is fetched this many floats (1 KiB) ahead, as cpu_avx512.c's BWD_PF */
 #define FWD_DIR(A, VEC, DVEC, TOP)                                                          \
-  static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
-      const float *restrict x, float *restrict y, size_t n, const int nt)                   \
+  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
+                          size_t n)                                                         \
   {                                                                                         \
+    (void)pf;                                                                               \
     size_t nn = n & ~(size_t)31;                                                            \
     int32_t idx[FWD_BLOCK + VL];                                                            \
-    _Alignas(64) float buf[2][FWD_BLOCK]; /* nt: the pairs with a lean lane, by offset */   \
-    int32_t mixed[2][FWD_BLOCK / (2 * VL)];                                                 \
-    const float *psrc = NULL; /* the block before: its mixed pairs, streamed out while */   \
-    float *pdst = NULL;       /* this one computes */                                       \
-    int pm = 0, pk = 0;                                                                     \
     for (size_t b = 0; b < nn; b += FWD_BLOCK) {                                            \
-      int e = (int)(nn - b < FWD_BLOCK ? nn - b : FWD_BLOCK), cnt = 0, nm = 0;              \
-      const int par = (int)(b / FWD_BLOCK) & 1;                                             \
+      int e = (int)(nn - b < FWD_BLOCK ? nn - b : FWD_BLOCK), cnt = 0;                      \
       const float *xb = x + b;                                                              \
-      float *yb = nt ? buf[par] : y + b;                                                    \
+      float *yb = y + b;                                                                    \
       for (int i = 0; i < e; i += 2 * VL) {                                                 \
         __builtin_prefetch(xb + i + FWD_PF, 0, 3);                                          \
         VF xa_ = V_LOAD(xb + i), xc_ = V_LOAD(xb + i + VL);                                 \
         VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
-        VF ya_ = DVEC(xa_), yc_ = DVEC(xc_);                                                \
-        if (nt && pk < pm) {                                                                \
-          int o = mixed[!par][pk++];                                                        \
-          V_STREAM(pdst + o, V_LOAD(psrc + o));                                             \
-          V_STREAM(pdst + o + VL, V_LOAD(psrc + o + VL));                                   \
+        V_STORE(yb + i, DVEC(xa_));                                                         \
+        V_STORE(yb + i + VL, DVEC(xc_));                                                    \
+        if (__builtin_expect(!(V_ALL(da_) && V_ALL(dc_)), 0)) {                             \
+          cnt += V_OUT_IDX(da_, i, idx + cnt);                                              \
+          cnt += V_OUT_IDX(dc_, i + VL, idx + cnt);                                         \
         }                                                                                   \
-        if (__builtin_expect(V_ALL(da_) && V_ALL(dc_), 1)) {                                \
-          if (nt) {                                                                         \
-            V_STREAM(y + b + i, ya_);                                                       \
-            V_STREAM(y + b + i + VL, yc_);                                                  \
-          } else {                                                                          \
-            V_STORE(yb + i, ya_);                                                           \
-            V_STORE(yb + i + VL, yc_);                                                      \
-          }                                                                                 \
-          continue;                                                                         \
-        }                                                                                   \
-        V_STORE(yb + i, ya_);                                                               \
-        V_STORE(yb + i + VL, yc_);                                                          \
-        if (nt)                                                                             \
-          mixed[par][nm++] = i;                                                             \
-        cnt += V_OUT_IDX(da_, i, idx + cnt);                                                \
-        cnt += V_OUT_IDX(dc_, i + VL, idx + cnt);                                           \
-      }                                                                                     \
-      for (; nt && pk < pm; pk++) {                                                         \
-        int o = mixed[!par][pk];                                                            \
-        V_STREAM(pdst + o, V_LOAD(psrc + o));                                               \
-        V_STREAM(pdst + o + VL, V_LOAD(psrc + o + VL));                                     \
       }                                                                                     \
       if (cnt) {                                                                            \
         for (int k = cnt; k < cnt + VL; k++) /* a full last vector: the last lane again */ \
@@ -128,21 +82,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
         for (int k = 0; k < cnt; k += VL)                                                   \
           V_SCATTER(yb, idx + k, VEC(V_GATHER(xb, idx + k)));                               \
       }                                                                                     \
-      psrc = yb, pdst = y + b, pm = nm, pk = 0;                                             \
     }                                                                                       \
-    for (; nt && pk < pm; pk++) {                                                           \
-      int o = mixed[(int)(((nn - 1) / FWD_BLOCK) & 1)][pk];                                 \
-      V_STREAM(pdst + o, V_LOAD(psrc + o));                                                 \
-      V_STREAM(pdst + o + VL, V_LOAD(psrc + o + VL));                                       \
-    }                                                                                       \
-  }                                                                                         \
-  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
-                          size_t n)                                                         \
-  {                                                                                         \
-    (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, 0);                                                         \
-  }                                                                                         \
-  FWD_NT_ONE(A)
+  }
 
 /* the rows whose loop is VEC or DIR: name##_vec (and name##_d_vec, name##_D_TOP) from
  * cpu_table_fwd.h */
@@ -221,27 +162,6 @@ actfit__f32_fn FWD16_TABLE(int act)
   default: return FWD_TABLE(act);
   }
 }
-
-#if defined(NT_TABLE)
-/* the DIR rows' functions with non-temporal stores (FWD_DIR), NULL for any other act */
-actfit__f32_fn NT_TABLE(int act)
-{
-  static const actfit__f32_fn fn[ACTFIT_A_COUNT] = {
-#define FWD_KIND_ONE(id, name)
-#define FWD_KIND_VEC(id, name)
-#define FWD_KIND_OWN(id, name)
-#define FWD_KIND_DIR(id, name) [ACTFIT_A_##id] = FWD_NT_NAME(ACTFIT_A_##id),
-#define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
-    ACTFIT_ACT_LIST(FWD_ROW)
-#undef FWD_ROW
-#undef FWD_KIND_ONE
-#undef FWD_KIND_VEC
-#undef FWD_KIND_OWN
-#undef FWD_KIND_DIR
-  };
-  return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
-}
-#endif
 
 /* the function for activation act (ACTFIT_A_*), NULL for any other */
 actfit__f32_fn FWD_TABLE(int act)

@@ -3,8 +3,6 @@
 #include <stdint.h>
 
 #define FWD_NAME(a) f32_avx512_##a
-#define FWD_NT_NAME(a) f32_avx512_nt_##a
-#define NT_TABLE actfit__avx512_f32_nt
 #define EXACT_TABLE actfit__avx512_exact
 #define FWD_TABLE actfit__avx512_f32
 #define FWD16_TABLE actfit__avx512_f16
@@ -14,7 +12,6 @@
 #define VI __m512i
 #define V_LOAD _mm512_loadu_ps
 #define V_STORE _mm512_storeu_ps
-#define V_STREAM _mm512_stream_ps /* non-temporal: the address 64-byte aligned */
 #define V1 _mm512_set1_ps
 #define V_ADD _mm512_add_ps
 #define V_SUB _mm512_sub_ps

@@ -21,10 +21,6 @@ typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x
                                float *restrict y, size_t n);
 actfit__f32_fn actfit__avx2_f32(int act);
 actfit__f32_fn actfit__avx512_f32(int act);
-/* AVX-512 only: the same for GELU, GELU-tanh, SiLU and Mish with y written by non-temporal
- * stores where it can be (cpu_fwd.h's FWD_DIR; the caller then needs a store fence); NULL
- * for the rest */
-actfit__f32_fn actfit__avx512_f32_nt(int act);
 /* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
 actfit__f32_fn actfit__avx2_f16(int act);
 actfit__f32_fn actfit__avx512_f16(int act);
@@ -41,8 +37,8 @@ actfit__f32_fn actfit__avx512_exact(int exact);
 void actfit__avx2_fewbit_fwd(const actfit_rt_fewbit *t, actfit_dtype dt, actfit__f32_fn f,
                              const int32_t *clut, const void *x, void *y,
                              uint32_t *state, size_t g0, size_t g1);
-/* the same for fp32 on AVX-512 (x and y as floats); nt: f is a non-temporal one
- * (actfit__avx512_f32_nt), given longer stretches of x */
+/* the same for fp32 on AVX-512 (x and y as floats); nt: y to memory by non-temporal stores
+ * (cpu_pass.c's actfit__cpu_nt: y 64-byte aligned; the caller fences) */
 void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, int nt,
                                    const float *x, float *y, uint32_t *state, size_t g0,
                                    size_t g1);

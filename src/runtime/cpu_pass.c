@@ -128,17 +128,6 @@ int actfit__cpu_nt(const actfit__pass *p)
   return 1;
 }
 
-/* f of a pass's forward; with p->nt and f_streams, the one that writes y by non-temporal
- * stores itself where there is one (the FewBit forward's: the InvAct forward's loop
- * streams y from a buffer instead, measured faster) */
-static actfit__f32_fn fwd_fn(const actfit__pass *p, int act, int f_streams)
-{
-  actfit__f32_fn f = actfit__cpu_fwd(act, p->dt), g = NULL;
-  if (p->nt && f_streams)
-    g = actfit__avx512_f32_nt(act);
-  return g ? g : f;
-}
-
 /* the vectorised g(y) of an exact form with an exponential, from the same build as f */
 static actfit__f32_fn exact_fn(int exact)
 {
@@ -157,7 +146,7 @@ static void fewbit_fwd(const actfit__pass *p)
   int planes = t->bits;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  actfit__f32_fn f = p->given_y ? NULL : fwd_fn(p, t->act, 1);
+  actfit__f32_fn f = p->given_y ? NULL : actfit__cpu_fwd(t->act, p->dt);
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx512_fewbit_fwd_f32(t, f, p->nt, p->x, p->y, p->state, g0, full_end(p));
     g0 = full_end(p);
@@ -281,7 +270,7 @@ static void invact_fwd(const actfit__pass *p)
   int bit_in_y = p->flags & ACTFIT_BIT_IN_Y, keep = t->bit && !bit_in_y;
   size_t g0 = p->g0;
 #if defined(ACTFIT_HAVE_AVX2)
-  actfit__f32_fn f = p->given_y ? NULL : fwd_fn(p, t->act, 0);
+  actfit__f32_fn f = p->given_y ? NULL : actfit__cpu_fwd(t->act, p->dt);
   if (avx512() && p->dt == ACTFIT_FP32 && full_end(p) > g0 && (f || p->given_y)) {
     actfit__avx512_invact_fwd_f32(t, p->flags, f, p->nt, p->x, p->y, p->state, g0,
                                   full_end(p));
