@@ -1202,7 +1202,8 @@ START_TEST(passes_past_the_cache_store_the_same_bits_by_non_temporal_stores)
   const actfit_rt_fewbit *fb = actfit_rt_fewbit_builtin("silu", 3, NULL);
   ck_assert_ptr_nonnull(fb);
   const size_t ss = actfit_invact_state_bytes(ia, 0, n), fs = actfit_fewbit_state_bytes(3, n);
-  unsigned char *x = aligned_alloc(64, n * 4), *g = aligned_alloc(64, n * 4);
+  const size_t bytes = (n * 4 + 64 + 63) / 64 * 64; /* aligned_alloc: a multiple of 64 */
+  unsigned char *x = aligned_alloc(64, bytes), *g = aligned_alloc(64, bytes);
   for (int q = 0; q < 3; q++) {
     actfit_dtype d = dts[q];
     size_t es = d == ACTFIT_FP32 ? 4 : 2;
@@ -1216,7 +1217,7 @@ START_TEST(passes_past_the_cache_store_the_same_bits_by_non_temporal_stores)
       for (int k = 0; k < 2; k++) { /* k = 0: plain stores, 1: non-temporal ones */
         actfit_cpu_set_nontemporal(k ? 1 : SIZE_MAX);
         for (int j = 0; j < 5; j++)
-          out[k][j] = aligned_alloc(64, n * 4 + 64);
+          out[k][j] = aligned_alloc(64, bytes);
         st[k][0] = malloc(ss), st[k][1] = malloc(ss), st[k][2] = malloc(fs);
         void *y0 = out[k][0] + 4 * off, *y1 = out[k][1] + 4 * off, *y2 = out[k][2] + 4 * off;
         ck_assert_int_eq(actfit_invact_forward(ia, d, 0, x, y0, st[k][0], n, NULL), ACTFIT_OK);
