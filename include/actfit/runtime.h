@@ -100,12 +100,13 @@ ACTFIT_API actfit_status actfit_invact_encode(const actfit_rt_invact *t, actfit_
 typedef void (*actfit_parallel_fn)(void (*body)(void *), void *arg, unsigned n, unsigned flags);
 ACTFIT_API void actfit_cpu_set_parallel(actfit_parallel_fn fn);
 
-/* When the CPU backend's fp32 forwards write y by non-temporal stores (straight to memory,
- * as memcpy does for large copies), where their loop allows it: for a pass whose bytes
- * read and written exceed min_bytes.  Such data is larger than the cache, so y would not
- * stay there for the next operator, and plain stores read every line before writing it.
- * 0 (the default) means the last-level cache's size, at most 64 MiB; SIZE_MAX means never.
- * The bits are the same either way; only the speed differs. */
+/* When the CPU backend writes a pass's fp32 output (y of a forward, grad_in of a backward)
+ * by non-temporal stores, straight to memory as memcpy does for large copies: on a CPU with
+ * AVX-512, for a pass whose bytes read and written exceed min_bytes and whose output is
+ * 64-byte aligned.  Such data is larger than the cache, so the output would not stay there
+ * for the next operator, and plain stores read every line before writing it.  0 (the
+ * default) means the last-level cache's size, at most 64 MiB; SIZE_MAX means never.  The
+ * bits are the same either way; only the speed differs. */
 ACTFIT_API void actfit_cpu_set_nontemporal(size_t min_bytes);
 
 /* sizeof the table structs, for bindings that allocate them (Python's ctypes) */

@@ -716,6 +716,8 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
 {
   const int bit_in_y = (flags & ACTFIT_BIT_IN_Y) && t->bit, keep = t->bit && !(flags & ACTFIT_BIT_IN_Y);
   const __m512 T = _mm512_set1_ps(t->T);
+  /* (a loop of its own: one loop picking buf or y per group measured 5-37% slower with the
+   * bit in y) */
   if (nt && f) { /* y into buf (L1), then with its bit to memory by non-temporal stores */
     _Alignas(64) float buf[32 * 64];
     for (size_t g = g0; g < g1; g += 64) {

@@ -81,12 +81,13 @@ actfit__f32_fn actfit__cpu_fwd(int act, actfit_dtype dt)
   return avx512() ? actfit__avx512_f16(act) : actfit__avx2_f16(act);
 }
 
-/* ---- y past the cache ------------------------------------------------------------------
- * A pass over more data than the last-level cache holds cannot leave its y there for the
- * next operator (y's start is evicted before its end is written), and plain stores read
- * each line before writing it: 12 bytes of traffic per fp32 element of a forward instead of
- * 8.  Such a pass writes y by non-temporal stores where the loop allows (cpu_fwd.h's
- * FWD_DIR), as memcpy does for large copies.  The bits are the same. */
+/* ---- outputs past the cache ------------------------------------------------------------
+ * A pass over more data than the last-level cache holds cannot leave its output there for
+ * the next operator (the output's start is evicted before its end is written), and plain
+ * stores read each line before writing it: 12 bytes of traffic per fp32 element of a
+ * forward instead of 8.  On AVX-512 such a pass writes its fp32 output by non-temporal
+ * stores, as memcpy does for large copies: gi from the backwards' loops, y from an 8 KiB
+ * buffer the vector forward fills (cpu_avx512.c).  The bits are the same. */
 static _Atomic size_t nt_min; /* 0: the default */
 static _Atomic size_t nt_passes;
 
@@ -121,8 +122,8 @@ int actfit__cpu_nt(const actfit__pass *p)
   if (p->dt != ACTFIT_FP32 || (fwd && p->given_y))
     return 0; /* (16-bit outputs measured no faster: half a line per vector) */
   const void *out = fwd ? p->y : p->gi;
-  size_t es = p->dt == ACTFIT_FP32 ? 4 : 2, arrays = p->kind == ACTFIT__PASS_INVACT_BWD ? 3 : 2;
-  if (!out || ((uintptr_t)out & 63) != 0 || !avx512() || p->n <= min / (es * arrays))
+  size_t arrays = p->kind == ACTFIT__PASS_INVACT_BWD ? 3 : 2; /* of 4-byte elements */
+  if (!out || ((uintptr_t)out & 63) != 0 || !avx512() || p->n <= min / (4 * arrays))
     return 0;
   atomic_fetch_add_explicit(&nt_passes, 1, memory_order_relaxed);
   return 1;
@@ -135,6 +136,11 @@ static actfit__f32_fn exact_fn(int exact)
 }
 #else
 void actfit_cpu_set_nontemporal(size_t min_bytes) { (void)min_bytes; }
+int actfit__cpu_nt(const actfit__pass *p)
+{
+  (void)p;
+  return 0;
+}
 size_t actfit__nt_passes(void) { return 0; }
 #endif
 

@@ -40,10 +40,9 @@ typedef struct actfit__pass {
 
 /* runs p over its groups [g0, g1) (cpu_pass.c) */
 void actfit__cpu_run_pass(const actfit__pass *p);
-/* whether pass p (all its n elements) writes its output by non-temporal stores where the
- * loops can (cpu_pass.c): on a CPU with AVX2, when its bytes read and written exceed the
- * threshold of actfit_cpu_set_nontemporal and the output is 64-byte aligned; gi of every
- * backward, y of an fp32 forward (not of an encoder) */
+/* whether pass p (all its n elements) writes its output by non-temporal stores
+ * (cpu_pass.c): an fp32 pass on the AVX-512 loops, not an encoder, whose bytes read and
+ * written exceed the threshold of actfit_cpu_set_nontemporal, its output 64-byte aligned */
 int actfit__cpu_nt(const actfit__pass *p);
 /* runs p over all its groups, on several threads when n is large (cpu_threads.c) */
 void actfit__cpu_run_parallel(actfit__pass *p);

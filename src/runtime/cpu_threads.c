@@ -69,9 +69,7 @@ void actfit__cpu_run_parallel(actfit__pass *p)
   /* a lent team has the size its host gave it (one thread on one CPU): T only sizes the
    * chunks there */
   int T = nc < 1 ? 1 : nc > MAX_THREADS ? MAX_THREADS : nc;
-#if defined(ACTFIT_HAVE_AVX2)
   p->nt = actfit__cpu_nt(p);
-#endif
   if (p->n < (team ? PAR_MIN_TEAM : PAR_MIN) || (!team && T < 2)) {
     p->g0 = 0;
     p->g1 = groups;
