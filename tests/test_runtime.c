@@ -1229,13 +1229,34 @@ START_TEST(passes_past_the_cache_store_the_same_bits_by_non_temporal_stores)
         ck_assert_int_eq(actfit_fewbit_backward(fb, d, st[k][2], g, out[k][4] + 4 * off, n, NULL),
                          ACTFIT_OK);
       }
+      /* the FewBit forward of one activation of each other loop kind (act_list.h: VEC,
+       * ONE, OWN; the DIR rows' above), whose streaming forwards differ */
+      const char *other[] = {"sigmoid", "elu", "softplus"};
+      for (int a = 0; a < 3; a++) {
+        const actfit_rt_fewbit *fo = actfit_rt_fewbit_builtin(other[a], 3, NULL);
+        ck_assert_ptr_nonnull(fo);
+        unsigned char *yo[2], *so[2];
+        for (int k = 0; k < 2; k++) {
+          actfit_cpu_set_nontemporal(k ? 1 : SIZE_MAX);
+          yo[k] = aligned_alloc(64, bytes), so[k] = malloc(fs);
+          ck_assert_int_eq(actfit_fewbit_forward(fo, d, x, yo[k] + 4 * off, so[k], n, NULL),
+                           ACTFIT_OK);
+        }
+        ck_assert_msg(!memcmp(yo[0] + 4 * off, yo[1] + 4 * off, n * es),
+                      "dtype %d offset %d: %s's y differs with non-temporal stores", q, off,
+                      other[a]);
+        ck_assert_mem_eq(so[0], so[1], fs);
+        for (int k = 0; k < 2; k++)
+          free(yo[k]), free(so[k]);
+      }
       actfit_cpu_set_nontemporal(0);
       for (int j = 0; j < 5; j++)
         ck_assert_msg(!memcmp(out[0][j] + 4 * off, out[1][j] + 4 * off, n * es),
                       "dtype %d offset %d output %d differs with non-temporal stores", q, off, j);
       ck_assert_mem_eq(st[0][0], st[1][0], ss);
       ck_assert_mem_eq(st[0][2], st[1][2], fs);
-      /* streamed: in fp32, the three forwards and both backwards, when aligned, on the
+      /* streamed: in fp32, the three forwards, both backwards and the three other
+       * forwards, when aligned, on the
        * AVX-512 loops (not capped, and the CPU has them: x86-64 builds with
        * gcc or clang have the loops) */
       int avx512 = 0;
@@ -1243,7 +1264,7 @@ START_TEST(passes_past_the_cache_store_the_same_bits_by_non_temporal_stores)
       avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl");
 #endif
-      size_t want = off || _i > 0 || d != ACTFIT_FP32 ? 0 : 5;
+      size_t want = off || _i > 0 || d != ACTFIT_FP32 ? 0 : 8;
       if (avx512 || _i > 0)
         ck_assert_uint_eq(actfit__nt_passes() - nt0, want);
       for (int k = 0; k < 2; k++) {

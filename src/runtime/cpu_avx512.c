@@ -656,21 +656,29 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
   for (int k = 0; k < 32 && k < (1 << bits) - 1; k++)
     b[k] = t->borders[k];
   const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-  _Alignas(64) float buf[32 * 64]; /* nt: y before it goes to memory */
+  const int even = t->parity_even;
+  /* nt: y = f(x) into buf[0] and buf[1] in turn, 64 groups (8 KiB) at a time; each call
+   * streams the previous chunk's y to memory as it computes (actfit__f32s_fn) */
+  actfit__f32s_fn fs = nt && f ? actfit__avx512_f32s(t->act) : NULL;
+  _Alignas(64) float buf[2][32 * 64];
+  const float *pend = NULL; /* the chunk of y not yet stored: pend[0 .. pn) for y + py */
+  size_t pn = 0, py = 0;
   for (size_t g = g0; g < g1; g++) {
-    if (f && (g - g0) % 64 == 0) /* y = f(x) 64 groups (8 KiB) at a time, then the codes */
-      f(t->params, x + 32 * g, nt ? buf : y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64));
-    if (f && nt) { /* each group's y streamed out between its codes' arithmetic */
-      const float *bp = buf + 32 * ((g - g0) % 64);
-      _mm512_stream_ps(y + 32 * g, _mm512_load_ps(bp));
-      _mm512_stream_ps(y + 32 * g + 16, _mm512_load_ps(bp + 16));
+    if (f && (g - g0) % 64 == 0) { /* y = f(x) 64 groups at a time, then the codes */
+      size_t m = 32 * (g1 - g < 64 ? g1 - g : 64);
+      if (fs) {
+        float *cur = buf[(g - g0) / 64 % 2];
+        fs(t->params, x + 32 * g, cur, m, pend, y + py, pn);
+        pend = cur, pn = m, py = 32 * g;
+      } else
+        f(t->params, x + 32 * g, y + 32 * g, m);
     }
     uint32_t w[ACTFIT_RT_MAX_BITS];
     for (int j = 0; j < bits; j++)
       w[j] = 0;
     for (int h = 0; h < 2; h++) {
       __m512 xv = _mm512_loadu_ps(x + 32 * g + 16 * (size_t)h);
-      if (t->parity_even)
+      if (even)
         xv = _mm512_abs_ps(xv);
       __m512i c = code16(bits, t, xv, b0, b1);
       for (int j = 0; j < bits; j++)
@@ -678,6 +686,8 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
     }
     memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
   }
+  for (size_t k = 0; k < pn; k += 16) /* the last chunk */
+    _mm512_stream_ps(y + py + k, _mm512_load_ps(pend + k));
 }
 
 void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, int nt,
@@ -718,24 +728,33 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
   const __m512 T = _mm512_set1_ps(t->T);
   /* (a loop of its own: one loop picking buf or y per group measured 5-37% slower with the
    * bit in y) */
-  if (nt && f) { /* y into buf (L1), then with its bit to memory by non-temporal stores */
-    _Alignas(64) float buf[32 * 64];
+  actfit__f32s_fn fs = nt && f ? actfit__avx512_f32s(t->act) : NULL;
+  if (fs) { /* y into buf[0] and buf[1] in turn (L1), 64 groups at a time, with its bit; each
+             * call of fs streams the previous chunk to memory as it computes this one */
+    _Alignas(64) float buf[2][32 * 64];
+    const float *pend = NULL;
+    size_t pn = 0, py = 0;
     for (size_t g = g0; g < g1; g += 64) {
       size_t m = g1 - g < 64 ? g1 - g : 64;
-      f(t->params, x + 32 * g, buf, 32 * m);
+      float *cur = buf[(g - g0) / 64 % 2];
+      fs(t->params, x + 32 * g, cur, 32 * m, pend, y + py, pn);
+      pend = cur, pn = 32 * m, py = 32 * g;
+      if (!t->bit)
+        continue;
       for (size_t k = 0; k < m; k++) {
         __mmask16 s[2];
         for (int h = 0; h < 2; h++) {
           size_t i = 32 * k + 16 * (size_t)h;
-          __m512 v = _mm512_load_ps(buf + i);
-          s[h] = t->bit ? _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32 * g + i), T, _CMP_LT_OQ) : 0;
-          _mm512_stream_si512((void *)(y + 32 * g + i),
-                              bit_in_y ? store_bit16(v, s[h]) : _mm512_castps_si512(v));
+          s[h] = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32 * g + i), T, _CMP_LT_OQ);
+          if (bit_in_y)
+            _mm512_store_si512((void *)(cur + i), store_bit16(_mm512_load_ps(cur + i), s[h]));
         }
         if (keep)
           state[g + k] = (uint32_t)s[0] | (uint32_t)s[1] << 16;
       }
     }
+    for (size_t k = 0; k < pn; k += 16) /* the last chunk */
+      _mm512_stream_ps(y + py + k, _mm512_load_ps(pend + k));
     return;
   }
   for (size_t g = g0; g < g1; g++) {

@@ -9,13 +9,48 @@
  * cpu_table_fwd.h lists before including. */
 #include "runtime/cpu_impl.h"
 
+/* The streaming forwards (AVX-512, where the includer defines V_STREAM and FWDS_TABLE):
+ * y = f(x) for n floats as FWD_NAME(A), and meanwhile src[0 .. sn) copied to dst by
+ * non-temporal stores (src and dst 64-byte aligned, sn a multiple of 32): the VEC and DIR
+ * loops store 32 floats of it per 32 they compute, so the stores to memory are spread over
+ * the arithmetic (cpu_avx512.c streams a buffer filled by the previous call this way); the
+ * others compute, then copy.  With src NULL they are the plain loops. */
+#ifdef V_STREAM
+#define FWD_STREAM_STEP(src, dst, sn, i)                                                    \
+  do {                                                                                      \
+    if ((src) && (i) < (sn)) {                                                              \
+      V_STREAM((dst) + (i), V_LOAD((src) + (i)));                                           \
+      V_STREAM((dst) + (i) + VL, V_LOAD((src) + (i) + VL));                                 \
+    }                                                                                       \
+  } while (0)
+#define FWD_STREAM_REST(src, dst, sn, from)                                                 \
+  do {                                                                                      \
+    if (src)                                                                                \
+      for (size_t r_ = (from); r_ < (sn); r_ += VL)                                         \
+        V_STREAM((dst) + r_, V_LOAD((src) + r_));                                           \
+  } while (0)
+#define FWD_S_DEF(A, CALL)                                                                  \
+  static void FWD_NAME(A##_s)(const float *restrict pf, const float *restrict x,            \
+                              float *restrict y, size_t n, const float *restrict src,       \
+                              float *restrict dst, size_t sn)                               \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    CALL;                                                                                   \
+  }
+#else
+#define FWD_STREAM_STEP(src, dst, sn, i) ((void)(src), (void)(dst), (void)(sn))
+#define FWD_STREAM_REST(src, dst, sn, from) ((void)(src), (void)(dst), (void)(sn))
+#define FWD_S_DEF(A, CALL)
+#endif
+
 #define FWD_ONE(A)                                                                          \
   static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
                           size_t n)                                                         \
   {                                                                                         \
     for (size_t i = 0; i < (n & ~(size_t)31); i++)                                          \
       y[i] = actfit_elem_f(A, pf, x[i]);                                                    \
-  }
+  }                                                                                         \
+  FWD_S_DEF(A, FWD_NAME(A)(pf, x, y, n); FWD_STREAM_REST(src, dst, sn, 0))
 /* the act_list.h rows whose loop is ONE */
 #define FWD_KIND_ONE(id, name) FWD_ONE(ACTFIT_A_##id)
 #define FWD_KIND_VEC(id, name)
@@ -34,16 +69,25 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #include "runtime/cpu_table_fwd.h"
 /* VEC rows: two vectors at a time (two independent chains) */
 #define FWD_VEC(A, VEC)                                                                     \
-  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
-                          size_t n)                                                         \
+  static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
+      const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
+      float *restrict dst, size_t sn)                                                       \
   {                                                                                         \
-    (void)pf;                                                                               \
     for (size_t i = 0; i < (n & ~(size_t)31); i += 2 * VL) {                                \
       VF a_ = VEC(V_LOAD(x + i)), b_ = VEC(V_LOAD(x + i + VL));                            \
       V_STORE(y + i, a_);                                                                   \
       V_STORE(y + i + VL, b_);                                                              \
+      FWD_STREAM_STEP(src, dst, sn, i);                                                     \
     }                                                                                       \
-  }
+    FWD_STREAM_REST(src, dst, sn, n & ~(size_t)31);                                         \
+  }                                                                                         \
+  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
+                          size_t n)                                                         \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0);                                             \
+  }                                                                                         \
+  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn))
 
 /* DIR rows (a direct path below |x| = TOP, elem.h's actfit_direct): every lane takes it, two
  * vectors at a time, and the lanes at or above TOP (and NaNs) are noted by their offsets in
@@ -55,10 +99,10 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #define FWD_BLOCK 1024
 #define FWD_PF 256 /* x is fetched this many floats (1 KiB) ahead, as cpu_avx512.c's BWD_PF */
 #define FWD_DIR(A, VEC, DVEC, TOP)                                                          \
-  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
-                          size_t n)                                                         \
+  static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
+      const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
+      float *restrict dst, size_t sn)                                                       \
   {                                                                                         \
-    (void)pf;                                                                               \
     size_t nn = n & ~(size_t)31;                                                            \
     int32_t idx[FWD_BLOCK + VL];                                                            \
     for (size_t b = 0; b < nn; b += FWD_BLOCK) {                                            \
@@ -71,6 +115,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
         VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
         V_STORE(yb + i, DVEC(xa_));                                                         \
         V_STORE(yb + i + VL, DVEC(xc_));                                                    \
+        FWD_STREAM_STEP(src, dst, sn, b + (size_t)i);                                       \
         if (__builtin_expect(!(V_ALL(da_) && V_ALL(dc_)), 0)) {                             \
           cnt += V_OUT_IDX(da_, i, idx + cnt);                                              \
           cnt += V_OUT_IDX(dc_, i + VL, idx + cnt);                                         \
@@ -83,7 +128,15 @@ ACTFIT_ACT_LIST(FWD_ROW)
           V_SCATTER(yb, idx + k, VEC(V_GATHER(xb, idx + k)));                               \
       }                                                                                     \
     }                                                                                       \
-  }
+    FWD_STREAM_REST(src, dst, sn, nn);                                                      \
+  }                                                                                         \
+  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
+                          size_t n)                                                         \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0);                                             \
+  }                                                                                         \
+  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn))
 
 /* the rows whose loop is VEC or DIR: name##_vec (and name##_d_vec, name##_D_TOP) from
  * cpu_table_fwd.h */
@@ -111,6 +164,8 @@ static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *r
     for (size_t i = 0; i < (n & ~(size_t)31); i += VL)
       V_STORE(y + i, softplus_vec(V_LOAD(x + i), beta, thr, 0));
 }
+FWD_S_DEF(ACTFIT_A_SOFTPLUS, FWD_NAME(ACTFIT_A_SOFTPLUS)(pf, x, y, n);
+          FWD_STREAM_REST(src, dst, sn, 0))
 
 /* The InvAct backward's g(y) for the exact forms with an exponential (softplus, logsigmoid),
  * vectorised the same way: y in, g out, n a multiple of 32; pf the table's params */
@@ -162,6 +217,19 @@ actfit__f32_fn FWD16_TABLE(int act)
   default: return FWD_TABLE(act);
   }
 }
+
+#ifdef V_STREAM
+/* the streaming function for activation act (ACTFIT_A_*), NULL for any other */
+actfit__f32s_fn FWDS_TABLE(int act)
+{
+  static const actfit__f32s_fn fn[ACTFIT_A_COUNT] = {
+#define FWD_ROW(id, name, fwd, fewbit) [ACTFIT_A_##id] = FWD_NAME(ACTFIT_A_##id##_s),
+    ACTFIT_ACT_LIST(FWD_ROW)
+#undef FWD_ROW
+  };
+  return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
+}
+#endif
 
 /* the function for activation act (ACTFIT_A_*), NULL for any other */
 actfit__f32_fn FWD_TABLE(int act)

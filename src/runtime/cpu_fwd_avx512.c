@@ -5,6 +5,8 @@
 #define FWD_NAME(a) f32_avx512_##a
 #define EXACT_TABLE actfit__avx512_exact
 #define FWD_TABLE actfit__avx512_f32
+#define FWDS_TABLE actfit__avx512_f32s
+#define V_STREAM _mm512_stream_ps
 #define FWD16_TABLE actfit__avx512_f16
 #define VL 16
 #define VF __m512

@@ -21,6 +21,13 @@ typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x
                                float *restrict y, size_t n);
 actfit__f32_fn actfit__avx2_f32(int act);
 actfit__f32_fn actfit__avx512_f32(int act);
+/* y = f(x) as actfit__f32_fn, and meanwhile src[0 .. sn) copied to dst by non-temporal
+ * stores, spread over the arithmetic (src and dst 64-byte aligned, sn a multiple of 32;
+ * cpu_fwd.h); AVX-512 only */
+typedef void (*actfit__f32s_fn)(const float *restrict pf, const float *restrict x,
+                                float *restrict y, size_t n, const float *restrict src,
+                                float *restrict dst, size_t sn);
+actfit__f32s_fn actfit__avx512_f32s(int act);
 /* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
 actfit__f32_fn actfit__avx2_f16(int act);
 actfit__f32_fn actfit__avx512_f16(int act);
