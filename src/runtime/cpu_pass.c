@@ -86,8 +86,9 @@ actfit__f32_fn actfit__cpu_fwd(int act, actfit_dtype dt)
  * the next operator (the output's start is evicted before its end is written), and plain
  * stores read each line before writing it: 12 bytes of traffic per fp32 element of a
  * forward instead of 8.  On AVX-512 such a pass writes its fp32 output by non-temporal
- * stores, as memcpy does for large copies: gi from the backwards' loops, y from an 8 KiB
- * buffer the vector forward fills (cpu_avx512.c).  The bits are the same. */
+ * stores, as memcpy does for large copies: gi from the backwards' loops, y from two 8 KiB
+ * buffers the vector forward fills and streams in turn (cpu_avx512.c, cpu_fwd.h).  The bits
+ * are the same. */
 static _Atomic size_t nt_min; /* 0: the default */
 static _Atomic size_t nt_passes;
 
