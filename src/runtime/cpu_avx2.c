@@ -363,7 +363,7 @@ fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt, int bi
         for (int j = 0; j < bits; j++)
           w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
       }
-      memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
+      put_words(state + g * (size_t)bits, w, bits);
       continue;
     }
     __m256 xs[4], ys[4];
@@ -385,7 +385,7 @@ fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt, int bi
       for (int j = 0; j < bits; j++)
         w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
     }
-    memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
+    put_words(state + g * (size_t)bits, w, bits);
   }
 }
 

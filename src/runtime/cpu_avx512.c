@@ -568,7 +568,7 @@ fewbit_fwd_lut16(int bits, int with_y, const int32_t *clut, const void *x, void 
       for (int j = 0; j < bits; j++)
         w[j] |= (uint32_t)_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << j)) << (16 * q);
     }
-    memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
+    put_words(state + g * (size_t)bits, w, bits);
   }
 }
 
@@ -663,28 +663,28 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
   _Alignas(64) float buf[2][32 * 64];
   const float *pend = NULL; /* the chunk of y not yet stored: pend[0 .. pn) for y + py */
   size_t pn = 0, py = 0;
-  for (size_t g = g0; g < g1; g++) {
-    if (f && (g - g0) % 64 == 0) { /* y = f(x) 64 groups at a time, then the codes */
-      size_t m = 32 * (g1 - g < 64 ? g1 - g : 64);
-      if (fs) {
-        float *cur = buf[(g - g0) / 64 % 2];
-        fs(t->params, x + 32 * g, cur, m, pend, y + py, pn);
-        pend = cur, pn = m, py = 32 * g;
-      } else
-        f(t->params, x + 32 * g, y + 32 * g, m);
-    }
-    uint32_t w[ACTFIT_RT_MAX_BITS];
-    for (int j = 0; j < bits; j++)
-      w[j] = 0;
-    for (int h = 0; h < 2; h++) {
-      __m512 xv = _mm512_loadu_ps(x + 32 * g + 16 * (size_t)h);
-      if (even)
-        xv = _mm512_abs_ps(xv);
-      __m512i c = code16(bits, t, xv, b0, b1);
+  for (size_t c = g0; c < g1; c += 64) { /* y = f(x) 64 groups at a time, then the codes */
+    size_t m = g1 - c < 64 ? g1 - c : 64;
+    if (fs) {
+      float *cur = buf[(c - g0) / 64 % 2];
+      fs(t->params, x + 32 * c, cur, 32 * m, pend, y + py, pn);
+      pend = cur, pn = 32 * m, py = 32 * c;
+    } else if (f)
+      f(t->params, x + 32 * c, y + 32 * c, 32 * m);
+    for (size_t g = c; g < c + m; g++) {
+      uint32_t w[ACTFIT_RT_MAX_BITS];
       for (int j = 0; j < bits; j++)
-        w[j] |= (uint32_t)_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << j)) << (16 * h);
+        w[j] = 0;
+      for (int h = 0; h < 2; h++) {
+        __m512 xv = _mm512_loadu_ps(x + 32 * g + 16 * (size_t)h);
+        if (even)
+          xv = _mm512_abs_ps(xv);
+        __m512i cd = code16(bits, t, xv, b0, b1);
+        for (int j = 0; j < bits; j++)
+          w[j] |= (uint32_t)_mm512_test_epi32_mask(cd, _mm512_set1_epi32(1 << j)) << (16 * h);
+      }
+      put_words(state + g * (size_t)bits, w, bits);
     }
-    memcpy(state + g * (size_t)bits, w, sizeof(uint32_t) * (size_t)bits);
   }
   for (size_t k = 0; k < pn; k += 16) /* the last chunk */
     _mm512_stream_ps(y + py + k, _mm512_load_ps(pend + k));
