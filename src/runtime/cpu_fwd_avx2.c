@@ -127,6 +127,35 @@ v_records(int t, int t2, __m256 m, __m256i j, __m256 *f)
 }
 #define V_RECORDS v_records
 
+/* The direct tables the same way: d_rec[32 t + j] holds rows 0-9 of direct table t's piece
+ * j (and two zeros), so that a lane's coefficients are three 16-byte loads where a row at a
+ * time would be a gather each (ten per eight lanes) */
+_Static_assert(ACTFIT_F_D_ROWS <= 12, "a direct record is rows 0-11 of a piece");
+#define V_DRECORD_ROWS 12
+static _Alignas(32) float d_rec[ACTFIT_D_COUNT * 32][V_DRECORD_ROWS];
+
+__attribute__((constructor)) static void d_rec_init(void)
+{
+  for (int t = 0; t < ACTFIT_D_COUNT; t++)
+    for (int j = 0; j < 32; j++)
+      for (int r = 0; r < ACTFIT_F_D_ROWS; r++)
+        d_rec[32 * t + j][r] = actfit_d_host[t][r][j];
+}
+
+static inline __attribute__((always_inline)) void v_drecords(int t, __m256i j, __m256 *d)
+{
+  int id[8];
+  _mm256_storeu_si256((__m256i *)id, _mm256_add_epi32(j, _mm256_set1_epi32(32 * t)));
+  for (int q = 0; q < V_DRECORD_ROWS; q += 4) {
+    __m256 a[4];
+    for (int i = 0; i < 4; i++)
+      a[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_load_ps(d_rec[id[i]] + q)),
+                                  _mm_load_ps(d_rec[id[i + 4]] + q), 1);
+    transpose4x2(a, d + q);
+  }
+}
+#define V_DRECORDS v_drecords
+
 /* actfit_scalef: v 2^k1 2^k2, k1 = k / 2 truncated */
 static inline __m256 v_scalef(__m256 v, __m256 k)
 {

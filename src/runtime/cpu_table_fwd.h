@@ -27,6 +27,8 @@
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
  *   V_POW2_64(t)   (optional) actfit_pow2_64(t) lane by lane, for the lean and 16-bit 2^n
  *   V_INDEX5(t)    the low 5 bits of t's pattern as V_LUT's index (the direct path's column)
+ *   V_DRECORDS(t, j, d) (optional) rows 0 .. V_DRECORD_ROWS - 1 of direct table t at j into
+ *                  d[0 ..], in place of V_LUT
  * and, for cpu_fwd.h's loops, V_OUT_IDX(m, base, dst) (the offsets base + i of the lanes not
  * in m, packed at dst with VL stored; returns their count), V_ALL(m) (every lane of m set),
  * V_GATHER(p, ix) (p[ix[i]] lane by
@@ -236,16 +238,24 @@ TF_INLINE VF mish_vec(VF x)
 /* y = x g(x) from direct table t of degree deg (a constant), round = 1.5 2^(23 + log2 h) */
 TF_INLINE VF direct_vec(int t, int deg, float round, VF x)
 {
-  const float (*G)[32] = actfit_d_host[t];
   VF tr = V_ADD(x, V1(round)), s = V_SUB(x, V_SUB(tr, V1(round)));
   VI j = V_INDEX5(tr);
-  VF p = V_LUT(G[deg + 2], j);
+#ifdef V_DRECORDS /* the rows of each lane's piece from its record */
+  VF d[V_DRECORD_ROWS];
+  V_DRECORDS(t, j, d);
+#define D_LUT(r) d[r]
+#else
+  const float (*G)[32] = actfit_d_host[t];
+#define D_LUT(r) V_LUT(G[r], j)
+#endif
+  VF p = D_LUT(deg + 2);
   for (int r = deg + 1; r >= 4; r--)
-    p = V_FMA(p, s, V_LUT(G[r], j));
-  VF c1 = V_LUT(G[2], j), c0 = V_LUT(G[0], j);
+    p = V_FMA(p, s, D_LUT(r));
+  VF c1 = D_LUT(2), c0 = D_LUT(0);
   VF c1s = V_MUL(c1, s), c1e = V_FMS(c1, s, c1s);
   VF h = V_ADD(c0, c1s), e = V_SUB(c1s, V_SUB(h, c0));
-  VF l = V_ADD(V_FMA(V_FMA(p, s, V_LUT(G[3], j)), s, V_ADD(V_LUT(G[1], j), c1e)), e);
+  VF l = V_ADD(V_FMA(V_FMA(p, s, D_LUT(3)), s, V_ADD(D_LUT(1), c1e)), e);
+#undef D_LUT
   return V_COPYSIGN(V_FMA(x, h, V_MUL(x, l)), x);
 }
 
