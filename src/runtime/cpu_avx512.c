@@ -713,6 +713,12 @@ void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, 
 static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mmask16 s)
 {
   const __m512i one = _mm512_set1_epi32(1);
+  /* no lane a zero or a NaN (one compare: equal to 0 or unordered), as nearly always: the
+   * rule is y's pattern less one where its last bit is not s */
+  if (__builtin_expect(!_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_EQ_UQ), 1))
+    return _mm512_mask_sub_epi32(_mm512_castps_si512(y),
+                                 _mm512_test_epi32_mask(_mm512_castps_si512(y), one) ^ s,
+                                 _mm512_castps_si512(y), one);
   __m512i p = _mm512_castps_si512(y), mag = _mm512_and_si512(p, _mm512_set1_epi32(0x7fffffff));
   __mmask16 keep = (__mmask16)~(_mm512_test_epi32_mask(p, one) ^ s) |
                   _mm512_cmpgt_epi32_mask(mag, _mm512_set1_epi32(0x7f800000));
