@@ -93,6 +93,13 @@ static inline __attribute__((always_inline)) void store8_bit(actfit_dtype dt, vo
 {
   const __m256i one = _mm256_set1_epi32(1);
   if (dt == ACTFIT_FP32) { /* the fp32 bit-in-y rule above */
+    if (__builtin_expect(!_mm256_movemask_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_EQ_UQ)), 1)) {
+      /* no zero and no NaN (as nearly always): p less one where its last bit is not s */
+      __m256i pb = _mm256_castps_si256(y);
+      _mm256_storeu_si256((__m256i *)((float *)p + i),
+                          _mm256_sub_epi32(pb, _mm256_and_si256(_mm256_xor_si256(pb, s), one)));
+      return;
+    }
     __m256i pb = _mm256_castps_si256(y), mag = _mm256_and_si256(pb, _mm256_set1_epi32(0x7fffffff));
     __m256i up = _mm256_cmpeq_epi32(mag, _mm256_setzero_si256());
     __m256i moved = _mm256_blendv_epi8(_mm256_sub_epi32(pb, one), _mm256_add_epi32(pb, one), up);
