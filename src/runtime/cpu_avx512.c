@@ -628,6 +628,40 @@ void actfit__avx512_invact_fwd_lut16(const actfit_rt_invact *t, actfit_dtype dt,
     invact_fwd_lut16(ACTFIT_BF16, t, keep, slut, x, y, state, g0, g1);
 }
 
+/* ---- y of an fp32 forward past the cache ------------------------------------------------
+ * Two 8 KiB buffers in L1 taken in turn: fs computes a chunk of y into one while it streams
+ * the other, filled by the previous call and finished since (its bit or codes added), to
+ * memory by non-temporal stores (actfit__f32s_fn, cpu_fwd.h); ybuf_flush stores the last. */
+typedef struct ybuf {
+  _Alignas(64) float buf[2][32 * 64];
+  const float *pend; /* the chunk not yet stored: pend[0 .. pn) for y + py */
+  size_t pn, py;
+  unsigned turn;
+} ybuf;
+
+/* (not an initialiser, which would clear the buffers too) */
+static inline void ybuf_start(ybuf *b)
+{
+  b->pend = NULL, b->pn = 0, b->py = 0, b->turn = 0;
+}
+
+/* y = f(x) for the m <= 64 groups from group g into the next buffer, which it returns */
+static inline __attribute__((always_inline)) float *ybuf_fill(ybuf *b, actfit__f32s_fn fs,
+                                                              const float *pf, const float *x,
+                                                              float *y, size_t g, size_t m)
+{
+  float *cur = b->buf[b->turn++ % 2];
+  fs(pf, x + 32 * g, cur, 32 * m, b->pend, y + b->py, b->pn);
+  b->pend = cur, b->pn = 32 * m, b->py = 32 * g;
+  return cur;
+}
+
+static inline __attribute__((always_inline)) void ybuf_flush(const ybuf *b, float *y)
+{
+  for (size_t k = 0; k < b->pn; k += 16)
+    _mm512_stream_ps(y + b->py + k, _mm512_load_ps(b->pend + k));
+}
+
 /* ---- FewBit forward, fp32: the code of sixteen x at a time --------------------------- */
 
 /* the number of borders <= xa (the borders strictly increasing, checked): a binary search,
@@ -657,19 +691,15 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
     b[k] = t->borders[k];
   const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
   const int even = t->parity_even;
-  /* nt: y = f(x) into buf[0] and buf[1] in turn, 64 groups (8 KiB) at a time; each call
-   * streams the previous chunk's y to memory as it computes (actfit__f32s_fn) */
+  /* nt: y through the two buffers (ybuf) */
   actfit__f32s_fn fs = nt && f ? actfit__avx512_f32s(t->act) : NULL;
-  _Alignas(64) float buf[2][32 * 64];
-  const float *pend = NULL; /* the chunk of y not yet stored: pend[0 .. pn) for y + py */
-  size_t pn = 0, py = 0;
+  ybuf yb;
+  ybuf_start(&yb);
   for (size_t c = g0; c < g1; c += 64) { /* y = f(x) 64 groups at a time, then the codes */
     size_t m = g1 - c < 64 ? g1 - c : 64;
-    if (fs) {
-      float *cur = buf[(c - g0) / 64 % 2];
-      fs(t->params, x + 32 * c, cur, 32 * m, pend, y + py, pn);
-      pend = cur, pn = 32 * m, py = 32 * c;
-    } else if (f)
+    if (fs)
+      ybuf_fill(&yb, fs, t->params, x, y, c, m);
+    else if (f)
       f(t->params, x + 32 * c, y + 32 * c, 32 * m);
     for (size_t g = c; g < c + m; g++) {
       uint32_t w[ACTFIT_RT_MAX_BITS];
@@ -686,8 +716,8 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
       put_words(state + g * (size_t)bits, w, bits);
     }
   }
-  for (size_t k = 0; k < pn; k += 16) /* the last chunk */
-    _mm512_stream_ps(y + py + k, _mm512_load_ps(pend + k));
+  if (fs)
+    ybuf_flush(&yb, y);
 }
 
 void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, int nt,
@@ -735,16 +765,12 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
   /* (a loop of its own: one loop picking buf or y per group measured 5-37% slower with the
    * bit in y) */
   actfit__f32s_fn fs = nt && f ? actfit__avx512_f32s(t->act) : NULL;
-  if (fs) { /* y into buf[0] and buf[1] in turn (L1), 64 groups at a time, with its bit; each
-             * call of fs streams the previous chunk to memory as it computes this one */
-    _Alignas(64) float buf[2][32 * 64];
-    const float *pend = NULL;
-    size_t pn = 0, py = 0;
+  if (fs) { /* y through the two buffers (ybuf), 64 groups at a time, its bit added there */
+    ybuf yb;
+    ybuf_start(&yb);
     for (size_t g = g0; g < g1; g += 64) {
       size_t m = g1 - g < 64 ? g1 - g : 64;
-      float *cur = buf[(g - g0) / 64 % 2];
-      fs(t->params, x + 32 * g, cur, 32 * m, pend, y + py, pn);
-      pend = cur, pn = 32 * m, py = 32 * g;
+      float *cur = ybuf_fill(&yb, fs, t->params, x, y, g, m);
       if (!t->bit)
         continue;
       for (size_t k = 0; k < m; k++) {
@@ -759,8 +785,7 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
           state[g + k] = (uint32_t)s[0] | (uint32_t)s[1] << 16;
       }
     }
-    for (size_t k = 0; k < pn; k += 16) /* the last chunk */
-      _mm512_stream_ps(y + py + k, _mm512_load_ps(pend + k));
+    ybuf_flush(&yb, y);
     return;
   }
   for (size_t g = g0; g < g1; g++) {

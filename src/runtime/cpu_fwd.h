@@ -43,6 +43,17 @@
 #define FWD_S_DEF(A, CALL)
 #endif
 
+/* a VEC or DIR row's two entry points from its loop A##_body: the plain forward and the
+ * streaming one */
+#define FWD_ENTRIES(A)                                                                      \
+  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
+                          size_t n)                                                         \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0);                                             \
+  }                                                                                         \
+  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn))
+
 #define FWD_ONE(A)                                                                          \
   static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
                           size_t n)                                                         \
@@ -81,13 +92,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
     }                                                                                       \
     FWD_STREAM_REST(src, dst, sn, n & ~(size_t)31);                                         \
   }                                                                                         \
-  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
-                          size_t n)                                                         \
-  {                                                                                         \
-    (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0);                                             \
-  }                                                                                         \
-  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn))
+  FWD_ENTRIES(A)
 
 /* DIR rows (a direct path below |x| = TOP, elem.h's actfit_direct): every lane takes it, two
  * vectors at a time, and the lanes at or above TOP (and NaNs) are noted by their offsets in
@@ -130,13 +135,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
     }                                                                                       \
     FWD_STREAM_REST(src, dst, sn, nn);                                                      \
   }                                                                                         \
-  static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
-                          size_t n)                                                         \
-  {                                                                                         \
-    (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0);                                             \
-  }                                                                                         \
-  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn))
+  FWD_ENTRIES(A)
 
 /* the rows whose loop is VEC or DIR: name##_vec (and name##_d_vec, name##_D_TOP) from
  * cpu_table_fwd.h */
@@ -152,6 +151,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #undef FWD_KIND_OWN
 #undef FWD_VEC
 #undef FWD_DIR
+#undef FWD_ENTRIES
 
 static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *restrict x,
                                         float *restrict y, size_t n)
