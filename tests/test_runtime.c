@@ -681,7 +681,8 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
     ends[ne++] = (float)(ldexp(2.0 + (j % 8) / 4.0, j / 8) - 2.0);
   }
   const float lim[] = {0x1p-60f, 0x1p-126f, 0x1p-12f, 0.25f, 0.5f, 9.01f, 10.8f, 11.0f, 15.0f, 20.0f,
-                       26.666666f, 30.0f, 87.3f, 103.9f, 109.0f, 120.0f, 128.0f, 130.0f};
+                       26.666666f, 30.0f, 87.3f, 103.9f, 109.0f, 120.0f, 128.0f, 130.0f,
+                       ACTFIT_GELU_XSAT, ACTFIT_GELU_TANH_XSAT};
   for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++)
     ends[ne++] = lim[k];
   /* the direct path's pieces end at odd multiples of h/2 (h = 1/4 and 1/2), and it ends at
@@ -736,6 +737,27 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
     }
   }
   free(x); free(y); free(st);
+}
+END_TEST
+
+/* From elem.h's ACTFIT_*_XSAT on, GELU's and GELU-tanh's lean path gives x itself (which the
+ * vector loops store there without it): every float from the bound to 16 (the lean path
+ * clamps z below 15; beyond, Q is smaller still), and the bound is within 1/32 of the last
+ * float that does not */
+START_TEST(lean_path_gives_x_itself_from_the_saturation_bound_on)
+{
+  const struct { int act; float sat; } cases[] = {{ACTFIT_A_GELU, ACTFIT_GELU_XSAT},
+                                                  {ACTFIT_A_GELU_TANH, ACTFIT_GELU_TANH_XSAT}};
+  const float pf[2] = {0, 0};
+  for (size_t a = 0; a < sizeof cases / sizeof cases[0]; a++) {
+    size_t below = 0;
+    for (float x = cases[a].sat - 1.0f / 32; x < cases[a].sat; x = nextafterf(x, INFINITY))
+      below += actfit_elem_f(cases[a].act, pf, x) != x;
+    ck_assert_msg(below > 0, "act %d: y = x already below %g - 1/32", cases[a].act, cases[a].sat);
+    for (float x = cases[a].sat; x < 16.0f; x = nextafterf(x, INFINITY))
+      ck_assert_msg(actfit_f32_bits(actfit_elem_f(cases[a].act, pf, x)) == actfit_f32_bits(x),
+                    "act %d x=%a: %a", cases[a].act, x, actfit_elem_f(cases[a].act, pf, x));
+  }
 }
 END_TEST
 
@@ -1550,6 +1572,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, large_16_bit_invact_backward_passes_store_the_element_math_for_every_y, 0, 3);
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
   tcase_add_loop_test(tc, table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end, 0, 3);
+  tcase_add_test(tc, lean_path_gives_x_itself_from_the_saturation_bound_on);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   tcase_add_loop_test(tc, invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid, 0, 2);

@@ -100,10 +100,12 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * gathered, computed again on the lean path (VEC) and scattered back over the direct result,
  * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
  * activations live (the 0.6% of a pretrained BERT's pre-GELU values beyond 3.875; 20% of a
- * normal with deviation 3), so each pays for both paths only there. */
+ * normal with deviation 3), so each pays for both paths only there.  Where SAT is above 0,
+ * the lanes at or above it store x itself and are not noted: the lean path's y there
+ * (elem.h's ACTFIT_*_XSAT). */
 #define FWD_BLOCK 1024
 #define FWD_PF 256 /* x is fetched this many floats (1 KiB) ahead, as cpu_avx512.c's BWD_PF */
-#define FWD_DIR(A, VEC, DVEC, TOP)                                                          \
+#define FWD_DIR(A, VEC, DVEC, TOP, SAT)                                                     \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
       float *restrict dst, size_t sn)                                                       \
@@ -118,8 +120,16 @@ ACTFIT_ACT_LIST(FWD_ROW)
         __builtin_prefetch(xb + i + FWD_PF, 0, 3);                                          \
         VF xa_ = V_LOAD(xb + i), xc_ = V_LOAD(xb + i + VL);                                 \
         VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
-        V_STORE(yb + i, DVEC(xa_));                                                         \
-        V_STORE(yb + i + VL, DVEC(xc_));                                                    \
+        VF ya_ = DVEC(xa_), yc_ = DVEC(xc_);                                                \
+        if ((SAT) > 0.0f) { /* a constant: y = x from SAT on, no lean path */               \
+          VM sa_ = V_GE(xa_, V1(SAT)), sc_ = V_GE(xc_, V1(SAT));                            \
+          ya_ = V_SEL(sa_, xa_, ya_);                                                       \
+          yc_ = V_SEL(sc_, xc_, yc_);                                                       \
+          da_ = V_OR(da_, sa_);                                                             \
+          dc_ = V_OR(dc_, sc_);                                                             \
+        }                                                                                   \
+        V_STORE(yb + i, ya_);                                                               \
+        V_STORE(yb + i + VL, yc_);                                                          \
         FWD_STREAM_STEP(src, dst, sn, b + (size_t)i);                                       \
         if (__builtin_expect(!(V_ALL(da_) && V_ALL(dc_)), 0)) {                             \
           cnt += V_OUT_IDX(da_, i, idx + cnt);                                              \
@@ -141,7 +151,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * cpu_table_fwd.h */
 #define FWD_KIND_ONE(id, name)
 #define FWD_KIND_VEC(id, name) FWD_VEC(ACTFIT_A_##id, name##_vec)
-#define FWD_KIND_DIR(id, name) FWD_DIR(ACTFIT_A_##id, name##_vec, name##_d_vec, name##_D_TOP)
+#define FWD_KIND_DIR(id, name)                                                              \
+  FWD_DIR(ACTFIT_A_##id, name##_vec, name##_d_vec, name##_D_TOP, name##_D_SAT)
 #define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
 ACTFIT_ACT_LIST(FWD_ROW)
 #undef FWD_ROW

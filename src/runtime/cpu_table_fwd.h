@@ -271,6 +271,11 @@ TF_INLINE VF mish_d_vec(VF x) { return direct_vec(ACTFIT_D_MISH, ACTFIT_F_MISH_D
 #define gelu_tanh_D_TOP ACTFIT_D_TOP4
 #define silu_D_TOP ACTFIT_D_TOP2
 #define mish_D_TOP ACTFIT_D_TOP2
+/* name##_D_SAT: from there on y = x (elem.h's ACTFIT_*_XSAT); 0 where the loop need not look */
+#define gelu_D_SAT ACTFIT_GELU_XSAT
+#define gelu_tanh_D_SAT ACTFIT_GELU_TANH_XSAT
+#define silu_D_SAT 0.0f
+#define mish_D_SAT 0.0f
 
 /* ---- the 16-bit forwards (elem.h's actfit_*16) ---- */
 
