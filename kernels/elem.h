@@ -366,7 +366,7 @@ ACTFIT_HD actfit_ff actfit_m_exp(actfit_ff M, float ah, float al, float *n)
  *   s = x - k h is exact (|s| <= h/2, and x within a factor 2 of k h for k != 0);
  *   g = c0 + c1 s + s^2 P(s), with c0 and c1 as float pairs and c1 s as an exact pair, so
  *     that the only float errors left are those of the terms from s^2 on (at most 1/8 of g)
- *     and g's fit (2^-26.5 at worst, elem_coeffs.h);
+ *     and g's fit (2^-26.2 at worst, elem_coeffs.h);
  *   y = x h + x l for the pair g = h + l, rounded once, with x's sign (g > 0; the sums
  *     would turn a -0 x into +0).
  * About half the lean path's arithmetic (tools/ulp_sweep: within 1 ulp).  Every backend runs

@@ -267,9 +267,9 @@ static int write_direct(FILE *f)
     double h;
     int deg;
   } D[] = {
-    {"GELU", "Phi(x)", gelu_g, 0.5L, 0.39894228040143267793994605993438L, 0.25, 7},
-    {"GELU_TANH", "sigmoid(u(x)), u(x) = C (x + B x^3)", gelu_tanh_g, 0.5L, GT_C / 4, 0.25, 7},
-    {"SILU", "sigmoid(x)", silu_g, 0.5L, 0.25L, 0.5, 6},
+    {"GELU", "Phi(x)", gelu_g, 0.5L, 0.39894228040143267793994605993438L, 0.25, 6},
+    {"GELU_TANH", "sigmoid(u(x)), u(x) = C (x + B x^3)", gelu_tanh_g, 0.5L, GT_C / 4, 0.25, 6},
+    {"SILU", "sigmoid(x)", silu_g, 0.5L, 0.25L, 0.5, 5},
     {"MISH", "tanh(softplus(x))", mish_g, 0.6L, 0.32L, 0.5, 6},
   };
   static float tab[D_ROWS][M_PIECES], t16[4][6][M_PIECES];
