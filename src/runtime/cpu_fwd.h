@@ -104,7 +104,10 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * the lanes at or above it store x itself and are not noted: the lean path's y there
  * (elem.h's ACTFIT_*_XSAT). */
 #define FWD_BLOCK 1024
-#define FWD_PF 256 /* x is fetched this many floats (1 KiB) ahead, as cpu_avx512.c's BWD_PF */
+/* x is fetched this many floats (4 KiB) ahead, every line of it: out of cache, AVX-512,
+ * against one line 1 KiB ahead, 0.93-0.97 of the time for GELU (0.89-0.90 SiLU), and no
+ * change from 4 to 16 KiB (docs/benchmarks.md) */
+#define FWD_PF 1024
 #define FWD_DIR(A, VEC, DVEC, TOP, SAT)                                                     \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
@@ -117,7 +120,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
       const float *xb = x + b;                                                              \
       float *yb = y + b;                                                                    \
       for (int i = 0; i < e; i += 2 * VL) {                                                 \
-        __builtin_prefetch(xb + i + FWD_PF, 0, 3);                                          \
+        for (int l_ = 0; l_ < 2 * VL; l_ += 16) /* each 64-byte line of the step's 2 VL */  \
+          __builtin_prefetch(xb + i + FWD_PF + l_, 0, 3);                                   \
         VF xa_ = V_LOAD(xb + i), xc_ = V_LOAD(xb + i + VL);                                 \
         VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
         VF ya_ = DVEC(xa_), yc_ = DVEC(xc_);                                                \
