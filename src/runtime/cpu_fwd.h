@@ -101,8 +101,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
  * activations live (the 0.6% of a pretrained BERT's pre-GELU values beyond 3.875; 20% of a
  * normal with deviation 3), so each pays for both paths only there.  Where SAT is above 0,
- * the lanes at or above it store x itself and are not noted: the lean path's y there
- * (elem.h's ACTFIT_*_XSAT). */
+ * on AVX-512, the lanes at or above it store x itself and are not noted: the lean path's y
+ * there (elem.h's ACTFIT_*_XSAT).  (AVX2, with half the registers, ran 7% slower with it.) */
 #define FWD_BLOCK 1024
 /* x is fetched this many floats (4 KiB) ahead, every line of it: out of cache, AVX-512,
  * against one line 1 KiB ahead, 0.93-0.97 of the time for GELU (0.89-0.90 SiLU), and no
@@ -124,16 +124,16 @@ ACTFIT_ACT_LIST(FWD_ROW)
           __builtin_prefetch(xb + i + FWD_PF + l_, 0, 3);                                   \
         VF xa_ = V_LOAD(xb + i), xc_ = V_LOAD(xb + i + VL);                                 \
         VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
-        VF ya_ = DVEC(xa_), yc_ = DVEC(xc_);                                                \
-        if ((SAT) > 0.0f) { /* a constant: y = x from SAT on, no lean path */               \
+        if ((SAT) > 0.0f && VL == 16) { /* constants: y = x from SAT on, no lean path */    \
           VM sa_ = V_GE(xa_, V1(SAT)), sc_ = V_GE(xc_, V1(SAT));                            \
-          ya_ = V_SEL(sa_, xa_, ya_);                                                       \
-          yc_ = V_SEL(sc_, xc_, yc_);                                                       \
+          V_STORE(yb + i, V_SEL(sa_, xa_, DVEC(xa_)));                                      \
+          V_STORE(yb + i + VL, V_SEL(sc_, xc_, DVEC(xc_)));                                 \
           da_ = V_OR(da_, sa_);                                                             \
           dc_ = V_OR(dc_, sc_);                                                             \
+        } else {                                                                            \
+          V_STORE(yb + i, DVEC(xa_));                                                       \
+          V_STORE(yb + i + VL, DVEC(xc_));                                                  \
         }                                                                                   \
-        V_STORE(yb + i, ya_);                                                               \
-        V_STORE(yb + i + VL, yc_);                                                          \
         FWD_STREAM_STEP(src, dst, sn, b + (size_t)i);                                       \
         if (__builtin_expect(!(V_ALL(da_) && V_ALL(dc_)), 0)) {                             \
           cnt += V_OUT_IDX(da_, i, idx + cnt);                                              \
