@@ -389,7 +389,7 @@ ACTFIT_HD const float (*actfit_d_tab(int which))[32] { return ACTFIT_HOST_OR_DEV
 /* Where the lean path gives y = x: from these x on (+inf too), x Q is below half an ulp of
  * x, and actfit_gelu(x) and actfit_gelu_tanh(x) return x itself (the last floats that do not
  * are 5.3475151 and 4.9941368; tests/test_runtime.c checks every float from each bound to
- * 16, and the lean path clamps z below 15).  The CPU's vector loops store x there without
+ * 16, and the lean path clamps z below 15).  The CPU's AVX-512 loops store x there without
  * the lean path (cpu_fwd.h's FWD_DIR): the same bits, and with a normal of deviation 3, a
  * sixth fewer lanes gathered. */
 #define ACTFIT_GELU_XSAT 5.375f
