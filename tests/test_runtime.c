@@ -741,7 +741,7 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
 END_TEST
 
 /* From elem.h's ACTFIT_*_XSAT on, GELU's and GELU-tanh's lean path gives x itself (which the
- * vector loops store there without it): every float from the bound to 16 (the lean path
+ * AVX-512 loops store there without it): every float from the bound to 16 (the lean path
  * clamps z below 15; beyond, Q is smaller still), and the bound is within 1/32 of the last
  * float that does not */
 START_TEST(lean_path_gives_x_itself_from_the_saturation_bound_on)
