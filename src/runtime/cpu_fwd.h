@@ -100,13 +100,17 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * gathered, computed again on the lean path (VEC) and scattered back over the direct result,
  * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
  * activations live (the 0.6% of a pretrained BERT's pre-GELU values beyond 3.875; 20% of a
- * normal with deviation 3), so each pays for both paths only there.  Where SAT is above 0,
- * on AVX-512, the lanes at or above it store x itself and are not noted: the lean path's y
- * there (elem.h's ACTFIT_*_XSAT).  (AVX2, with half the registers, ran 7% slower with it.) */
+ * normal with deviation 3), so each pays for both paths only there.  Where SAT is above 0
+ * and the includer defines FWD_SAT 1 (AVX-512), the lanes at or above it store x itself and
+ * are not noted: the lean path's y there (elem.h's ACTFIT_*_XSAT).  (AVX2, with half the
+ * registers, ran 7-13% slower with it.) */
+#ifndef FWD_SAT
+#define FWD_SAT 0
+#endif
 #define FWD_BLOCK 1024
 /* x is fetched this many floats (4 KiB) ahead, every line of it: out of cache, AVX-512,
- * against one line 1 KiB ahead, 0.93-0.97 of the time for GELU (0.89-0.90 SiLU), and no
- * change from 4 to 16 KiB (docs/benchmarks.md) */
+ * against one line in two 1 KiB ahead, 0.94-0.96 of the time for GELU (0.93-0.95 SiLU), and
+ * no change from 4 to 16 KiB (docs/benchmarks.md) */
 #define FWD_PF 1024
 #define FWD_DIR(A, VEC, DVEC, TOP, SAT)                                                     \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
@@ -124,7 +128,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
           __builtin_prefetch(xb + i + FWD_PF + l_, 0, 3);                                   \
         VF xa_ = V_LOAD(xb + i), xc_ = V_LOAD(xb + i + VL);                                 \
         VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
-        if ((SAT) > 0.0f && VL == 16) { /* constants: y = x from SAT on, no lean path */    \
+        if ((SAT) > 0.0f && FWD_SAT) { /* constants: y = x from SAT on, no lean path */     \
           VM sa_ = V_GE(xa_, V1(SAT)), sc_ = V_GE(xc_, V1(SAT));                            \
           V_STORE(yb + i, V_SEL(sa_, xa_, DVEC(xa_)));                                      \
           V_STORE(yb + i + VL, V_SEL(sc_, xc_, DVEC(xc_)));                                 \

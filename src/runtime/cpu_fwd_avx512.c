@@ -7,6 +7,7 @@
 #define FWD_TABLE actfit__avx512_f32
 #define FWDS_TABLE actfit__avx512_f32s
 #define V_STREAM _mm512_stream_ps
+#define FWD_SAT 1 /* cpu_fwd.h's FWD_DIR: y = x from a row's SAT on */
 #define FWD16_TABLE actfit__avx512_f16
 #define VL 16
 #define VF __m512
