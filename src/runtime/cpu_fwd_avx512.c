@@ -49,6 +49,8 @@ static inline int v_out_idx(__mmask16 m, int base, int32_t *dst)
   return __builtin_popcount(out);
 }
 #define V_OUT_IDX v_out_idx
+/* the lanes of v not in mask m packed at dst (16 stored) */
+#define V_OUT_X(m, v, dst) _mm512_storeu_ps(dst, _mm512_maskz_compress_ps((__mmask16)~(m), v))
 #define V_ALL(m) ((m) == (__mmask16)0xffff)
 #define V_GATHER(p, ix) _mm512_i32gather_ps(_mm512_loadu_si512(ix), p, 4)
 #define V_SCATTER(p, ix, v) _mm512_i32scatter_ps(p, _mm512_loadu_si512(ix), v, 4)
