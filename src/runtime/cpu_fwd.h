@@ -37,7 +37,22 @@
     (void)pf;                                                                               \
     CALL;                                                                                   \
   }
+/* a DIR row's streaming forward that also writes the branch bit (actfit__f32sb_fn): a step
+ * of the loop is 2 VL = 32 floats, one group, whose masks x < T make its state word */
+#define FWD_STATE(w, xa, xc, T)                                                             \
+  (*(w) = (uint32_t)V_LT(xa, V1(T)) | (uint32_t)V_LT(xc, V1(T)) << 16)
+#define FWD_SB_DEF(A)                                                                       \
+  static void FWD_NAME(A##_sb)(const float *restrict pf, const float *restrict x,           \
+                               float *restrict y, size_t n, const float *restrict src,      \
+                               float *restrict dst, size_t sn, uint32_t *restrict st,       \
+                               float T)                                                     \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    FWD_NAME(A##_body)(x, y, n, src, dst, sn, st, T);                                       \
+  }
 #else
+#define FWD_STATE(w, xa, xc, T) ((void)(w), (void)(T))
+#define FWD_SB_DEF(A)
 #define FWD_STREAM_STEP(src, dst, sn, i) ((void)(src), (void)(dst), (void)(sn))
 #define FWD_STREAM_REST(src, dst, sn, from) ((void)(src), (void)(dst), (void)(sn))
 #define FWD_S_DEF(A, CALL)
@@ -50,9 +65,9 @@
                           size_t n)                                                         \
   {                                                                                         \
     (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0);                                             \
+    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0, NULL, 0.0f);                                 \
   }                                                                                         \
-  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn))
+  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 0.0f))
 
 #define FWD_ONE(A)                                                                          \
   static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
@@ -82,8 +97,9 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #define FWD_VEC(A, VEC)                                                                     \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
-      float *restrict dst, size_t sn)                                                       \
+      float *restrict dst, size_t sn, uint32_t *restrict st, float T)                       \
   {                                                                                         \
+    (void)st, (void)T;                                                                      \
     for (size_t i = 0; i < (n & ~(size_t)31); i += 2 * VL) {                                \
       VF a_ = VEC(V_LOAD(x + i)), b_ = VEC(V_LOAD(x + i + VL));                            \
       V_STORE(y + i, a_);                                                                   \
@@ -127,10 +143,10 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * against one line in two 1 KiB ahead, 0.94-0.96 of the time for GELU (0.93-0.95 SiLU), and
  * no change from 4 to 16 KiB (docs/benchmarks.md) */
 #define FWD_PF 1024
-#define FWD_DIR(A, VEC, DVEC, TOP, SAT, PACK)                                                     \
+#define FWD_DIR(A, VEC, DVEC, TOP, SAT, PACK)                                               \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
-      float *restrict dst, size_t sn)                                                       \
+      float *restrict dst, size_t sn, uint32_t *restrict st, float T)                       \
   {                                                                                         \
     size_t nn = n & ~(size_t)31;                                                            \
     int32_t idx[FWD_BLOCK + VL];                                                            \
@@ -155,6 +171,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
           V_STORE(yb + i + VL, DVEC(xc_));                                                  \
         }                                                                                   \
         FWD_STREAM_STEP(src, dst, sn, b + (size_t)i);                                       \
+        if (st) /* (a constant where inlined) */                                            \
+          FWD_STATE(st + (b + (size_t)i) / 32, xa_, xc_, T);                                \
         if (__builtin_expect(!(V_ALL(da_) && V_ALL(dc_)), 0)) {                             \
           if (FWD_PACK(PACK))                                                               \
             FWD_OUT_X(da_, xa_, xl + cnt);                                                  \
@@ -181,7 +199,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
     }                                                                                       \
     FWD_STREAM_REST(src, dst, sn, nn);                                                      \
   }                                                                                         \
-  FWD_ENTRIES(A)
+  FWD_ENTRIES(A)                                                                            \
+  FWD_SB_DEF(A)
 
 /* the rows whose loop is VEC or DIR: name##_vec (and name##_d_vec, name##_D_TOP) from
  * cpu_table_fwd.h */
@@ -273,6 +292,28 @@ actfit__f32s_fn FWDS_TABLE(int act)
 #define FWD_ROW(id, name, fwd, fewbit) [ACTFIT_A_##id] = FWD_NAME(ACTFIT_A_##id##_s),
     ACTFIT_ACT_LIST(FWD_ROW)
 #undef FWD_ROW
+  };
+  return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
+}
+#endif
+
+#ifdef V_STREAM
+/* the streaming function that writes the branch bit too, for the DIR rows; NULL for any
+ * other activation */
+actfit__f32sb_fn FWDSB_TABLE(int act)
+{
+  static const actfit__f32sb_fn fn[ACTFIT_A_COUNT] = {
+#define FWD_KIND_ONE(id)
+#define FWD_KIND_VEC(id)
+#define FWD_KIND_OWN(id)
+#define FWD_KIND_DIR(id) [ACTFIT_A_##id] = FWD_NAME(ACTFIT_A_##id##_sb),
+#define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id)
+    ACTFIT_ACT_LIST(FWD_ROW)
+#undef FWD_ROW
+#undef FWD_KIND_ONE
+#undef FWD_KIND_VEC
+#undef FWD_KIND_OWN
+#undef FWD_KIND_DIR
   };
   return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
 }

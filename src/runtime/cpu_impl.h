@@ -38,6 +38,14 @@ typedef void (*actfit__f32s_fn)(const float *restrict pf, const float *restrict 
                                 float *restrict y, size_t n, const float *restrict src,
                                 float *restrict dst, size_t sn);
 actfit__f32s_fn actfit__avx512_f32s(int act);
+/* the same, and meanwhile state[k] = the mask of x < T over the 32 floats of group k (the
+ * InvAct branch bit, bit i for x[32 k + i]; NaN: 0), from the loop that computes y, which
+ * has x in registers; NULL for the activations whose loop is not cpu_fwd.h's DIR */
+typedef void (*actfit__f32sb_fn)(const float *restrict pf, const float *restrict x,
+                                 float *restrict y, size_t n, const float *restrict src,
+                                 float *restrict dst, size_t sn, uint32_t *restrict state,
+                                 float T);
+actfit__f32sb_fn actfit__avx512_f32sb(int act);
 /* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
 actfit__f32_fn actfit__avx2_f16(int act);
 actfit__f32_fn actfit__avx512_f16(int act);
