@@ -409,7 +409,10 @@ step16(actfit_dtype dt, int D, int CH, int NG, int MG, const plan *pl, const lev
  * ahead; every line 4 KiB ahead took 0.97 (GELU) and 0.89 (SiLU) of that time
  * (docs/benchmarks.md) */
 #define BWD_PF 1024
-/* groups [g0, g1), two at a time */
+/* groups [g0, g1): one at a time with the merged search (two at a time, four Horner chains
+ * in flight, kept more coefficient rows and chains live than the 32 registers hold: on AMD
+ * Zen 4 one at a time took 0.80 (GELU) and 0.89-0.99 (SiLU) of the time in cache, 0.92
+ * and 0.95 past it); two at a time with the per-branch search */
 static inline __attribute__((always_inline)) void
 groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const grid *gr,
          const merged *mg, const actfit_rt_invact *t, int bit_in_y, const void *yp,
@@ -418,17 +421,15 @@ groups16(actfit_dtype dt, int D, int CH, const plan *pl, const levels *L, const 
   int biy = t->bit && bit_in_y;
   size_t g = g0;
   if (mg->on) {
-    for (; g + 1 < g1; g += 2) {
-      if (dt == ACTFIT_FP32) {
-        for (int l = 0; l < 64; l += 16) { /* every line of the two groups' */
+    for (; g < g1; g++) {
+      if (dt == ACTFIT_FP32 && (g - g0) % 2 == 0) {
+        for (int l = 0; l < 64; l += 16) { /* every line of this group's and the next's */
           __builtin_prefetch((const float *)yp + 32 * g + BWD_PF + l, 0, 3);
           __builtin_prefetch((const float *)go + 32 * g + BWD_PF + l, 0, 3);
         }
       }
-      step16(dt, D, CH, 2, 1, pl, L, gr, mg, t, biy, yp, state, go, nt, gi, g);
-    }
-    for (; g < g1; g++)
       step16(dt, D, CH, 1, 1, pl, L, gr, mg, t, biy, yp, state, go, nt, gi, g);
+    }
     return;
   }
   for (; g + 1 < g1; g += 2)
