@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "runtime/cpu_bit16.h"
 #include "runtime/cpu_impl.h"
 #include "runtime/cpu_plan.h"
 
@@ -673,6 +674,18 @@ static inline __attribute__((always_inline)) float *ybuf_fill_bit(ybuf *b, actfi
   return cur;
 }
 
+/* ybuf_fill by fsby, which puts the branch bit in y */
+static inline __attribute__((always_inline)) float *ybuf_fill_by(ybuf *b, actfit__f32sby_fn fsby,
+                                                                 const float *pf, const float *x,
+                                                                 float *y, float T, size_t g,
+                                                                 size_t m)
+{
+  float *cur = b->buf[b->turn++ % 2];
+  fsby(pf, x + 32 * g, cur, 32 * m, b->pend, y + b->py, b->pn, T);
+  b->pend = cur, b->pn = 32 * m, b->py = 32 * g;
+  return cur;
+}
+
 static inline __attribute__((always_inline)) void ybuf_flush(const ybuf *b, float *y)
 {
   for (size_t k = 0; k < b->pn; k += 16)
@@ -777,24 +790,6 @@ void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, 
 
 /* ---- InvAct forward, fp32 --------------------------------------------------------------- */
 
-/* y with the branch bit (mask s) in its last bit: actfit_elem_store_f32 lane by lane, by the
- * fp32 bit-in-y rule (cpu_avx2.c, store8_bit) */
-static inline __attribute__((always_inline)) __m512i store_bit16(__m512 y, __mmask16 s)
-{
-  const __m512i one = _mm512_set1_epi32(1);
-  /* no lane a zero or a NaN (one compare: equal to 0 or unordered), as nearly always: the
-   * rule is y's pattern less one where its last bit is not s */
-  if (__builtin_expect(!_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_EQ_UQ), 1))
-    return _mm512_mask_sub_epi32(_mm512_castps_si512(y),
-                                 _mm512_test_epi32_mask(_mm512_castps_si512(y), one) ^ s,
-                                 _mm512_castps_si512(y), one);
-  __m512i p = _mm512_castps_si512(y), mag = _mm512_and_si512(p, _mm512_set1_epi32(0x7fffffff));
-  __mmask16 keep = (__mmask16)~(_mm512_test_epi32_mask(p, one) ^ s) |
-                  _mm512_cmpgt_epi32_mask(mag, _mm512_set1_epi32(0x7f800000));
-  __mmask16 up = _mm512_cmpeq_epi32_mask(mag, _mm512_setzero_si512());
-  __m512i moved = _mm512_mask_blend_epi32(up, _mm512_sub_epi32(p, one), _mm512_add_epi32(p, one));
-  return _mm512_mask_blend_epi32(keep, moved, p);
-}
 
 void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f, int nt,
                                    const float *x, float *y, uint32_t *state, size_t g0, size_t g1)
@@ -819,6 +814,23 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
     for (size_t g = g0; g < g1; g += 64)
       fsb(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64), NULL, NULL, 0,
           state + g, t->T);
+    return;
+  }
+  /* the bit in y likewise, by the loop that computes y where it pays (cpu_table_fwd.h's
+   * name##_D_BIY) */
+  actfit__f32sby_fn fsby = f && bit_in_y ? actfit__avx512_f32sby(t->act) : NULL;
+  if (fsby) {
+    ybuf yb;
+    ybuf_start(&yb);
+    for (size_t g = g0; g < g1; g += 64) {
+      size_t m = g1 - g < 64 ? g1 - g : 64;
+      if (fs)
+        ybuf_fill_by(&yb, fsby, t->params, x, y, t->T, g, m);
+      else
+        fsby(t->params, x + 32 * g, y + 32 * g, 32 * m, NULL, NULL, 0, t->T);
+    }
+    if (fs)
+      ybuf_flush(&yb, y);
     return;
   }
   if (fs) { /* y through the two buffers (ybuf), 64 groups at a time, its bit added there */

@@ -48,10 +48,27 @@
                                float T)                                                     \
   {                                                                                         \
     (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, src, dst, sn, st, T);                                       \
+    FWD_NAME(A##_body)(x, y, n, src, dst, sn, st, 0, T);                                    \
+  }
+/* with the bit in y instead (actfit__f32sby_fn): y of each lane by the fp32 bit-in-y rule
+ * (cpu_bit16.h) with s = x < T, the lean lanes' too, before it is stored */
+#define FWD_BIT(BIY, v, x, T)                                                               \
+  ((BIY) ? _mm512_castsi512_ps(store_bit16(v, V_LT(x, V1(T)))) : (v))
+#define FWD_BITM(BIY, v, x, T, valid)                                                       \
+  ((BIY) ? _mm512_castsi512_ps(store_bit16m(v, V_LT(x, V1(T)), valid)) : (v))
+#define FWD_SBY_DEF(A)                                                                      \
+  static void FWD_NAME(A##_sby)(const float *restrict pf, const float *restrict x,          \
+                                float *restrict y, size_t n, const float *restrict src,     \
+                                float *restrict dst, size_t sn, float T)                    \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 1, T);                                  \
   }
 #else
 #define FWD_STATE(w, xa, xc, T) ((void)(w), (void)(T))
+#define FWD_BIT(BIY, v, x, T) ((void)(BIY), (void)(T), (v))
+#define FWD_BITM(BIY, v, x, T, valid) ((void)(BIY), (void)(T), (v))
+#define FWD_SBY_DEF(A)
 #define FWD_SB_DEF(A)
 #define FWD_STREAM_STEP(src, dst, sn, i) ((void)(src), (void)(dst), (void)(sn))
 #define FWD_STREAM_REST(src, dst, sn, from) ((void)(src), (void)(dst), (void)(sn))
@@ -65,9 +82,9 @@
                           size_t n)                                                         \
   {                                                                                         \
     (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0, NULL, 0.0f);                                 \
+    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0, NULL, 0, 0.0f);                                 \
   }                                                                                         \
-  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 0.0f))
+  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 0, 0.0f))
 
 #define FWD_ONE(A)                                                                          \
   static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
@@ -97,9 +114,9 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #define FWD_VEC(A, VEC)                                                                     \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
-      float *restrict dst, size_t sn, uint32_t *restrict st, float T)                       \
+      float *restrict dst, size_t sn, uint32_t *restrict st, int BIY, float T)              \
   {                                                                                         \
-    (void)st, (void)T;                                                                      \
+    (void)st, (void)BIY, (void)T;                                                           \
     for (size_t i = 0; i < (n & ~(size_t)31); i += 2 * VL) {                                \
       VF a_ = VEC(V_LOAD(x + i)), b_ = VEC(V_LOAD(x + i + VL));                            \
       V_STORE(y + i, a_);                                                                   \
@@ -146,7 +163,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #define FWD_DIR(A, VEC, DVEC, TOP, SAT, PACK)                                               \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
-      float *restrict dst, size_t sn, uint32_t *restrict st, float T)                       \
+      float *restrict dst, size_t sn, uint32_t *restrict st, int BIY, float T)              \
   {                                                                                         \
     size_t nn = n & ~(size_t)31;                                                            \
     int32_t idx[FWD_BLOCK + VL];                                                            \
@@ -162,13 +179,13 @@ ACTFIT_ACT_LIST(FWD_ROW)
         VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
         if ((SAT) > 0.0f && FWD_SAT) { /* constants: y = x from SAT on, no lean path */     \
           VM sa_ = V_GE(xa_, V1(SAT)), sc_ = V_GE(xc_, V1(SAT));                            \
-          V_STORE(yb + i, V_SEL(sa_, xa_, DVEC(xa_)));                                      \
-          V_STORE(yb + i + VL, V_SEL(sc_, xc_, DVEC(xc_)));                                 \
           da_ = V_OR(da_, sa_);                                                             \
           dc_ = V_OR(dc_, sc_);                                                             \
+          V_STORE(yb + i, FWD_BITM(BIY, V_SEL(sa_, xa_, DVEC(xa_)), xa_, T, da_));          \
+          V_STORE(yb + i + VL, FWD_BITM(BIY, V_SEL(sc_, xc_, DVEC(xc_)), xc_, T, dc_));     \
         } else {                                                                            \
-          V_STORE(yb + i, DVEC(xa_));                                                       \
-          V_STORE(yb + i + VL, DVEC(xc_));                                                  \
+          V_STORE(yb + i, FWD_BITM(BIY, DVEC(xa_), xa_, T, da_));                           \
+          V_STORE(yb + i + VL, FWD_BITM(BIY, DVEC(xc_), xc_, T, dc_));                      \
         }                                                                                   \
         FWD_STREAM_STEP(src, dst, sn, b + (size_t)i);                                       \
         if (st) /* (a constant where inlined) */                                            \
@@ -188,19 +205,24 @@ ACTFIT_ACT_LIST(FWD_ROW)
         if (FWD_PACK(PACK)) {                                                               \
           for (int k = cnt; k < cnt + VL; k++)                                              \
             xl[k] = xl[cnt - 1];                                                            \
-          for (int k = 0; k < cnt; k += VL)                                                 \
-            V_STORE(xl + k, VEC(V_LOAD(xl + k)));                                           \
+          for (int k = 0; k < cnt; k += VL) {                                               \
+            VF xk_ = V_LOAD(xl + k);                                                        \
+            V_STORE(xl + k, FWD_BIT(BIY, VEC(xk_), xk_, T));                                \
+          }                                                                                 \
           for (int k = 0; k < cnt; k += VL)                                                 \
             V_SCATTER(yb, idx + k, V_LOAD(xl + k));                                         \
         } else                                                                              \
-          for (int k = 0; k < cnt; k += VL)                                                 \
-            V_SCATTER(yb, idx + k, VEC(V_GATHER(xb, idx + k)));                             \
+          for (int k = 0; k < cnt; k += VL) {                                               \
+            VF xk_ = V_GATHER(xb, idx + k);                                                 \
+            V_SCATTER(yb, idx + k, FWD_BIT(BIY, VEC(xk_), xk_, T));                         \
+          }                                                                                 \
       }                                                                                     \
     }                                                                                       \
     FWD_STREAM_REST(src, dst, sn, nn);                                                      \
   }                                                                                         \
   FWD_ENTRIES(A)                                                                            \
-  FWD_SB_DEF(A)
+  FWD_SB_DEF(A)                                                                             \
+  FWD_SBY_DEF(A)
 
 /* the rows whose loop is VEC or DIR: name##_vec (and name##_d_vec, name##_D_TOP) from
  * cpu_table_fwd.h */
@@ -298,6 +320,26 @@ actfit__f32s_fn FWDS_TABLE(int act)
 #endif
 
 #ifdef V_STREAM
+/* the streaming function with the branch bit in y, for the DIR rows whose name##_D_BIY is
+ * 1 (cpu_table_fwd.h); NULL for any other activation */
+actfit__f32sby_fn FWDSBY_TABLE(int act)
+{
+  static const actfit__f32sby_fn fn[ACTFIT_A_COUNT] = {
+#define FWD_KIND_ONE(id, name)
+#define FWD_KIND_VEC(id, name)
+#define FWD_KIND_OWN(id, name)
+#define FWD_KIND_DIR(id, name) [ACTFIT_A_##id] = name##_D_BIY ? FWD_NAME(ACTFIT_A_##id##_sby) : NULL,
+#define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
+    ACTFIT_ACT_LIST(FWD_ROW)
+#undef FWD_ROW
+#undef FWD_KIND_ONE
+#undef FWD_KIND_VEC
+#undef FWD_KIND_OWN
+#undef FWD_KIND_DIR
+  };
+  return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
+}
+
 /* the streaming function that writes the branch bit too, for the DIR rows; NULL for any
  * other activation */
 actfit__f32sb_fn FWDSB_TABLE(int act)

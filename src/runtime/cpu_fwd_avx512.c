@@ -2,11 +2,14 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "runtime/cpu_bit16.h"
+
 #define FWD_NAME(a) f32_avx512_##a
 #define EXACT_TABLE actfit__avx512_exact
 #define FWD_TABLE actfit__avx512_f32
 #define FWDS_TABLE actfit__avx512_f32s
 #define FWDSB_TABLE actfit__avx512_f32sb
+#define FWDSBY_TABLE actfit__avx512_f32sby
 #define V_STREAM _mm512_stream_ps
 #define FWD_SAT 1 /* cpu_fwd.h's FWD_DIR: y = x from a row's SAT on */
 #define FWD16_TABLE actfit__avx512_f16

@@ -46,6 +46,12 @@ typedef void (*actfit__f32sb_fn)(const float *restrict pf, const float *restrict
                                  float *restrict dst, size_t sn, uint32_t *restrict state,
                                  float T);
 actfit__f32sb_fn actfit__avx512_f32sb(int act);
+/* the same with the bit in y instead: each y stored by the fp32 bit-in-y rule with
+ * s = x < T (actfit_elem_store_f32) */
+typedef void (*actfit__f32sby_fn)(const float *restrict pf, const float *restrict x,
+                                  float *restrict y, size_t n, const float *restrict src,
+                                  float *restrict dst, size_t sn, float T);
+actfit__f32sby_fn actfit__avx512_f32sby(int act);
 /* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
 actfit__f32_fn actfit__avx2_f16(int act);
 actfit__f32_fn actfit__avx512_f16(int act);
