@@ -686,6 +686,18 @@ static inline __attribute__((always_inline)) float *ybuf_fill_by(ybuf *b, actfit
   return cur;
 }
 
+/* ybuf_fill by fsc, which also writes the m groups' FewBit codes at codes + bits g */
+static inline __attribute__((always_inline)) float *
+ybuf_fill_codes(ybuf *b, actfit__f32sc_fn fsc, const float *pf, const float *x, float *y,
+                uint32_t *codes, int bits, const float *borders, int even, size_t g, size_t m)
+{
+  float *cur = b->buf[b->turn++ % 2];
+  fsc(pf, x + 32 * g, cur, 32 * m, b->pend, y + b->py, b->pn, codes + (size_t)bits * g, borders,
+      even);
+  b->pend = cur, b->pn = 32 * m, b->py = 32 * g;
+  return cur;
+}
+
 static inline __attribute__((always_inline)) void ybuf_flush(const ybuf *b, float *y)
 {
   for (size_t k = 0; k < b->pn; k += 16)
@@ -721,6 +733,24 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
     b[k] = t->borders[k];
   const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
   const int even = t->parity_even;
+  /* 1 and 2 bits: the codes from the loop that computes y where there is one (cpu_fwd.h's
+   * DIR rows) */
+  actfit__f32sc_fn fsc = f ? actfit__avx512_f32sc(t->act, bits) : NULL;
+  if (fsc) {
+    ybuf yb;
+    ybuf_start(&yb);
+    for (size_t c = g0; c < g1; c += 64) {
+      size_t m = g1 - c < 64 ? g1 - c : 64;
+      if (nt)
+        ybuf_fill_codes(&yb, fsc, t->params, x, y, state, bits, b, even, c, m);
+      else
+        fsc(t->params, x + 32 * c, y + 32 * c, 32 * m, NULL, NULL, 0, state + (size_t)bits * c,
+            b, even);
+    }
+    if (nt)
+      ybuf_flush(&yb, y);
+    return;
+  }
   /* nt: y through the two buffers (ybuf) */
   actfit__f32s_fn fs = nt && f ? actfit__avx512_f32s(t->act) : NULL;
   ybuf yb;

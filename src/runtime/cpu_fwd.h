@@ -48,7 +48,7 @@
                                float T)                                                     \
   {                                                                                         \
     (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, src, dst, sn, st, 0, T);                                    \
+    FWD_NAME(A##_body)(x, y, n, src, dst, sn, st, 0, T, NULL, 0, NULL, 0);                  \
   }
 /* with the bit in y instead (actfit__f32sby_fn): y of each lane by the fp32 bit-in-y rule
  * (cpu_bit16.h) with s = x < T, the lean lanes' too, before it is stored */
@@ -62,9 +62,36 @@
                                 float *restrict dst, size_t sn, float T)                    \
   {                                                                                         \
     (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 1, T);                                  \
+    FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 1, T, NULL, 0, NULL, 0);                \
+  }
+/* and FewBit codes of CB = 1 or 2 bits from one compare per border (cb: the 2^CB - 1
+ * borders; |x| where even), as cpu_avx512.c's own loop computes them: bit 1 is border 1's
+ * mask, bit 0 the parity of the masks; group words at w (actfit__f32sc_fn) */
+#define FWD_CODES(CB, cb, even, xa, xc, w)                                                  \
+  do {                                                                                      \
+    VF ua_ = (even) ? V_ABS(xa) : (xa), uc_ = (even) ? V_ABS(xc) : (xc);                    \
+    uint32_t m0_ = (uint32_t)V_GE(ua_, V1((cb)[0])) | (uint32_t)V_GE(uc_, V1((cb)[0])) << 16; \
+    if ((CB) == 1)                                                                          \
+      (w)[0] = m0_;                                                                         \
+    else {                                                                                  \
+      uint32_t m1_ = (uint32_t)V_GE(ua_, V1((cb)[1])) | (uint32_t)V_GE(uc_, V1((cb)[1])) << 16; \
+      uint32_t m2_ = (uint32_t)V_GE(ua_, V1((cb)[2])) | (uint32_t)V_GE(uc_, V1((cb)[2])) << 16; \
+      (w)[0] = m0_ ^ m1_ ^ m2_;                                                             \
+      (w)[1] = m1_;                                                                         \
+    }                                                                                       \
+  } while (0)
+#define FWD_SC_DEF(A, B)                                                                    \
+  static void FWD_NAME(A##_sc##B)(const float *restrict pf, const float *restrict x,        \
+                                  float *restrict y, size_t n, const float *restrict src,   \
+                                  float *restrict dst, size_t sn, uint32_t *restrict cw,    \
+                                  const float *restrict cb, int even)                       \
+  {                                                                                         \
+    (void)pf;                                                                               \
+    FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 0, 0.0f, cw, B, cb, even);              \
   }
 #else
+#define FWD_CODES(CB, cb, even, xa, xc, w) ((void)(w))
+#define FWD_SC_DEF(A, B)
 #define FWD_STATE(w, xa, xc, T) ((void)(w), (void)(T))
 #define FWD_BIT(BIY, v, x, T) ((void)(BIY), (void)(T), (v))
 #define FWD_BITM(BIY, v, x, T, valid) ((void)(BIY), (void)(T), (v))
@@ -82,9 +109,9 @@
                           size_t n)                                                         \
   {                                                                                         \
     (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0, NULL, 0, 0.0f);                                 \
+    FWD_NAME(A##_body)(x, y, n, NULL, NULL, 0, NULL, 0, 0.0f, NULL, 0, NULL, 0);                                 \
   }                                                                                         \
-  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 0, 0.0f))
+  FWD_S_DEF(A, FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 0, 0.0f, NULL, 0, NULL, 0))
 
 #define FWD_ONE(A)                                                                          \
   static void FWD_NAME(A)(const float *restrict pf, const float *restrict x, float *restrict y, \
@@ -114,9 +141,10 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #define FWD_VEC(A, VEC)                                                                     \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
-      float *restrict dst, size_t sn, uint32_t *restrict st, int BIY, float T)              \
+      float *restrict dst, size_t sn, uint32_t *restrict st, int BIY, float T,              \
+      uint32_t *restrict cw, int CB, const float *restrict cb, int even)                    \
   {                                                                                         \
-    (void)st, (void)BIY, (void)T;                                                           \
+    (void)st, (void)BIY, (void)T, (void)cw, (void)CB, (void)cb, (void)even;                 \
     for (size_t i = 0; i < (n & ~(size_t)31); i += 2 * VL) {                                \
       VF a_ = VEC(V_LOAD(x + i)), b_ = VEC(V_LOAD(x + i + VL));                            \
       V_STORE(y + i, a_);                                                                   \
@@ -163,9 +191,11 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #define FWD_DIR(A, VEC, DVEC, TOP, SAT, PACK)                                               \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
-      float *restrict dst, size_t sn, uint32_t *restrict st, int BIY, float T)              \
+      float *restrict dst, size_t sn, uint32_t *restrict st, int BIY, float T,              \
+      uint32_t *restrict cw, int CB, const float *restrict cb, int even)                    \
   {                                                                                         \
     size_t nn = n & ~(size_t)31;                                                            \
+    (void)cb, (void)even;                                                                   \
     int32_t idx[FWD_BLOCK + VL];                                                            \
     _Alignas(64) float xl[FWD_BLOCK + VL];                                                  \
     for (size_t b = 0; b < nn; b += FWD_BLOCK) {                                            \
@@ -190,6 +220,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
         FWD_STREAM_STEP(src, dst, sn, b + (size_t)i);                                       \
         if (st) /* (a constant where inlined) */                                            \
           FWD_STATE(st + (b + (size_t)i) / 32, xa_, xc_, T);                                \
+        if (CB) /* likewise */                                                              \
+          FWD_CODES(CB, cb, even, xa_, xc_, cw + (b + (size_t)i) / 32 * (size_t)CB);        \
         if (__builtin_expect(!(V_ALL(da_) && V_ALL(dc_)), 0)) {                             \
           if (FWD_PACK(PACK))                                                               \
             FWD_OUT_X(da_, xa_, xl + cnt);                                                  \
@@ -222,7 +254,9 @@ ACTFIT_ACT_LIST(FWD_ROW)
   }                                                                                         \
   FWD_ENTRIES(A)                                                                            \
   FWD_SB_DEF(A)                                                                             \
-  FWD_SBY_DEF(A)
+  FWD_SBY_DEF(A)                                                                            \
+  FWD_SC_DEF(A, 1)                                                                          \
+  FWD_SC_DEF(A, 2)
 
 /* the rows whose loop is VEC or DIR: name##_vec (and name##_d_vec, name##_D_TOP) from
  * cpu_table_fwd.h */
@@ -320,6 +354,28 @@ actfit__f32s_fn FWDS_TABLE(int act)
 #endif
 
 #ifdef V_STREAM
+/* the streaming function with FewBit codes of 1 or 2 bits, for the DIR rows (in cache and
+ * past it on AMD Zen 4, 0.88-0.99 of the time of a second loop over x); NULL for any other
+ * activation or width */
+actfit__f32sc_fn FWDSC_TABLE(int act, int bits)
+{
+  static const actfit__f32sc_fn fn[ACTFIT_A_COUNT][2] = {
+#define FWD_KIND_ONE(id, name)
+#define FWD_KIND_VEC(id, name)
+#define FWD_KIND_OWN(id, name)
+#define FWD_KIND_DIR(id, name)                                                              \
+  [ACTFIT_A_##id] = {FWD_NAME(ACTFIT_A_##id##_sc1), FWD_NAME(ACTFIT_A_##id##_sc2)},
+#define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
+    ACTFIT_ACT_LIST(FWD_ROW)
+#undef FWD_ROW
+#undef FWD_KIND_ONE
+#undef FWD_KIND_VEC
+#undef FWD_KIND_OWN
+#undef FWD_KIND_DIR
+  };
+  return act >= 0 && act < ACTFIT_A_COUNT && bits >= 1 && bits <= 2 ? fn[act][bits - 1] : NULL;
+}
+
 /* the streaming function with the branch bit in y, for the DIR rows whose name##_D_BIY is
  * 1 (cpu_table_fwd.h); NULL for any other activation */
 actfit__f32sby_fn FWDSBY_TABLE(int act)

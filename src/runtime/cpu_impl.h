@@ -52,6 +52,13 @@ typedef void (*actfit__f32sby_fn)(const float *restrict pf, const float *restric
                                   float *restrict y, size_t n, const float *restrict src,
                                   float *restrict dst, size_t sn, float T);
 actfit__f32sby_fn actfit__avx512_f32sby(int act);
+/* the same with FewBit codes of `bits` (1 or 2) planes instead: group k's words at
+ * codes[bits k ..], from the 2^bits - 1 borders of |x| where even */
+typedef void (*actfit__f32sc_fn)(const float *restrict pf, const float *restrict x,
+                                 float *restrict y, size_t n, const float *restrict src,
+                                 float *restrict dst, size_t sn, uint32_t *restrict codes,
+                                 const float *restrict borders, int even);
+actfit__f32sc_fn actfit__avx512_f32sc(int act, int bits);
 /* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
 actfit__f32_fn actfit__avx2_f16(int act);
 actfit__f32_fn actfit__avx512_f16(int act);
