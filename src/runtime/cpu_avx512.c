@@ -662,46 +662,34 @@ static inline __attribute__((always_inline)) float *ybuf_fill(ybuf *b, actfit__f
   return cur;
 }
 
-/* ybuf_fill by fsb, which also writes the m groups' branch bits to state + g */
-static inline __attribute__((always_inline)) float *ybuf_fill_bit(ybuf *b, actfit__f32sb_fn fsb,
-                                                                  const float *pf, const float *x,
-                                                                  float *y, uint32_t *state, float T,
-                                                                  size_t g, size_t m)
-{
-  float *cur = b->buf[b->turn++ % 2];
-  fsb(pf, x + 32 * g, cur, 32 * m, b->pend, y + b->py, b->pn, state + g, T);
-  b->pend = cur, b->pn = 32 * m, b->py = 32 * g;
-  return cur;
-}
-
-/* ybuf_fill by fsby, which puts the branch bit in y */
-static inline __attribute__((always_inline)) float *ybuf_fill_by(ybuf *b, actfit__f32sby_fn fsby,
-                                                                 const float *pf, const float *x,
-                                                                 float *y, float T, size_t g,
-                                                                 size_t m)
-{
-  float *cur = b->buf[b->turn++ % 2];
-  fsby(pf, x + 32 * g, cur, 32 * m, b->pend, y + b->py, b->pn, T);
-  b->pend = cur, b->pn = 32 * m, b->py = 32 * g;
-  return cur;
-}
-
-/* ybuf_fill by fsc, which also writes the m groups' FewBit codes at codes + bits g */
-static inline __attribute__((always_inline)) float *
-ybuf_fill_codes(ybuf *b, actfit__f32sc_fn fsc, const float *pf, const float *x, float *y,
-                uint32_t *codes, int bits, const float *borders, int even, size_t g, size_t m)
-{
-  float *cur = b->buf[b->turn++ % 2];
-  fsc(pf, x + 32 * g, cur, 32 * m, b->pend, y + b->py, b->pn, codes + (size_t)bits * g, borders,
-      even);
-  b->pend = cur, b->pn = 32 * m, b->py = 32 * g;
-  return cur;
-}
-
 static inline __attribute__((always_inline)) void ybuf_flush(const ybuf *b, float *y)
 {
   for (size_t k = 0; k < b->pn; k += 16)
     _mm512_stream_ps(y + b->py + k, _mm512_load_ps(b->pend + k));
+}
+
+/* y for groups [g0, g1) by a DIR row's fused forward fx (actfit__f32x_fn), 64 groups at a
+ * time, through the two buffers (nt) or straight to y; e.out (the whole pass's, NULL for
+ * none) advances `words` per group */
+static void fwd_fused(actfit__f32x_fn fx, actfit__fwd_extra e, int words, const float *pf,
+                      int nt, const float *x, float *y, size_t g0, size_t g1)
+{
+  uint32_t *out = e.out;
+  ybuf yb;
+  ybuf_start(&yb);
+  for (size_t g = g0; g < g1; g += 64) {
+    size_t m = g1 - g < 64 ? g1 - g : 64;
+    e.out = out ? out + (size_t)words * g : NULL;
+    if (!nt) {
+      fx(pf, x + 32 * g, y + 32 * g, 32 * m, NULL, NULL, 0, &e);
+      continue;
+    }
+    float *cur = yb.buf[yb.turn++ % 2];
+    fx(pf, x + 32 * g, cur, 32 * m, yb.pend, y + yb.py, yb.pn, &e);
+    yb.pend = cur, yb.pn = 32 * m, yb.py = 32 * g;
+  }
+  if (nt)
+    ybuf_flush(&yb, y);
 }
 
 /* ---- FewBit forward, fp32: the code of sixteen x at a time --------------------------- */
@@ -735,20 +723,9 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
   const int even = t->parity_even;
   /* 1 and 2 bits: the codes from the loop that computes y where there is one (cpu_fwd.h's
    * DIR rows) */
-  actfit__f32sc_fn fsc = f ? actfit__avx512_f32sc(t->act, bits) : NULL;
-  if (fsc) {
-    ybuf yb;
-    ybuf_start(&yb);
-    for (size_t c = g0; c < g1; c += 64) {
-      size_t m = g1 - c < 64 ? g1 - c : 64;
-      if (nt)
-        ybuf_fill_codes(&yb, fsc, t->params, x, y, state, bits, b, even, c, m);
-      else
-        fsc(t->params, x + 32 * c, y + 32 * c, 32 * m, NULL, NULL, 0, state + (size_t)bits * c,
-            b, even);
-    }
-    if (nt)
-      ybuf_flush(&yb, y);
+  actfit__f32x_fn fx = f && bits <= 2 ? actfit__avx512_f32x(t->act, ACTFIT__X_CODES1 + bits - 1) : NULL;
+  if (fx) {
+    fwd_fused(fx, (actfit__fwd_extra){state, b, 0.0f, even}, bits, t->params, nt, x, y, g0, g1);
     return;
   }
   /* nt: y through the two buffers (ybuf) */
@@ -829,38 +806,14 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
   /* (a loop of its own: one loop picking buf or y per group measured 5-37% slower with the
    * bit in y) */
   actfit__f32s_fn fs = nt && f ? actfit__avx512_f32s(t->act) : NULL;
-  /* the bit kept apart, by the loop that computes y where it can (a second loop over x
-   * took 8% of the SiLU forward's time past the cache, AMD Zen 4) */
-  actfit__f32sb_fn fsb = f && keep ? actfit__avx512_f32sb(t->act) : NULL;
-  if (fsb && fs) {
-    ybuf yb;
-    ybuf_start(&yb);
-    for (size_t g = g0; g < g1; g += 64)
-      ybuf_fill_bit(&yb, fsb, t->params, x, y, state, t->T, g, g1 - g < 64 ? g1 - g : 64);
-    ybuf_flush(&yb, y);
-    return;
-  }
-  if (fsb) { /* plain stores: the same loop without the stream */
-    for (size_t g = g0; g < g1; g += 64)
-      fsb(t->params, x + 32 * g, y + 32 * g, 32 * (g1 - g < 64 ? g1 - g : 64), NULL, NULL, 0,
-          state + g, t->T);
-    return;
-  }
-  /* the bit in y likewise, by the loop that computes y where it pays (cpu_table_fwd.h's
-   * name##_D_BIY) */
-  actfit__f32sby_fn fsby = f && bit_in_y ? actfit__avx512_f32sby(t->act) : NULL;
-  if (fsby) {
-    ybuf yb;
-    ybuf_start(&yb);
-    for (size_t g = g0; g < g1; g += 64) {
-      size_t m = g1 - g < 64 ? g1 - g : 64;
-      if (fs)
-        ybuf_fill_by(&yb, fsby, t->params, x, y, t->T, g, m);
-      else
-        fsby(t->params, x + 32 * g, y + 32 * g, 32 * m, NULL, NULL, 0, t->T);
-    }
-    if (fs)
-      ybuf_flush(&yb, y);
+  /* the bit kept apart, or in y, by the loop that computes y where it can (a second loop
+   * over x took 8% of the SiLU forward's time past the cache, AMD Zen 4; the bit in y only
+   * where it pays, cpu_table_fwd.h's name##_D_BIY) */
+  int kind = keep ? ACTFIT__X_BIT : bit_in_y ? ACTFIT__X_BIT_IN_Y : -1;
+  actfit__f32x_fn fx = f && kind >= 0 ? actfit__avx512_f32x(t->act, kind) : NULL;
+  if (fx) {
+    fwd_fused(fx, (actfit__fwd_extra){keep ? state : NULL, NULL, t->T, 0}, keep, t->params, nt,
+              x, y, g0, g1);
     return;
   }
   if (fs) { /* y through the two buffers (ybuf), 64 groups at a time, its bit added there */

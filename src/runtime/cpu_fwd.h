@@ -37,36 +37,19 @@
     (void)pf;                                                                               \
     CALL;                                                                                   \
   }
-/* a DIR row's streaming forward that also writes the branch bit (actfit__f32sb_fn): a step
- * of the loop is 2 VL = 32 floats, one group, whose masks x < T make its state word */
+/* what a DIR row's loop adds beside y (actfit__f32x_fn): the branch bit, a step of the loop
+ * being 2 VL = 32 floats, one group, whose masks x < T make its state word */
 #define FWD_STATE(w, xa, xc, T)                                                             \
   (*(w) = (uint32_t)V_LT(xa, V1(T)) | (uint32_t)V_LT(xc, V1(T)) << 16)
-#define FWD_SB_DEF(A)                                                                       \
-  static void FWD_NAME(A##_sb)(const float *restrict pf, const float *restrict x,           \
-                               float *restrict y, size_t n, const float *restrict src,      \
-                               float *restrict dst, size_t sn, uint32_t *restrict st,       \
-                               float T)                                                     \
-  {                                                                                         \
-    (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, src, dst, sn, st, 0, T, NULL, 0, NULL, 0);                  \
-  }
-/* with the bit in y instead (actfit__f32sby_fn): y of each lane by the fp32 bit-in-y rule
+/* the bit in y instead: y of each lane by the fp32 bit-in-y rule
  * (cpu_bit16.h) with s = x < T, the lean lanes' too, before it is stored */
 #define FWD_BIT(BIY, v, x, T)                                                               \
   ((BIY) ? _mm512_castsi512_ps(store_bit16(v, V_LT(x, V1(T)))) : (v))
 #define FWD_BITM(BIY, v, x, T, valid)                                                       \
   ((BIY) ? _mm512_castsi512_ps(store_bit16m(v, V_LT(x, V1(T)), valid)) : (v))
-#define FWD_SBY_DEF(A)                                                                      \
-  static void FWD_NAME(A##_sby)(const float *restrict pf, const float *restrict x,          \
-                                float *restrict y, size_t n, const float *restrict src,     \
-                                float *restrict dst, size_t sn, float T)                    \
-  {                                                                                         \
-    (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 1, T, NULL, 0, NULL, 0);                \
-  }
 /* and FewBit codes of CB = 1 or 2 bits from one compare per border (cb: the 2^CB - 1
  * borders; |x| where even), as cpu_avx512.c's own loop computes them: bit 1 is border 1's
- * mask, bit 0 the parity of the masks; group words at w (actfit__f32sc_fn) */
+ * mask, bit 0 the parity of the masks; group words at w */
 #define FWD_CODES(CB, cb, even, xa, xc, w)                                                  \
   do {                                                                                      \
     VF ua_ = (even) ? V_ABS(xa) : (xa), uc_ = (even) ? V_ABS(xc) : (xc);                    \
@@ -80,23 +63,27 @@
       (w)[1] = m1_;                                                                         \
     }                                                                                       \
   } while (0)
-#define FWD_SC_DEF(A, B)                                                                    \
-  static void FWD_NAME(A##_sc##B)(const float *restrict pf, const float *restrict x,        \
-                                  float *restrict y, size_t n, const float *restrict src,   \
-                                  float *restrict dst, size_t sn, uint32_t *restrict cw,    \
-                                  const float *restrict cb, int even)                       \
+/* a DIR row's four actfit__f32x_fn, one per ACTFIT__X_* kind: the body with the kind's
+ * arguments, constants where it is inlined */
+#define FWD_X_ONE(A, K, ...)                                                                \
+  static void FWD_NAME(A##_x##K)(const float *restrict pf, const float *restrict x,         \
+                                 float *restrict y, size_t n, const float *restrict src,    \
+                                 float *restrict dst, size_t sn, const actfit__fwd_extra *e) \
   {                                                                                         \
     (void)pf;                                                                               \
-    FWD_NAME(A##_body)(x, y, n, src, dst, sn, NULL, 0, 0.0f, cw, B, cb, even);              \
+    FWD_NAME(A##_body)(x, y, n, src, dst, sn, __VA_ARGS__);                                 \
   }
+#define FWD_X_DEF(A)                                                                        \
+  FWD_X_ONE(A, 0, e->out, 0, e->T, NULL, 0, NULL, 0)                                        \
+  FWD_X_ONE(A, 1, NULL, 1, e->T, NULL, 0, NULL, 0)                                          \
+  FWD_X_ONE(A, 2, NULL, 0, 0.0f, e->out, 1, e->borders, e->even)                            \
+  FWD_X_ONE(A, 3, NULL, 0, 0.0f, e->out, 2, e->borders, e->even)
 #else
 #define FWD_CODES(CB, cb, even, xa, xc, w) ((void)(w))
-#define FWD_SC_DEF(A, B)
+#define FWD_X_DEF(A)
 #define FWD_STATE(w, xa, xc, T) ((void)(w), (void)(T))
 #define FWD_BIT(BIY, v, x, T) ((void)(BIY), (void)(T), (v))
 #define FWD_BITM(BIY, v, x, T, valid) ((void)(BIY), (void)(T), (v))
-#define FWD_SBY_DEF(A)
-#define FWD_SB_DEF(A)
 #define FWD_STREAM_STEP(src, dst, sn, i) ((void)(src), (void)(dst), (void)(sn))
 #define FWD_STREAM_REST(src, dst, sn, from) ((void)(src), (void)(dst), (void)(sn))
 #define FWD_S_DEF(A, CALL)
@@ -253,10 +240,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
     FWD_STREAM_REST(src, dst, sn, nn);                                                      \
   }                                                                                         \
   FWD_ENTRIES(A)                                                                            \
-  FWD_SB_DEF(A)                                                                             \
-  FWD_SBY_DEF(A)                                                                            \
-  FWD_SC_DEF(A, 1)                                                                          \
-  FWD_SC_DEF(A, 2)
+  FWD_X_DEF(A)
 
 /* the rows whose loop is VEC or DIR: name##_vec (and name##_d_vec, name##_D_TOP) from
  * cpu_table_fwd.h */
@@ -354,17 +338,19 @@ actfit__f32s_fn FWDS_TABLE(int act)
 #endif
 
 #ifdef V_STREAM
-/* the streaming function with FewBit codes of 1 or 2 bits, for the DIR rows (in cache and
- * past it on AMD Zen 4, 0.88-0.99 of the time of a second loop over x); NULL for any other
- * activation or width */
-actfit__f32sc_fn FWDSC_TABLE(int act, int bits)
+/* the DIR rows' actfit__f32x_fn, by ACTFIT__X_* kind: the bit in y only where the row's
+ * name##_D_BIY is 1 (cpu_table_fwd.h); the codes in that loop took 0.88-0.99 of the time of a
+ * second loop over x on AMD Zen 4, in cache and past it; NULL for the other activations */
+actfit__f32x_fn FWDX_TABLE(int act, int kind)
 {
-  static const actfit__f32sc_fn fn[ACTFIT_A_COUNT][2] = {
+  static const actfit__f32x_fn fn[ACTFIT_A_COUNT][ACTFIT__X_COUNT] = {
 #define FWD_KIND_ONE(id, name)
 #define FWD_KIND_VEC(id, name)
 #define FWD_KIND_OWN(id, name)
 #define FWD_KIND_DIR(id, name)                                                              \
-  [ACTFIT_A_##id] = {FWD_NAME(ACTFIT_A_##id##_sc1), FWD_NAME(ACTFIT_A_##id##_sc2)},
+  [ACTFIT_A_##id] = {FWD_NAME(ACTFIT_A_##id##_x0),                                          \
+                     name##_D_BIY ? FWD_NAME(ACTFIT_A_##id##_x1) : NULL,                    \
+                     FWD_NAME(ACTFIT_A_##id##_x2), FWD_NAME(ACTFIT_A_##id##_x3)},
 #define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
     ACTFIT_ACT_LIST(FWD_ROW)
 #undef FWD_ROW
@@ -373,47 +359,8 @@ actfit__f32sc_fn FWDSC_TABLE(int act, int bits)
 #undef FWD_KIND_OWN
 #undef FWD_KIND_DIR
   };
-  return act >= 0 && act < ACTFIT_A_COUNT && bits >= 1 && bits <= 2 ? fn[act][bits - 1] : NULL;
-}
-
-/* the streaming function with the branch bit in y, for the DIR rows whose name##_D_BIY is
- * 1 (cpu_table_fwd.h); NULL for any other activation */
-actfit__f32sby_fn FWDSBY_TABLE(int act)
-{
-  static const actfit__f32sby_fn fn[ACTFIT_A_COUNT] = {
-#define FWD_KIND_ONE(id, name)
-#define FWD_KIND_VEC(id, name)
-#define FWD_KIND_OWN(id, name)
-#define FWD_KIND_DIR(id, name) [ACTFIT_A_##id] = name##_D_BIY ? FWD_NAME(ACTFIT_A_##id##_sby) : NULL,
-#define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
-    ACTFIT_ACT_LIST(FWD_ROW)
-#undef FWD_ROW
-#undef FWD_KIND_ONE
-#undef FWD_KIND_VEC
-#undef FWD_KIND_OWN
-#undef FWD_KIND_DIR
-  };
-  return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
-}
-
-/* the streaming function that writes the branch bit too, for the DIR rows; NULL for any
- * other activation */
-actfit__f32sb_fn FWDSB_TABLE(int act)
-{
-  static const actfit__f32sb_fn fn[ACTFIT_A_COUNT] = {
-#define FWD_KIND_ONE(id)
-#define FWD_KIND_VEC(id)
-#define FWD_KIND_OWN(id)
-#define FWD_KIND_DIR(id) [ACTFIT_A_##id] = FWD_NAME(ACTFIT_A_##id##_sb),
-#define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id)
-    ACTFIT_ACT_LIST(FWD_ROW)
-#undef FWD_ROW
-#undef FWD_KIND_ONE
-#undef FWD_KIND_VEC
-#undef FWD_KIND_OWN
-#undef FWD_KIND_DIR
-  };
-  return act >= 0 && act < ACTFIT_A_COUNT ? fn[act] : NULL;
+  return act >= 0 && act < ACTFIT_A_COUNT && kind >= 0 && kind < ACTFIT__X_COUNT ? fn[act][kind]
+                                                                                 : NULL;
 }
 #endif
 

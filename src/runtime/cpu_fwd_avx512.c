@@ -8,9 +8,7 @@
 #define EXACT_TABLE actfit__avx512_exact
 #define FWD_TABLE actfit__avx512_f32
 #define FWDS_TABLE actfit__avx512_f32s
-#define FWDSB_TABLE actfit__avx512_f32sb
-#define FWDSBY_TABLE actfit__avx512_f32sby
-#define FWDSC_TABLE actfit__avx512_f32sc
+#define FWDX_TABLE actfit__avx512_f32x
 #define V_STREAM _mm512_stream_ps
 #define FWD_SAT 1 /* cpu_fwd.h's FWD_DIR: y = x from a row's SAT on */
 #define FWD16_TABLE actfit__avx512_f16

@@ -38,27 +38,24 @@ typedef void (*actfit__f32s_fn)(const float *restrict pf, const float *restrict 
                                 float *restrict y, size_t n, const float *restrict src,
                                 float *restrict dst, size_t sn);
 actfit__f32s_fn actfit__avx512_f32s(int act);
-/* the same, and meanwhile state[k] = the mask of x < T over the 32 floats of group k (the
- * InvAct branch bit, bit i for x[32 k + i]; NaN: 0), from the loop that computes y, which
- * has x in registers; NULL for the activations whose loop is not cpu_fwd.h's DIR */
-typedef void (*actfit__f32sb_fn)(const float *restrict pf, const float *restrict x,
-                                 float *restrict y, size_t n, const float *restrict src,
-                                 float *restrict dst, size_t sn, uint32_t *restrict state,
-                                 float T);
-actfit__f32sb_fn actfit__avx512_f32sb(int act);
-/* the same with the bit in y instead: each y stored by the fp32 bit-in-y rule with
- * s = x < T (actfit_elem_store_f32) */
-typedef void (*actfit__f32sby_fn)(const float *restrict pf, const float *restrict x,
-                                  float *restrict y, size_t n, const float *restrict src,
-                                  float *restrict dst, size_t sn, float T);
-actfit__f32sby_fn actfit__avx512_f32sby(int act);
-/* the same with FewBit codes of `bits` (1 or 2) planes instead: group k's words at
- * codes[bits k ..], from the 2^bits - 1 borders of |x| where even */
-typedef void (*actfit__f32sc_fn)(const float *restrict pf, const float *restrict x,
-                                 float *restrict y, size_t n, const float *restrict src,
-                                 float *restrict dst, size_t sn, uint32_t *restrict codes,
-                                 const float *restrict borders, int even);
-actfit__f32sc_fn actfit__avx512_f32sc(int act, int bits);
+/* the same, and meanwhile what the DIR rows' loop (cpu_fwd.h) adds beside y from x in its
+ * registers, which would otherwise take a second loop over x: the InvAct branch bit
+ * (s = x < T; out[k] the mask of group k, bit i for x[32 k + i]; NaN: 0), the bit in y
+ * instead (each y stored by the fp32 bit-in-y rule, actfit_elem_store_f32), or FewBit
+ * codes of 1 or 2 bits (out[bits k ..] group k's planes, of |x| where even); with src NULL,
+ * the plain forward and that */
+enum { ACTFIT__X_BIT, ACTFIT__X_BIT_IN_Y, ACTFIT__X_CODES1, ACTFIT__X_CODES2, ACTFIT__X_COUNT };
+typedef struct actfit__fwd_extra {
+  uint32_t *out;        /* the bit's or the codes' words from the call's first group */
+  const float *borders; /* the codes: the 2^bits - 1 borders */
+  float T;              /* the bit */
+  int even;             /* the codes */
+} actfit__fwd_extra;
+typedef void (*actfit__f32x_fn)(const float *restrict pf, const float *restrict x,
+                                float *restrict y, size_t n, const float *restrict src,
+                                float *restrict dst, size_t sn, const actfit__fwd_extra *e);
+/* the function for activation act and ACTFIT__X_* kind; NULL where there is none */
+actfit__f32x_fn actfit__avx512_f32x(int act, int kind);
 /* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
 actfit__f32_fn actfit__avx2_f16(int act);
 actfit__f32_fn actfit__avx512_f16(int act);
