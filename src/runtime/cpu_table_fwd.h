@@ -251,12 +251,10 @@ TF_INLINE VF direct_vec(int t, int deg, float round, VF x)
   VF p = D_LUT(deg + 2);
   for (int r = deg + 1; r >= 4; r--)
     p = V_FMA(p, s, D_LUT(r));
-  VF c1 = D_LUT(2), c0 = D_LUT(0);
-  VF c1s = V_MUL(c1, s), c1e = V_FMS(c1, s, c1s);
-  VF h = V_ADD(c0, c1s), e = V_SUB(c1s, V_SUB(h, c0));
-  VF l = V_ADD(V_FMA(V_FMA(p, s, D_LUT(3)), s, V_ADD(D_LUT(1), c1e)), e);
+  p = V_FMA(p, s, D_LUT(2));
+  VF v = V_FMA(p, s, V_FMA(D_LUT(3), s, D_LUT(1))), c0 = D_LUT(0);
 #undef D_LUT
-  return V_COPYSIGN(V_FMA(x, h, V_MUL(x, l)), x);
+  return V_COPYSIGN(V_FMA(x, c0, V_MUL(x, v)), x);
 }
 
 TF_INLINE VF gelu_d_vec(VF x) { return direct_vec(ACTFIT_D_GELU, ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4, x); }
