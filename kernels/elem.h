@@ -402,8 +402,9 @@ ACTFIT_HD const float (*actfit_d_tab(int which))[32] { return ACTFIT_HOST_OR_DEV
  * SiLU and Mish (h = 1/2), up to 0.56 for GELU's and GELU-tanh's outer pieces (h = 1/4,
  * g falling steeply toward -3.875).  Within 2 ulp for every input (tools/ulp_sweep: GELU
  * 1.94 at x = -3.873, GELU-tanh 1.78, SiLU 1.19, Mish 1.21; docs/arithmetic.md), with six
- * instructions after the Horner chain where carrying c0 + c1 s as a pair took twelve (4-11%
- * of the fp32 forward's time on AMD Zen 4, docs/benchmarks.md). */
+ * instructions after the Horner chain where carrying c0 + c1 s as a pair took twelve
+ * (docs/benchmarks.md: SiLU's fp32 forward about 7% faster on AMD Zen 4; 6 SASS
+ * instructions per element fewer). */
 ACTFIT_HD float actfit_direct(const float (*G)[32], int deg, float round, float x)
 {
   float t = x + round, s = x - (t - round);
