@@ -651,14 +651,27 @@ static inline void ybuf_start(ybuf *b)
   b->pend = NULL, b->pn = 0, b->py = 0, b->turn = 0;
 }
 
+/* the next buffer, for the m <= 64 groups from group g; the previous one stays in pend
+ * (*pend, *pn, *py: what the caller streams out meanwhile) until this one is filled */
+static inline __attribute__((always_inline)) float *ybuf_next(ybuf *b, size_t g, size_t m,
+                                                              const float **pend, size_t *pn,
+                                                              size_t *py)
+{
+  float *cur = b->buf[b->turn++ % 2];
+  *pend = b->pend, *pn = b->pn, *py = b->py;
+  b->pend = cur, b->pn = 32 * m, b->py = 32 * g;
+  return cur;
+}
+
 /* y = f(x) for the m <= 64 groups from group g into the next buffer, which it returns */
 static inline __attribute__((always_inline)) float *ybuf_fill(ybuf *b, actfit__f32s_fn fs,
                                                               const float *pf, const float *x,
                                                               float *y, size_t g, size_t m)
 {
-  float *cur = b->buf[b->turn++ % 2];
-  fs(pf, x + 32 * g, cur, 32 * m, b->pend, y + b->py, b->pn);
-  b->pend = cur, b->pn = 32 * m, b->py = 32 * g;
+  const float *pend;
+  size_t pn, py;
+  float *cur = ybuf_next(b, g, m, &pend, &pn, &py);
+  fs(pf, x + 32 * g, cur, 32 * m, pend, y + py, pn);
   return cur;
 }
 
@@ -684,9 +697,10 @@ static void fwd_fused(actfit__f32x_fn fx, actfit__fwd_extra e, int words, const 
       fx(pf, x + 32 * g, y + 32 * g, 32 * m, NULL, NULL, 0, &e);
       continue;
     }
-    float *cur = yb.buf[yb.turn++ % 2];
-    fx(pf, x + 32 * g, cur, 32 * m, yb.pend, y + yb.py, yb.pn, &e);
-    yb.pend = cur, yb.pn = 32 * m, yb.py = 32 * g;
+    const float *pend;
+    size_t pn, py;
+    float *cur = ybuf_next(&yb, g, m, &pend, &pn, &py);
+    fx(pf, x + 32 * g, cur, 32 * m, pend, y + py, pn, &e);
   }
   if (nt)
     ybuf_flush(&yb, y);
@@ -796,7 +810,6 @@ void actfit__avx512_fewbit_fwd_f32(const actfit_rt_fewbit *t, actfit__f32_fn f, 
 }
 
 /* ---- InvAct forward, fp32 --------------------------------------------------------------- */
-
 
 void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit__f32_fn f, int nt,
                                    const float *x, float *y, uint32_t *state, size_t g0, size_t g1)

@@ -6,10 +6,9 @@
 #include <immintrin.h>
 
 /* y with the branch bit (mask s) in its last bit: actfit_elem_store_f32 lane by lane, by the
- * fp32 bit-in-y rule (cpu_avx2.c, store8_bit) */
-/* the same, where the lanes not in `valid` need not be right (the DIR loop's lanes that the
- * lean path overwrites: their direct-path values, zeros among them, would take the slow
- * branch below for nothing) */
+ * fp32 bit-in-y rule (cpu_avx2.c, store8_bit), right in the lanes of `valid` (store_bit16:
+ * all of them).  The DIR loop passes the lanes that the lean path does not overwrite: the
+ * others' direct-path values, zeros among them, would take the slow branch for nothing. */
 static inline __attribute__((always_inline)) __m512i store_bit16m(__m512 y, __mmask16 s,
                                                                   __mmask16 valid)
 {

@@ -282,8 +282,9 @@ TF_INLINE VF mish_d_vec(VF x) { return direct_vec(ACTFIT_D_MISH, ACTFIT_F_MISH_D
 #define silu_D_PACK 0
 #define mish_D_PACK 0
 /* name##_D_BIY: 1 where the bit in y is put by the loop that computes y (cpu_fwd.h's
- * FWD_SBY_DEF): SiLU and Mish, 0.91-0.97 of the time on AMD Zen 4; GELU and GELU-tanh, whose
- * loop has more rows live, ran 1.00-1.08 that way and keep the second loop */
+ * FWD_DIR with BIY, the ACTFIT__X_BIT_IN_Y entry of FWDX_TABLE): SiLU and Mish, 0.91-0.97 of
+ * the time on AMD Zen 4; GELU and GELU-tanh, whose loop has more rows live, ran 1.00-1.08
+ * that way and keep the second loop */
 #define gelu_D_BIY 0
 #define gelu_tanh_D_BIY 0
 #define silu_D_BIY 1
