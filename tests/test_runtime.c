@@ -1110,7 +1110,9 @@ END_TEST
  * class (every 16411th pattern,
  * and those around +-0, the smallest normal, 1, the largest finite, inf and NaN), s = 0 and
  * s = 1, for the fitted tables (whose piece ends lie on a grid: the AVX-512 loop's merged
- * search) and for GELU's with one end moved off the grid (its per-branch search) */
+ * search; 40-45 slots, two of its blocks), for GELU's with one end moved off the grid (its
+ * per-branch search), and for a SiLU fit to 3e-8 (`actfit invact silu --target 3e-8
+ * --max-degree 6`: 49 slots, three blocks, the loop whose block count is a variable) */
 START_TEST(invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid)
 {
   simd_cap(_i);
@@ -1138,9 +1140,19 @@ START_TEST(invact_backward_stores_the_element_math_for_y_of_every_class_on_and_o
   off.br[1].p[3].hi += 0.37f * w; /* a third of a cell off the grid */
   off.br[1].p[4].lo = off.br[1].p[3].hi;
   ck_assert_int_eq(actfit_rt_invact_check(&off), ACTFIT_OK);
+  actfit_table tab;
+  load(ACTFIT_SOURCE_DIR "/tests/data/silu-invact-49-slots.json", &tab);
+  actfit_rt_invact s49;
+  ck_assert_int_eq(actfit_table_to_rt_invact(&tab, &s49), ACTFIT_OK);
+  actfit_table_destroy(&tab);
+  int slots = 0;
+  for (int b = 0; b < s49.nbranch; b++)
+    slots += s49.br[b].np + 3 + s49.br[b].nb;
+  ck_assert_int_eq(slots, 49);
   const actfit_rt_invact *tabs[] = {actfit_rt_invact_builtin("gelu"), actfit_rt_invact_builtin("gelu_tanh"),
-                                    actfit_rt_invact_builtin("silu"), actfit_rt_invact_builtin("mish"), &off};
-  for (int q = 0; q < 5; q++)
+                                    actfit_rt_invact_builtin("silu"), actfit_rt_invact_builtin("mish"), &off,
+                                    &s49};
+  for (int q = 0; q < 6; q++)
     for (int s = 0; s < 2; s++) {
       memset(st, s ? 0xff : 0, n / 8);
       ck_assert_int_eq(actfit_invact_backward(tabs[q], ACTFIT_FP32, 0, y, st, g, gi, n, NULL), ACTFIT_OK);

@@ -239,29 +239,40 @@ static inline __attribute__((always_inline)) void store16(actfit_dtype dt, int n
   _mm256_storeu_si256((__m256i *)((uint16_t *)p + i), _mm512_cvtepi32_epi16(r));
 }
 
-/* sixteen slots, with the lanes in each 32-slot chunk beyond the first */
+/* The first 32 slots are read by one two-table permute per field; the slots past them in
+ * blocks of 16, each by a one-table permute that writes only the lanes whose slots lie in
+ * its block (merge masking), over the first's result: one instruction per field and block,
+ * where a second 32-slot permute and a blend took two.  The four fitted tables have 40-45
+ * slots, so the groups with a lane on a deep binade (slot 32 on; GELU's |y| < 2^-20, x below
+ * about -5: most groups of 32 for x ~ N(0, 3^2)) read one block more: GELU's backward took
+ * 0.91-0.94 of the time on the Intel Xeon VM (docs/benchmarks.md). */
+#define BLOCKS (1 + (SLOTS > 32 ? (SLOTS - 32 + 15) / 16 : 0))
+/* the blocks to read for nslots slots */
+static inline int blocks_of(int nslots) { return 1 + (nslots > 32 ? (nslots - 32 + 15) / 16 : 0); }
+
+/* sixteen slots, with the lanes in each 16-slot block past the first 32 */
 typedef struct slots16 {
   __m512i id;
-  __mmask16 in[CHUNKS];
+  __mmask16 in[BLOCKS];
 } slots16;
 
-/* CH: how many chunks to read (a constant where the callers can make it one) */
+/* CH: how many blocks to read (a constant where the callers can make it one) */
 static inline __attribute__((always_inline)) slots16 slots_of(int CH, __m512i id)
 {
   slots16 r = {id, {0}};
-  for (int c = 1; c < CH; c++)
-    r.in[c] = _mm512_cmpeq_epi32_mask(_mm512_srli_epi32(id, 5), _mm512_set1_epi32(c));
+  for (int c = 1; c < CH; c++) /* block c: slots 16 (c + 1) .. 16 (c + 1) + 15 */
+    r.in[c] = _mm512_cmpeq_epi32_mask(_mm512_srli_epi32(id, 4), _mm512_set1_epi32(c + 1));
   return r;
 }
 
-/* field f of sixteen slots: 32 slots per two-table permute, chunk by chunk */
+/* field f of sixteen slots: the first 32 by a two-table permute, then block by block (a
+ * one-table permute reads an index's low 4 bits: the slot within its block) */
 static inline __attribute__((always_inline)) __m512 field(int CH, const levels *L, int f, const slots16 *s)
 {
   const float *t = L->lev[f];
   __m512 r = _mm512_permutex2var_ps(_mm512_load_ps(t), s->id, _mm512_load_ps(t + 16));
   for (int c = 1; c < CH; c++)
-    r = _mm512_mask_mov_ps(r, s->in[c], _mm512_permutex2var_ps(_mm512_load_ps(t + 32 * c), s->id,
-                                                               _mm512_load_ps(t + 32 * c + 16)));
+    r = _mm512_mask_permutexvar_ps(r, s->in[c], s->id, _mm512_load_ps(t + 16 * (c + 1)));
   return r;
 }
 
@@ -309,7 +320,7 @@ static inline __attribute__((always_inline)) void branch_slot16(const plan_branc
 }
 
 /* g = go * (the polynomial at the slots) for NH halves of groups from group g on (NH = 2:
- * one group, 4: two, whose Horner chains then overlap), reading CH chunks */
+ * one group, 4: two, whose Horner chains then overlap), reading CH blocks */
 static inline __attribute__((always_inline)) void
 horner16(actfit_dtype dt, int D, int CH, int NH, int FIX, const levels *L, const __m512 *y,
          const __m512i *slot, const __m512 *hv, const void *go, int nt, void *gi, size_t g)
@@ -397,8 +408,8 @@ step16(actfit_dtype dt, int D, int CH, int NG, int MG, const plan *pl, const lev
     if (CH > 1)
       deep |= _mm512_cmpge_epi32_mask(slot[h], _mm512_set1_epi32(32));
   }
-  /* the slots past the first 32 (the deep binades) are rare: read their chunks only for
-   * groups that have a lane there */
+  /* the slots past the first 32 (the deep binades): their blocks only for groups that have
+   * a lane there */
   if (CH > 1 && deep)
     horner16(dt, D, CH, 2 * NG, !MG, L, y, slot, hv, go, nt, gi, g);
   else
@@ -451,7 +462,7 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
   for (int f = 0; f < REC; f++)
     for (int i = 0; i < pl.nslots; i++)
       L.lev[f][i] = pl.rec[i][f];
-  int chunks = (pl.nslots + 31) / 32;
+  int blocks = blocks_of(pl.nslots);
   grid gr[2];
   for (int b = 0; b < 2; b++)
     grid_build(&gr[b], &pl.br[b]);
@@ -460,16 +471,20 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
   merged mg;
   merged_build(&mg, &pl);
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
-  /* the chunk count as a constant for one and two chunks (most tables) */
+  /* the block count as a constant up to 48 slots (the four fitted tables have 40-45).
+   * Beyond, the count and the degree are variables: a SiLU fit to 3e-8 (49 slots) took 1.04
+   * of its time with the two 32-slot chunks as constants.  A third constant case, inlined
+   * here or called from here, changed how the compiler allocated the registers of the
+   * loops above, and SiLU's and Mish's backwards ran 4-8% slower (Intel Xeon VM). */
 #define CALL(T, D) groups16(T, D, CH, &pl, &L, gr, &mg, t, biy, y, state, go, nt, gi, g0, g1);
-  if (chunks == 1) {
+  if (blocks == 1) {
     const int CH = 1;
     PLAN_DISPATCH(CALL, dt, pl.D)
-  } else if (chunks == 2) {
+  } else if (blocks == 2) {
     const int CH = 2;
     PLAN_DISPATCH(CALL, dt, pl.D)
   } else {
-    const int CH = chunks;
+    const int CH = blocks;
     PLAN_DT(CALL, dt, pl.D)
   }
 #undef CALL
