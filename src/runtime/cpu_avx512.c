@@ -246,9 +246,10 @@ static inline __attribute__((always_inline)) void store16(actfit_dtype dt, int n
  * slots, so the groups with a lane on a deep binade (slot 32 on; GELU's |y| < 2^-20, x below
  * about -5: most groups of 32 for x ~ N(0, 3^2)) read one block more: GELU's backward took
  * 0.91-0.94 of the time on the Intel Xeon VM (docs/benchmarks.md). */
-#define BLOCKS (1 + (SLOTS > 32 ? (SLOTS - 32 + 15) / 16 : 0))
-/* the blocks to read for nslots slots */
-static inline int blocks_of(int nslots) { return 1 + (nslots > 32 ? (nslots - 32 + 15) / 16 : 0); }
+/* the blocks to read for n slots; BLOCKS: the most */
+#define BLOCKS_OF(n) (1 + ((n) > 32 ? ((n) - 32 + 15) / 16 : 0))
+#define BLOCKS BLOCKS_OF(SLOTS)
+static inline int blocks_of(int nslots) { return BLOCKS_OF(nslots); }
 
 /* sixteen slots, with the lanes in each 16-slot block past the first 32 */
 typedef struct slots16 {
@@ -472,10 +473,11 @@ int actfit__avx512_invact_bwd(const actfit_rt_invact *t, actfit_dtype dt, int fl
   merged_build(&mg, &pl);
   int biy = (flags & ACTFIT_BIT_IN_Y) != 0;
   /* the block count as a constant up to 48 slots (the four fitted tables have 40-45).
-   * Beyond, the count and the degree are variables: a SiLU fit to 3e-8 (49 slots) took 1.04
-   * of its time with the two 32-slot chunks as constants.  A third constant case, inlined
-   * here or called from here, changed how the compiler allocated the registers of the
-   * loops above, and SiLU's and Mish's backwards ran 4-8% slower (Intel Xeon VM). */
+   * Beyond, the count and the degree are variables: a SiLU fit to 3e-8 (49 slots) takes 1.04
+   * times as long as when 33-64 slots read two 32-slot chunks as constants.  A third
+   * constant case, inlined here or called from here, changed how the compiler allocated
+   * the registers of the loops above, and SiLU's and Mish's backwards ran 4-8% slower
+   * (Intel Xeon VM). */
 #define CALL(T, D) groups16(T, D, CH, &pl, &L, gr, &mg, t, biy, y, state, go, nt, gi, g0, g1);
   if (blocks == 1) {
     const int CH = 1;
