@@ -769,7 +769,8 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
       ybuf_fill(&yb, fs, t->params, x, y, c, m);
     else if (f)
       f(t->params, x + 32 * c, y + 32 * c, 32 * m);
-    if (bits <= 2) { /* one compare per border: bit 1 is border 1's, bit 0 the parity */
+    if (bits <= 2) { /* bit 1 is border 1's compare, bit 0 one against border 2 or 0 (as
+                      * cpu_fwd.h's FWD_CODES) */
       const __m512 c0 = _mm512_set1_ps(b[0]), c1 = _mm512_set1_ps(b[1]), c2 = _mm512_set1_ps(b[2]);
       for (size_t g = c; g < c + m; g++) {
         uint32_t w[2] = {0, 0};
@@ -777,14 +778,13 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
           __m512 xv = _mm512_loadu_ps(x + 32 * g + 16 * (size_t)h);
           if (even)
             xv = _mm512_abs_ps(xv);
-          __mmask16 m0 = _mm512_cmp_ps_mask(c0, xv, _CMP_LE_OQ);
           if (bits == 1) {
-            w[0] |= (uint32_t)m0 << (16 * h);
+            w[0] |= (uint32_t)_mm512_cmp_ps_mask(c0, xv, _CMP_LE_OQ) << (16 * h);
             continue;
           }
           __mmask16 m1 = _mm512_cmp_ps_mask(c1, xv, _CMP_LE_OQ);
-          __mmask16 m2 = _mm512_cmp_ps_mask(c2, xv, _CMP_LE_OQ);
-          w[0] |= (uint32_t)(__mmask16)(m0 ^ m1 ^ m2) << (16 * h);
+          __mmask16 lo = _mm512_cmp_ps_mask(_mm512_mask_blend_ps(m1, c0, c2), xv, _CMP_LE_OQ);
+          w[0] |= (uint32_t)lo << (16 * h);
           w[1] |= (uint32_t)m1 << (16 * h);
         }
         put_words(state + g * (size_t)bits, w, bits);
