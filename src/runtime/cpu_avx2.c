@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "runtime/cpu_impl.h"
+#include "runtime/cpu_lanes_avx2.h"
 #include "runtime/cpu_plan.h"
 
 /* F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports has no "f16c" */
@@ -257,6 +258,7 @@ branch_bit8(actfit_dtype dt, const actfit_rt_invact *t, int bit_in_y, const void
   return _mm256_and_si256(_mm256_srlv_epi32(w, sh), one);
 }
 
+_Static_assert(REC * sizeof(float) == 64, "invact_bwd_groups: a record is 64 bytes");
 static inline __attribute__((always_inline)) void
 invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact *t, int bit_in_y,
                   const void *yp, const uint32_t *state, const void *go, void *gi, size_t g0,
@@ -284,14 +286,14 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
         slot = blendi(slot, slot1, right);
         hv = _mm256_blendv_ps(hv, hv1, _mm256_castsi256_ps(right));
       }
-      int id[8];
-      _mm256_storeu_si256((__m256i *)id, slot);
+      const char *r[8];
+      lane_addrs((const char *)pl->rec, _mm256_slli_epi32(slot, 6), r); /* 64-byte records */
       for (int i = 0; i < 8; i++)
-        f[q][i] = _mm256_load_ps(pl->rec[id[i]]);
+        f[q][i] = _mm256_load_ps((const float *)r[i]);
       transpose8(f[q]);
       if (D + 3 > 8) {
         for (int i = 0; i < 8; i++)
-          f[q][8 + i] = _mm256_load_ps(pl->rec[id[i]] + 8);
+          f[q][8 + i] = _mm256_load_ps((const float *)r[i] + 8);
         transpose8(f[q] + 8);
       }
       u[q] = _mm256_mul_ps(_mm256_sub_ps(hv, f[q][0]), f[q][1]);

@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "runtime/cpu_impl.h"
+#include "runtime/cpu_lanes_avx2.h"
 
 #define FWD_NAME(a) f32_avx2_##a
 #define EXACT_TABLE actfit__avx2_exact
@@ -104,20 +105,6 @@ static inline __attribute__((always_inline)) void transpose4x2(__m256 *a, __m256
   out[1] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2));
   out[2] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(1, 0, 1, 0));
   out[3] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(3, 2, 3, 2));
-}
-
-/* the addresses base + off[i] of the eight lanes' records, off in bytes: the offsets go
- * through memory, each read back as one load, since gcc otherwise takes each out of the
- * vector with an extract, a sign extension and the record size's multiply (five
- * instructions a lane, 40 of every 8-lane step's 190 in GELU's forward) */
-static inline __attribute__((always_inline)) void lane_addrs(const char *base, __m256i off,
-                                                             const char **r)
-{
-  _Alignas(32) int32_t o[8];
-  _mm256_store_si256((__m256i *)o, off);
-  __asm__("" : "+m"(o)); /* read o from memory */
-  for (int i = 0; i < 8; i++)
-    r[i] = base + o[i];
 }
 
 static inline __attribute__((always_inline)) void
