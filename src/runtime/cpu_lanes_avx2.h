@@ -7,8 +7,8 @@
 
 /* r[i] = base + off[i], off in bytes: the offsets go through memory and each is read back
  * as one load, since gcc otherwise takes each out of the vector with an extract, a sign
- * extension and the record size's multiply (five instructions a lane: 40 of the 190 in each
- * 8-lane step of GELU's forward) */
+ * extension and the record size's multiply (about 65 of the 246 instructions in each
+ * 16-element step of GELU's forward) */
 static inline __attribute__((always_inline)) void lane_addrs(const char *base, __m256i off,
                                                              const char **r)
 {
