@@ -191,26 +191,6 @@ void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const u
 
 /* ---- InvAct backward ------------------------------------------------------------------ */
 
-/* rows r[0..7] become columns */
-static inline __attribute__((always_inline)) void transpose8(__m256 r[8])
-{
-  __m256 t[8], u[8];
-  for (int i = 0; i < 4; i++) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 2; i++) {
-    u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; i++) {
-    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-  }
-}
-
 static inline __m256i blendi(__m256i a, __m256i b, __m256i m) { return _mm256_blendv_epi8(a, b, m); }
 
 /* the slot and the polynomial's variable for eight y of one branch (actfit_elem_branch) */
@@ -288,14 +268,11 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
       }
       const char *r[8];
       lane_addrs((const char *)pl->rec, _mm256_slli_epi32(slot, 6), r); /* 64-byte records */
-      for (int i = 0; i < 8; i++)
-        f[q][i] = _mm256_load_ps((const float *)r[i]);
-      transpose8(f[q]);
-      if (D + 3 > 8) {
-        for (int i = 0; i < 8; i++)
-          f[q][8 + i] = _mm256_load_ps((const float *)r[i] + 8);
-        transpose8(f[q] + 8);
-      }
+      for (int k = 0; k < D + 3; k += 4) /* the rows the polynomial reads */
+        if (D + 3 - k <= 2)
+          rows2(r, k, f[q] + k);
+        else
+          rows4(r, k, f[q] + k);
       u[q] = _mm256_mul_ps(_mm256_sub_ps(hv, f[q][0]), f[q][1]);
       u[q] = _mm256_and_ps(u[q], _mm256_cmp_ps(u[q], u[q], _CMP_ORD_Q)); /* constants: inf * 0 -> 0 */
       acc[q] = f[q][2];

@@ -96,17 +96,6 @@ __attribute__((constructor)) static void m_rec_init(void)
         m_rec[32 * t + j][r - 1] = actfit_m_host[t][r][j];
 }
 
-/* 4 x 4 transposes in each 128-bit half: a[i] = (rec_i[0..3], rec_i+4[0..3]) become rows */
-static inline __attribute__((always_inline)) void transpose4x2(__m256 *a, __m256 *out)
-{
-  __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]), t1 = _mm256_unpacklo_ps(a[2], a[3]);
-  __m256 t2 = _mm256_unpackhi_ps(a[0], a[1]), t3 = _mm256_unpackhi_ps(a[2], a[3]);
-  out[0] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0));
-  out[1] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2));
-  out[2] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(1, 0, 1, 0));
-  out[3] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(3, 2, 3, 2));
-}
-
 static inline __attribute__((always_inline)) void
 v_records(int t, int t2, __m256 m, __m256i j, __m256 *f)
 {
@@ -116,15 +105,8 @@ v_records(int t, int t2, __m256 m, __m256i j, __m256 *f)
                                              _mm256_set1_epi32(32 * (t2 - t))));
   const char *r[8];
   lane_addrs((const char *)m_rec, _mm256_slli_epi32(k, 5), r); /* 32-byte records */
-  __m256 a[4], b[4];
-  for (int i = 0; i < 4; i++) {
-    a[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_load_ps((const float *)r[i])),
-                                _mm_load_ps((const float *)r[i + 4]), 1);
-    b[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_load_ps((const float *)r[i] + 4)),
-                                _mm_load_ps((const float *)r[i + 4] + 4), 1);
-  }
-  transpose4x2(a, f);
-  transpose4x2(b, f + 4);
+  rows4(r, 0, f);
+  rows4(r, 4, f + 4);
 }
 #define V_RECORDS v_records
 
@@ -148,13 +130,8 @@ static inline __attribute__((always_inline)) void v_drecords(int t, __m256i j, _
   __m256i k = _mm256_add_epi32(j, _mm256_set1_epi32(32 * t));
   const char *r[8]; /* 48-byte records: k 32 + k 16 */
   lane_addrs((const char *)d_rec, _mm256_add_epi32(_mm256_slli_epi32(k, 5), _mm256_slli_epi32(k, 4)), r);
-  for (int q = 0; q < V_DRECORD_ROWS; q += 4) {
-    __m256 a[4];
-    for (int i = 0; i < 4; i++)
-      a[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_load_ps((const float *)r[i] + q)),
-                                  _mm_load_ps((const float *)r[i + 4] + q), 1);
-    transpose4x2(a, d + q);
-  }
+  for (int q = 0; q < V_DRECORD_ROWS; q += 4)
+    rows4(r, q, d + q);
 }
 #define V_DRECORDS v_drecords
 
