@@ -352,7 +352,7 @@ fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt, int bi
       put_words(state + g * (size_t)bits, w, bits);
       continue;
     }
-    __m256 xs[4], ys[4];
+    __m256 xs[4], ys[4] = {0}; /* (ys set where it is read: {0} for gcc's flow analysis) */
     for (int q = 0; q < 4; q++)
       xs[q] = load8(dt, x, 32 * g + 8 * (size_t)q);
     if (f && !direct)
@@ -362,14 +362,19 @@ fewbit_fwd_groups(actfit__f32_fn f, const int32_t *clut, actfit_dtype dt, int bi
       __m256 xv = xs[q];
       if (f && !direct)
         store8(dt, y, i0, ys[q]);
-      __m256i c = _mm256_setzero_si256(); /* code: number of borders <= x */
-      if (clut) {
-        c = _mm256_i32gather_epi32((const int *)clut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0))), 4);
+      __m256 xa = t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv;
+      if (bits == 2 && !clut) { /* bit 1 border 1's compare, bit 0 one against border 2 where
+                                 * it is set and border 0 where not (cpu_fwd.h's FWD_CODES) */
+        __m256 hi = _mm256_cmp_ps(_mm256_set1_ps(t->borders[1]), xa, _CMP_LE_OQ);
+        __m256 b = _mm256_blendv_ps(_mm256_set1_ps(t->borders[0]), _mm256_set1_ps(t->borders[2]), hi);
+        w[0] |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(b, xa, _CMP_LE_OQ)) << (8 * q);
+        w[1] |= (uint32_t)_mm256_movemask_ps(hi) << (8 * q);
       } else {
-        c = code8(bits, t, t->parity_even ? _mm256_andnot_ps(_mm256_set1_ps(-0.0f), xv) : xv);
+        __m256i c = clut ? _mm256_i32gather_epi32((const int *)clut, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i0))), 4)
+                         : code8(bits, t, xa); /* code: number of borders <= x */
+        for (int j = 0; j < bits; j++)
+          w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
       }
-      for (int j = 0; j < bits; j++)
-        w[j] |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(c, 31 - j))) << (8 * q);
     }
     put_words(state + g * (size_t)bits, w, bits);
   }
