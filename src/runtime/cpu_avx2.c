@@ -269,10 +269,7 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
       const char *r[8];
       lane_addrs((const char *)pl->rec, _mm256_slli_epi32(slot, 6), r); /* 64-byte records */
       for (int k = 0; k < D + 3; k += 4) /* the rows the polynomial reads */
-        if (D + 3 - k <= 2)
-          rows2(r, k, f[q] + k);
-        else
-          rows4(r, k, f[q] + k);
+        rows(r, k, D + 3 - k <= 2 ? 2 : 4, f[q] + k);
       u[q] = _mm256_mul_ps(_mm256_sub_ps(hv, f[q][0]), f[q][1]);
       u[q] = _mm256_and_ps(u[q], _mm256_cmp_ps(u[q], u[q], _CMP_ORD_Q)); /* constants: inf * 0 -> 0 */
       acc[q] = f[q][2];

@@ -105,8 +105,8 @@ v_records(int t, int t2, __m256 m, __m256i j, __m256 *f)
                                              _mm256_set1_epi32(32 * (t2 - t))));
   const char *r[8];
   lane_addrs((const char *)m_rec, _mm256_slli_epi32(k, 5), r); /* 32-byte records */
-  rows4(r, 0, f);
-  rows4(r, 4, f + 4);
+  rows(r, 0, 4, f);
+  rows(r, 4, 4, f + 4);
 }
 #define V_RECORDS v_records
 
@@ -131,7 +131,7 @@ static inline __attribute__((always_inline)) void v_drecords(int t, __m256i j, _
   const char *r[8]; /* 48-byte records: k 32 + k 16 */
   lane_addrs((const char *)d_rec, _mm256_add_epi32(_mm256_slli_epi32(k, 5), _mm256_slli_epi32(k, 4)), r);
   for (int q = 0; q < V_DRECORD_ROWS; q += 4)
-    rows4(r, q, d + q);
+    rows(r, q, 4, d + q);
 }
 #define V_DRECORDS v_drecords
 

@@ -19,26 +19,14 @@ static inline __attribute__((always_inline)) void lane_addrs(const char *base, _
     r[i] = base + o[i];
 }
 
-/* Rows q .. q + 3 of eight lanes' records (r the lanes' record addresses, q a multiple of 4,
- * the records 16-byte aligned) into out[0 .. 3]: per lane pair i, i + 4 one 256-bit vector of
- * the two records' floats q .. q + 3, then a 4 x 4 transpose in each 128-bit half.  Eight
- * shuffles and four inserts, where an 8 x 8 transpose of whole records takes 24 shuffles. */
-static inline __attribute__((always_inline)) void rows4(const char *const *r, int q, __m256 *out)
-{
-  __m256 a[4];
-  for (int i = 0; i < 4; i++)
-    a[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_load_ps((const float *)r[i] + q)),
-                                _mm_load_ps((const float *)r[i + 4] + q), 1);
-  __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]), t1 = _mm256_unpacklo_ps(a[2], a[3]);
-  __m256 t2 = _mm256_unpackhi_ps(a[0], a[1]), t3 = _mm256_unpackhi_ps(a[2], a[3]);
-  out[0] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0));
-  out[1] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2));
-  out[2] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(1, 0, 1, 0));
-  out[3] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(3, 2, 3, 2));
-}
-
-/* rows q and q + 1 only (the last two rows of a record): four shuffles */
-static inline __attribute__((always_inline)) void rows2(const char *const *r, int q, __m256 *out)
+/* Rows q .. q + n - 1 (n = 4, or 2 for the last two rows of a record; a constant where
+ * inlined) of eight lanes' records (r the lanes' record addresses, q a multiple of 4, the
+ * records 16-byte aligned) into out[0 .. n - 1]: per lane pair i, i + 4 one 256-bit vector
+ * of the two records' floats q .. q + 3, then a 4 x 4 transpose in each 128-bit half.  Four
+ * inserts and eight shuffles (four for two rows), where an 8 x 8 transpose of whole records
+ * takes 24 shuffles. */
+static inline __attribute__((always_inline)) void rows(const char *const *r, int q, int n,
+                                                       __m256 *out)
 {
   __m256 a[4];
   for (int i = 0; i < 4; i++)
@@ -47,6 +35,11 @@ static inline __attribute__((always_inline)) void rows2(const char *const *r, in
   __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]), t1 = _mm256_unpacklo_ps(a[2], a[3]);
   out[0] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0));
   out[1] = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2));
+  if (n > 2) {
+    __m256 t2 = _mm256_unpackhi_ps(a[0], a[1]), t3 = _mm256_unpackhi_ps(a[2], a[3]);
+    out[2] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    out[3] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  }
 }
 
 #endif
