@@ -169,13 +169,15 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #endif
 #define FWD_BLOCK 1024
 /* The lean lanes' x, in rows whose PACK is 1 (cpu_table_fwd.h's name##_D_PACK), where the
- * includer defines V_OUT_X(m, v, dst) (AVX-512: v's lanes not in m packed at dst, VL
- * stored): the loop packs them into xl as it notes their offsets, the lean path reads them
- * in order into xl, and a loop of its own scatters them.  With the gather, the lean path and
- * the scatter in one loop, each gather waited behind the previous scatter: on AMD Zen 4, in
- * cache, one thread, GELU's fp32 forwards take 0.91-0.93 of the time this way (0.93-0.95
- * with the gather kept in a loop of its own).  AVX2 has no compress, and the split loops
- * were 2-4% slower there. */
+ * includer defines V_OUT_X(m, v, dst) (v's lanes not in m packed at dst, VL stored: a
+ * compress on AVX-512, a permute from V_OUT_IDX's table on AVX2): the loop packs them into
+ * xl as it notes their offsets, the lean path reads them in order into xl, and a loop of its
+ * own scatters them.  With the gather, the lean path and the scatter in one loop, each
+ * gather waited behind the previous scatter: on AMD Zen 4, in cache, one thread, GELU's fp32
+ * forwards take 0.91-0.93 of the time this way (0.93-0.95 with the gather kept in a loop of
+ * its own).  AVX2 had kept the one loop after a trial on AMD Zen 4 (2-4% slower,
+ * docs/benchmarks.md); with the permute, on the Intel Xeon VM with x ~ N(0, 3^2), the
+ * three loops take 0.82-0.83 of its time past the cache and 0.81-0.83 in cache. */
 #ifdef V_OUT_X
 #define FWD_PACK(p) (p)
 #define FWD_OUT_X(m, v, dst) V_OUT_X(m, v, dst)
