@@ -193,31 +193,46 @@ void actfit__avx2_fewbit_bwd(const actfit_rt_fewbit *t, actfit_dtype dt, const u
 
 static inline __m256i blendi(__m256i a, __m256i b, __m256i m) { return _mm256_blendv_epi8(a, b, m); }
 
-/* the slot and the polynomial's variable for eight y of one branch (actfit_elem_branch) */
-static inline __attribute__((always_inline)) void branch_slot(const plan_branch *b, __m256 y, __m256 t, __m256i *slot, __m256 *hv)
+/* the slots and the polynomial's variables for a group's four vectors of y (and t) on one
+ * branch (actfit_elem_branch): the count of piece ends below v runs over the four vectors at
+ * once, one broadcast per piece end for four independent compares */
+static inline __attribute__((always_inline)) void branch_slots(const plan_branch *b, const __m256 *y,
+                                                               const __m256 *t, __m256i *slot,
+                                                               __m256 *hv)
 {
-  __m256 v = b->var == ACTFIT_VAR_T ? t : y;
-  __m256i k = _mm256_set1_epi32(b->base);
-  for (int i = 0; i < b->np; i++) /* k += (hi_i < v) */
-    k = _mm256_sub_epi32(k, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(b->hi[i]), v, _CMP_LT_OQ)));
-  const int s_hi = b->base + b->np, s_lo = s_hi + 1, s_zero = s_hi + 2; /* past the last piece: s_hi */
-  k = blendi(k, _mm256_set1_epi32(s_lo), _mm256_castps_si256(_mm256_cmp_ps(v, _mm256_set1_ps(b->lo0), _CMP_LT_OQ)));
-  if (b->nb > 0) {
-    __m256 ay = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), y);
-    __m256i eb = _mm256_srli_epi32(_mm256_castps_si256(ay), 23);
-    __m256i e = blendi(_mm256_sub_epi32(eb, _mm256_set1_epi32(126)), _mm256_set1_epi32(-1000),
-                       _mm256_cmpeq_epi32(eb, _mm256_setzero_si256()));
-    __m256i i = _mm256_sub_epi32(_mm256_set1_epi32(b->top), e);
-    __m256i inb = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_LT_OQ)),
-                                   _mm256_cmpgt_epi32(i, _mm256_set1_epi32(-1)));
-    __m256i bs = blendi(_mm256_add_epi32(i, _mm256_set1_epi32(b->bbase)), _mm256_set1_epi32(s_zero),
-                        _mm256_cmpgt_epi32(i, _mm256_set1_epi32(b->nb - 1)));
-    k = blendi(k, bs, inb);
-    v = _mm256_blendv_ps(v, ay, _mm256_castsi256_ps(inb));
-    k = blendi(k, _mm256_set1_epi32(s_zero), _mm256_castps_si256(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GE_OQ)));
+  __m256 v[4];
+  __m256i k[4];
+  for (int q = 0; q < 4; q++) {
+    v[q] = b->var == ACTFIT_VAR_T ? t[q] : y[q];
+    k[q] = _mm256_set1_epi32(b->base);
   }
-  *slot = k;
-  *hv = v;
+  for (int i = 0; i < b->np; i++) { /* k += (hi_i < v) */
+    __m256 h = _mm256_set1_ps(b->hi[i]);
+    for (int q = 0; q < 4; q++)
+      k[q] = _mm256_sub_epi32(k[q], _mm256_castps_si256(_mm256_cmp_ps(h, v[q], _CMP_LT_OQ)));
+  }
+  const int s_hi = b->base + b->np, s_lo = s_hi + 1, s_zero = s_hi + 2; /* past the last piece: s_hi */
+  for (int q = 0; q < 4; q++) {
+    k[q] = blendi(k[q], _mm256_set1_epi32(s_lo),
+                  _mm256_castps_si256(_mm256_cmp_ps(v[q], _mm256_set1_ps(b->lo0), _CMP_LT_OQ)));
+    if (b->nb > 0) {
+      __m256 ay = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), y[q]);
+      __m256i eb = _mm256_srli_epi32(_mm256_castps_si256(ay), 23);
+      __m256i e = blendi(_mm256_sub_epi32(eb, _mm256_set1_epi32(126)), _mm256_set1_epi32(-1000),
+                         _mm256_cmpeq_epi32(eb, _mm256_setzero_si256()));
+      __m256i i = _mm256_sub_epi32(_mm256_set1_epi32(b->top), e);
+      __m256i inb = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(y[q], _mm256_setzero_ps(), _CMP_LT_OQ)),
+                                     _mm256_cmpgt_epi32(i, _mm256_set1_epi32(-1)));
+      __m256i bs = blendi(_mm256_add_epi32(i, _mm256_set1_epi32(b->bbase)), _mm256_set1_epi32(s_zero),
+                          _mm256_cmpgt_epi32(i, _mm256_set1_epi32(b->nb - 1)));
+      k[q] = blendi(k[q], bs, inb);
+      v[q] = _mm256_blendv_ps(v[q], ay, _mm256_castsi256_ps(inb));
+      k[q] = blendi(k[q], _mm256_set1_epi32(s_zero),
+                    _mm256_castps_si256(_mm256_cmp_ps(y[q], _mm256_setzero_ps(), _CMP_GE_OQ)));
+    }
+    slot[q] = k[q];
+    hv[q] = v[q];
+  }
 }
 
 /* the branch bit s (0 or 1 per lane) of elements i0..i0+7: the last bit of the stored y
@@ -248,29 +263,32 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
   for (size_t g = g0; g < g1; g++) {
     __m256i w = _mm256_set1_epi32(t->bit && !bit_in_y ? (int)state[g] : 0);
     /* the group's four vectors side by side: independent chains for the Horner steps */
-    __m256 yq[4], u[4], acc[4], f[4][REC]; /* f[q][0] = c, [1] = s, [2 + k] = coef[k] */
+    __m256 yq[4], tq[4], hv[4], u[4], acc[4], f[4][REC]; /* f[q][0] = c, [1] = s, [2 + k] = coef[k] */
+    __m256i sq[4], slot[4];
     for (int q = 0; q < 4; q++) {
       size_t i0 = 32 * g + 8 * (size_t)q;
       __m256 y = yq[q] = load8(dt, yp, i0);
-      __m256i s = branch_bit8(dt, t, bit_in_y, yp, i0, y, w, q);
+      sq[q] = branch_bit8(dt, t, bit_in_y, yp, i0, y, w, q);
       __m256 d = _mm256_sub_ps(_mm256_sub_ps(y, ymh), yml);
-      __m256 tt = _mm256_sqrt_ps(_mm256_max_ps(d, _mm256_setzero_ps()));
-      __m256i slot;
-      __m256 hv;
-      branch_slot(&pl->br[0], y, tt, &slot, &hv);
-      if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
-        __m256i slot1;
-        __m256 hv1;
-        branch_slot(&pl->br[1], y, tt, &slot1, &hv1);
-        __m256i right = _mm256_cmpeq_epi32(s, _mm256_setzero_si256());
-        slot = blendi(slot, slot1, right);
-        hv = _mm256_blendv_ps(hv, hv1, _mm256_castsi256_ps(right));
+      tq[q] = _mm256_sqrt_ps(_mm256_max_ps(d, _mm256_setzero_ps()));
+    }
+    branch_slots(&pl->br[0], yq, tq, slot, hv);
+    if (pl->nbranch == 2) { /* s = 1: left branch (0), s = 0: right (1) */
+      __m256i slot1[4];
+      __m256 hv1[4];
+      branch_slots(&pl->br[1], yq, tq, slot1, hv1);
+      for (int q = 0; q < 4; q++) {
+        __m256i right = _mm256_cmpeq_epi32(sq[q], _mm256_setzero_si256());
+        slot[q] = blendi(slot[q], slot1[q], right);
+        hv[q] = _mm256_blendv_ps(hv[q], hv1[q], _mm256_castsi256_ps(right));
       }
+    }
+    for (int q = 0; q < 4; q++) {
       const char *r[8];
-      lane_addrs((const char *)pl->rec, _mm256_slli_epi32(slot, 6), r); /* 64-byte records */
+      lane_addrs((const char *)pl->rec, _mm256_slli_epi32(slot[q], 6), r); /* 64-byte records */
       for (int k = 0; k < D + 3; k += 4) /* the rows the polynomial reads */
         rows(r, k, D + 3 - k <= 2 ? 2 : 4, f[q] + k);
-      u[q] = _mm256_mul_ps(_mm256_sub_ps(hv, f[q][0]), f[q][1]);
+      u[q] = _mm256_mul_ps(_mm256_sub_ps(hv[q], f[q][0]), f[q][1]);
       u[q] = _mm256_and_ps(u[q], _mm256_cmp_ps(u[q], u[q], _CMP_ORD_Q)); /* constants: inf * 0 -> 0 */
       acc[q] = f[q][2];
     }
