@@ -27,8 +27,8 @@
  *   V_SCALEF(v, k) actfit_scalef(v, k) lane by lane
  *   V_POW2_64(t)   (optional) actfit_pow2_64(t) lane by lane, for the lean and 16-bit 2^n
  *   V_INDEX5(t)    the low 5 bits of t's pattern as V_LUT's index (the direct path's column)
- *   V_DRECORDS(t, j, d) (optional) rows 0 .. V_DRECORD_ROWS - 1 of direct table t at j into
- *                  d[0 ..], in place of V_LUT
+ *   V_DRECORDS(t, j, n, d) (optional) rows 0 .. n - 1 of direct table t at j into d[0 ..]
+ *                  (n <= V_DRECORD_ROWS, a constant), in place of V_LUT
  * and, for cpu_fwd.h's loops, V_OUT_IDX(m, base, dst) (the offsets base + i of the lanes not
  * in m, packed at dst with VL stored; returns their count), V_ALL(m) (every lane of m set),
  * V_GATHER(p, ix) (p[ix[i]] lane by
@@ -242,7 +242,7 @@ TF_INLINE VF direct_vec(int t, int deg, float round, VF x)
   VI j = V_INDEX5(tr);
 #ifdef V_DRECORDS /* the rows of each lane's piece from its record */
   VF d[V_DRECORD_ROWS];
-  V_DRECORDS(t, j, d);
+  V_DRECORDS(t, j, deg + 3, d);
 #define D_LUT(r) d[r]
 #else
   const float (*G)[32] = actfit_d_host[t];
