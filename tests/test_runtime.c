@@ -1111,8 +1111,11 @@ END_TEST
  * and those around +-0, the smallest normal, 1, the largest finite, inf and NaN), s = 0 and
  * s = 1, for the fitted tables (whose piece ends lie on a grid: the AVX-512 loop's merged
  * search; 40-45 slots, two of its blocks), for GELU's with one end moved off the grid (its
- * per-branch search), and for a SiLU fit to 3e-8 (`actfit invact silu --target 3e-8
- * --max-degree 6`: 49 slots, three blocks, the loop whose block count is a variable) */
+ * per-branch search), for a SiLU fit to 3e-8 (`actfit invact silu --target 3e-8
+ * --max-degree 6`: 49 slots, three blocks, the loop whose block count is a variable), and
+ * for GELU's with its binades moved down into the subnormals (the AVX2 loop's bound for the
+ * last binade is then top + 125, not nb - 1), and with its first piece's start moved up,
+ * inside the piece (below it: asym_lo) and past the ends of four (no vector plan) */
 START_TEST(invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid)
 {
   simd_cap(_i);
@@ -1149,10 +1152,17 @@ START_TEST(invact_backward_stores_the_element_math_for_y_of_every_class_on_and_o
   for (int b = 0; b < s49.nbranch; b++)
     slots += s49.br[b].np + 3 + s49.br[b].nb;
   ck_assert_int_eq(slots, 49);
+  actfit_rt_invact deep = *actfit_rt_invact_builtin("gelu");
+  ck_assert_int_gt(deep.br[0].nb, 3);
+  deep.br[0].binade_top = deep.br[0].nb - 129; /* the last three binades below 2^-126 */
+  ck_assert_int_eq(actfit_rt_invact_check(&deep), ACTFIT_OK);
+  actfit_rt_invact lo = *actfit_rt_invact_builtin("gelu"), past = lo;
+  lo.br[1].p[0].lo = 0.5f * lo.br[1].p[0].hi;
+  past.br[1].p[0].lo = past.br[1].p[3].hi; /* past four ends: a count of them lands on other slots */
   const actfit_rt_invact *tabs[] = {actfit_rt_invact_builtin("gelu"), actfit_rt_invact_builtin("gelu_tanh"),
                                     actfit_rt_invact_builtin("silu"), actfit_rt_invact_builtin("mish"), &off,
-                                    &s49};
-  for (int q = 0; q < 6; q++)
+                                    &s49, &deep, &lo, &past};
+  for (int q = 0; q < 9; q++)
     for (int s = 0; s < 2; s++) {
       memset(st, s ? 0xff : 0, n / 8);
       ck_assert_int_eq(actfit_invact_backward(tabs[q], ACTFIT_FP32, 0, y, st, g, gi, n, NULL), ACTFIT_OK);

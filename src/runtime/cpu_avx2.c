@@ -211,24 +211,30 @@ static inline __attribute__((always_inline)) void branch_slots(const plan_branch
     for (int q = 0; q < 4; q++)
       k[q] = _mm256_sub_epi32(k[q], _mm256_castps_si256(_mm256_cmp_ps(h, v[q], _CMP_LT_OQ)));
   }
-  const int s_hi = b->base + b->np, s_lo = s_hi + 1, s_zero = s_hi + 2; /* past the last piece: s_hi */
+  /* past the last piece: s_hi; below the first: s_lo = s_hi + 1, which a count of 0 reaches
+   * by adding np + 1 (no piece end is below v there: plan_build checks hi_0 >= lo0).  In the
+   * binades, i = top - e with e = eb - 126 from y's exponent bits eb; a zero or subnormal y
+   * (eb = 0, elem.h's e = -1000) goes past the last binade, as does i > nb - 1: eb = 0 is the
+   * one i above top + 125, so one compare with the smaller bound finds both (and i = top +
+   * 126 >= 0 there: plan_build checks top >= -126) */
+  const int s_zero = b->base + b->np + 2;
+  const int zcut = b->nb - 1 < b->top + 125 ? b->nb - 1 : b->top + 125;
   for (int q = 0; q < 4; q++) {
-    k[q] = blendi(k[q], _mm256_set1_epi32(s_lo),
-                  _mm256_castps_si256(_mm256_cmp_ps(v[q], _mm256_set1_ps(b->lo0), _CMP_LT_OQ)));
+    k[q] = _mm256_add_epi32(k[q], _mm256_and_si256(_mm256_set1_epi32(b->np + 1),
+                                                   _mm256_castps_si256(_mm256_cmp_ps(
+                                                       v[q], _mm256_set1_ps(b->lo0), _CMP_LT_OQ))));
     if (b->nb > 0) {
       __m256 ay = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), y[q]);
       __m256i eb = _mm256_srli_epi32(_mm256_castps_si256(ay), 23);
-      __m256i e = blendi(_mm256_sub_epi32(eb, _mm256_set1_epi32(126)), _mm256_set1_epi32(-1000),
-                         _mm256_cmpeq_epi32(eb, _mm256_setzero_si256()));
-      __m256i i = _mm256_sub_epi32(_mm256_set1_epi32(b->top), e);
+      __m256i i = _mm256_sub_epi32(_mm256_set1_epi32(b->top + 126), eb);
+      __m256i ge0 = _mm256_castps_si256(_mm256_cmp_ps(y[q], _mm256_setzero_ps(), _CMP_GE_OQ));
       __m256i inb = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(y[q], _mm256_setzero_ps(), _CMP_LT_OQ)),
                                      _mm256_cmpgt_epi32(i, _mm256_set1_epi32(-1)));
+      /* asym_zero for y >= 0 and past the last binade; binade i's slot in between */
       __m256i bs = blendi(_mm256_add_epi32(i, _mm256_set1_epi32(b->bbase)), _mm256_set1_epi32(s_zero),
-                          _mm256_cmpgt_epi32(i, _mm256_set1_epi32(b->nb - 1)));
-      k[q] = blendi(k[q], bs, inb);
+                          _mm256_or_si256(ge0, _mm256_cmpgt_epi32(i, _mm256_set1_epi32(zcut))));
+      k[q] = blendi(k[q], bs, _mm256_or_si256(inb, ge0));
       v[q] = _mm256_blendv_ps(v[q], ay, _mm256_castsi256_ps(inb));
-      k[q] = blendi(k[q], _mm256_set1_epi32(s_zero),
-                    _mm256_castps_si256(_mm256_cmp_ps(y[q], _mm256_setzero_ps(), _CMP_GE_OQ)));
     }
     slot[q] = k[q];
     hv[q] = v[q];

@@ -73,6 +73,13 @@ static inline int plan_build(plan *pl, const actfit_rt_invact *t)
   for (int b = 0; b < t->nbranch; b++) {
     const actfit_rt_branch *br = &t->br[b];
     plan_branch *q = &pl->br[b];
+    /* cpu_avx2.c's loop finds asym_lo by a count of 0 piece ends below v (so piece 0's end
+     * is not below its start), and a zero or subnormal y past the last binade with i = top +
+     * 126 >= 0 (top >= -126; and top <= 900, far from overflow: a float's binades lie within
+     * 2^+-150) */
+    if (!(br->p[0].hi >= br->p[0].lo) ||
+        (br->nb > 0 && (br->binade_top < -126 || br->binade_top > 900)))
+      return 0;
     *q = (plan_branch){br->var, br->np, br->nb, br->binade_top, slot, 0, br->p[0].lo, {0}};
     for (int i = 0; i < br->np; i++) {
       /* a count of the his below v finds the first piece with v <= hi only if they rise */
