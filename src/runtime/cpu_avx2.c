@@ -218,7 +218,7 @@ static inline __attribute__((always_inline)) void branch_slots(const plan_branch
    * one i above top + 125, so one compare with the smaller bound finds both (and i = top +
    * 126 >= 0 there: plan_build checks top >= -126) */
   const int s_zero = b->base + b->np + 2;
-  const int zcut = b->nb - 1 < b->top + 125 ? b->nb - 1 : b->top + 125;
+  const int zcut = b->nb > 0 && b->top + 125 < b->nb - 1 ? b->top + 125 : b->nb - 1; /* top: checked where nb > 0 */
   for (int q = 0; q < 4; q++) {
     k[q] = _mm256_add_epi32(k[q], _mm256_and_si256(_mm256_set1_epi32(b->np + 1),
                                                    _mm256_castps_si256(_mm256_cmp_ps(
