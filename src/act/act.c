@@ -356,10 +356,15 @@ actfit_status actfit_act_alloc(const char *spec, actfit_act **out, char *err, si
 
 /* libmatheval parses, simplifies and differentiates recursively, and f'' of a long
  * product grows as its cube: a long (x+x+...+x, 30,000 terms) or deep expression overflows
- * its stack.  Expressions are bounded before libmatheval sees them. */
+ * its stack.  Expressions are bounded before libmatheval sees them.  Within those bounds f''
+ * can still be large (x*x*...*x*tanh(x) with 56 factors: 247,000 characters written out,
+ * 49 s to analyse, since every evaluation walks it), so f'' is bounded too, by its length
+ * written out: the activations people write stay under 3,000 (Mish 314, GELU's tanh form
+ * 862), and 8,192 takes at most a few seconds. */
 #define EXPR_MAX_LEN 256
 #define EXPR_MAX_OPS 64
 #define EXPR_MAX_DEPTH 16
+#define EXPR_MAX_D2 8192
 
 static actfit_status check_size(const char *expr, char *err, size_t errlen)
 {
@@ -512,6 +517,13 @@ actfit_status actfit_act_alloc_expr(const char *expr, actfit_act **out, char *er
     }
     if (st == ACTFIT_OK && (!ev[1] || !ev[2])) {
       actfit__seterr(err, errlen, "cannot differentiate expression " EXPR_Q, EXPR_A(expr));
+      st = ACTFIT_EPARSE;
+    }
+    size_t d2 = st == ACTFIT_OK && c == 0 ? strlen(evaluator_get_string(ev[2])) : 0;
+    if (d2 > EXPR_MAX_D2) {
+      actfit__seterr(err, errlen, "expression " EXPR_Q ": f'' has %zu characters written out, "
+                     "more than the limit of %d; write it with fewer repeated factors",
+                     EXPR_A(expr), d2, EXPR_MAX_D2);
       st = ACTFIT_EPARSE;
     }
   }
