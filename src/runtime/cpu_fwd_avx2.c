@@ -65,7 +65,6 @@ static inline void v_out_x(__m256 m, __m256 v, float *dst)
   _mm256_storeu_ps(dst, _mm256_permutevar8x32_ps(v, _mm256_load_si256((const __m256i *)out_perm[out])));
 }
 #define V_OUT_X v_out_x
-#define FWD_SAT 1
 #define V_ALL(m) (_mm256_movemask_ps(m) == 0xff)
 #define V_GATHER(p, ix) _mm256_i32gather_ps(p, _mm256_loadu_si256((const __m256i *)(ix)), 4)
 #define V_SCATTER(p, ix, v)                                                                 \
