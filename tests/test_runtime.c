@@ -1114,8 +1114,10 @@ END_TEST
  * per-branch search), for a SiLU fit to 3e-8 (`actfit invact silu --target 3e-8
  * --max-degree 6`: 49 slots, three blocks, the loop whose block count is a variable), and
  * for GELU's with its binades moved down into the subnormals (the AVX2 loop's bound for the
- * last binade is then top + 125, not nb - 1), and with its first piece's start moved up,
- * inside the piece (below it: asym_lo) and past the ends of four (no vector plan) */
+ * last binade is then top + 125, not nb - 1), with its first piece's start moved up,
+ * inside the piece (below it: asym_lo) and past the ends of four (no vector plan), and for
+ * SiLU's with one piece padded to degree 6 by a leading zero (nine rows: the AVX2 loop
+ * gathers the last one alone) */
 START_TEST(invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid)
 {
   simd_cap(_i);
@@ -1159,10 +1161,16 @@ START_TEST(invact_backward_stores_the_element_math_for_y_of_every_class_on_and_o
   actfit_rt_invact lo = *actfit_rt_invact_builtin("gelu"), past = lo;
   lo.br[1].p[0].lo = 0.5f * lo.br[1].p[0].hi;
   past.br[1].p[0].lo = past.br[1].p[3].hi; /* past four ends: a count of them lands on other slots */
+  actfit_rt_invact d6 = *actfit_rt_invact_builtin("silu");
+  actfit_rt_piece *pd = &d6.br[1].p[2];
+  ck_assert_int_eq(pd->deg, 5);
+  memmove(pd->coef + 1, pd->coef, sizeof(float) * 6);
+  pd->coef[0] = 0.0f;
+  pd->deg = 6;
   const actfit_rt_invact *tabs[] = {actfit_rt_invact_builtin("gelu"), actfit_rt_invact_builtin("gelu_tanh"),
                                     actfit_rt_invact_builtin("silu"), actfit_rt_invact_builtin("mish"), &off,
-                                    &s49, &deep, &lo, &past};
-  for (int q = 0; q < 9; q++)
+                                    &s49, &deep, &lo, &past, &d6};
+  for (int q = 0; q < 10; q++)
     for (int s = 0; s < 2; s++) {
       memset(st, s ? 0xff : 0, n / 8);
       ck_assert_int_eq(actfit_invact_backward(tabs[q], ACTFIT_FP32, 0, y, st, g, gi, n, NULL), ACTFIT_OK);

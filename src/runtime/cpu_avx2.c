@@ -290,10 +290,8 @@ invact_bwd_groups(actfit_dtype dt, int D, const plan *pl, const actfit_rt_invact
       }
     }
     for (int q = 0; q < 4; q++) {
-      const char *r[8];
-      lane_addrs((const char *)pl->rec, _mm256_slli_epi32(slot[q], 6), r); /* 64-byte records */
-      for (int k = 0; k < D + 3; k += 4) /* the rows the polynomial reads */
-        rows(r, k, D + 3 - k <= 2 ? 2 : 4, f[q] + k);
+      /* the rows the polynomial reads, of 64-byte records */
+      lane_rows((const char *)pl->rec, _mm256_slli_epi32(slot[q], 6), D + 3, f[q]);
       u[q] = _mm256_mul_ps(_mm256_sub_ps(hv[q], f[q][0]), f[q][1]);
       u[q] = _mm256_and_ps(u[q], _mm256_cmp_ps(u[q], u[q], _CMP_ORD_Q)); /* constants: inf * 0 -> 0 */
       acc[q] = f[q][2];

@@ -110,19 +110,13 @@ v_records(int t, int t2, __m256 m, __m256i j, __m256 *f)
   if (t2 >= 0)
     k = _mm256_add_epi32(k, _mm256_and_si256(_mm256_castps_si256(m),
                                              _mm256_set1_epi32(32 * (t2 - t))));
-  const char *r[8];
-  lane_addrs((const char *)m_rec, _mm256_slli_epi32(k, 5), r); /* 32-byte records */
-  rows(r, 0, 4, f);
-  rows(r, 4, 4, f + 4);
+  lane_rows((const char *)m_rec, _mm256_slli_epi32(k, 5), 8, f); /* 32-byte records */
 }
 #define V_RECORDS v_records
 
 /* The direct tables the same way: d_rec[32 t + j] holds rows 0-9 of direct table t's piece
  * j (and two zeros), so that a lane's coefficients are three 16-byte loads where a row at a
- * time would be a gather each (ten per eight lanes).  A last row alone (degree 6: nine rows)
- * is one gather, where four loads, four inserts and three shuffles would read it: on the
- * Intel Xeon VM, past the cache, GELU's forwards take 0.96-0.99 of the time this way and
- * Mish's 0.93-0.95. */
+ * time would be a gather each (ten per eight lanes) */
 _Static_assert(ACTFIT_F_D_ROWS <= 12, "a direct record is rows 0-11 of a piece");
 #define V_DRECORD_ROWS 12
 static _Alignas(32) float d_rec[ACTFIT_D_COUNT * 32][V_DRECORD_ROWS];
@@ -138,16 +132,8 @@ __attribute__((constructor)) static void d_rec_init(void)
 static inline __attribute__((always_inline)) void v_drecords(int t, __m256i j, int n, __m256 *d)
 {
   __m256i k = _mm256_add_epi32(j, _mm256_set1_epi32(32 * t));
-  __m256i off = _mm256_add_epi32(_mm256_slli_epi32(k, 5), _mm256_slli_epi32(k, 4));
-  const char *r[8]; /* 48-byte records: k 32 + k 16 */
-  lane_addrs((const char *)d_rec, off, r);
-  int q = 0;
-  for (; q + 4 <= n; q += 4)
-    rows(r, q, 4, d + q);
-  if (n - q == 1) /* a last row alone: one gather */
-    d[q] = _mm256_i32gather_ps((const float *)((const char *)d_rec + 4 * q), off, 1);
-  else if (n > q)
-    rows(r, q, n - q <= 2 ? 2 : 4, d + q);
+  lane_rows((const char *)d_rec, _mm256_add_epi32(_mm256_slli_epi32(k, 5), _mm256_slli_epi32(k, 4)), n,
+            d); /* 48-byte records: k 32 + k 16 */
 }
 #define V_DRECORDS v_drecords
 
