@@ -346,8 +346,8 @@ END_TEST
 
 /* Within those bounds f'' can still be huge: x*x*...*x*tanh(x) with 56 factors (119
  * characters, 56 operators) has an f'' of 246,947 characters, and analysing it took 49 s.
- * It is refused before any evaluation, with the size of f'' and the limit; the realistic forms (GELU's tanh
- * form, Mish) pass, and so does the same product with 14 factors. */
+ * It is refused before any evaluation, with the size of f'' and the limit; the realistic
+ * forms (GELU's tanh form, Mish) pass, and so does the same product with 14 factors. */
 START_TEST(expressions_whose_second_derivative_is_huge_are_refused_at_once)
 {
   char err[ACTFIT_ERRLEN], e[256] = "";
