@@ -29,6 +29,8 @@
  *   V_INDEX5(t)    the low 5 bits of t's pattern as V_LUT's index (the direct path's column)
  *   V_DRECORDS(t, j, n, d) (optional) rows 0 .. n - 1 of direct table t at j into d[0 ..]
  *                  (n <= V_DRECORD_ROWS, a constant), in place of V_LUT
+ *   V_DLUT(row, j) (optional) V_LUT for the direct paths' rows (fp32 and 16-bit), which
+ *                  read every lane's rows: the same values, read another way
  * and, for cpu_fwd.h's loops, V_OUT_IDX(m, base, dst) (the offsets base + i of the lanes not
  * in m, packed at dst with VL stored; returns their count), V_ALL(m) (every lane of m set),
  * V_GATHER(p, ix) (p[ix[i]] lane by
@@ -39,6 +41,9 @@
 /* every function here is inlined into the loop that calls it: gcc otherwise keeps some of
  * them (m1_vec2 on AVX2) as calls, with their vector results through memory */
 #define TF_INLINE static inline __attribute__((always_inline))
+#ifndef V_DLUT
+#define V_DLUT V_LUT
+#endif
 
 /* (h, l) = a b exactly */
 #define GV_PROD(h, l, a, b)                                                                  \
@@ -246,7 +251,7 @@ TF_INLINE VF direct_vec(int t, int deg, float round, VF x)
 #define D_LUT(r) d[r]
 #else
   const float (*G)[32] = actfit_d_host[t];
-#define D_LUT(r) V_LUT(G[r], j)
+#define D_LUT(r) V_DLUT(G[r], j)
 #endif
   VF p = D_LUT(deg + 2);
   for (int r = deg + 1; r >= 4; r--)
@@ -370,11 +375,11 @@ TF_INLINE VF direct16_vec(int t, float round, VF x)
   const float (*G)[32] = actfit_d16_rows[t];
   VF tr = V_ADD(x, V1(round)), s = V_SUB(x, V_SUB(tr, V1(round)));
   VI j = V_INDEX5(tr);
-  VF p = V_FMA(V_LUT(G[5], j), s, V_LUT(G[4], j));
-  p = V_FMA(p, s, V_LUT(G[3], j));
-  p = V_FMA(p, s, V_LUT(G[2], j));
-  p = V_FMA(p, s, V_LUT(G[1], j));
-  return V_MUL(x, V_FMA(p, s, V_LUT(G[0], j)));
+  VF p = V_FMA(V_DLUT(G[5], j), s, V_DLUT(G[4], j));
+  p = V_FMA(p, s, V_DLUT(G[3], j));
+  p = V_FMA(p, s, V_DLUT(G[2], j));
+  p = V_FMA(p, s, V_DLUT(G[1], j));
+  return V_MUL(x, V_FMA(p, s, V_DLUT(G[0], j)));
 }
 
 /* elem.h's choice lane by lane (these loops fill the 16-bit tables and small passes) */
