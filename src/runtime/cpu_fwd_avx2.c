@@ -117,7 +117,7 @@ v_records(int t, int t2, __m256 m, __m256i j, __m256 *f)
 /* The direct tables the same way: d_rec[32 t + j] holds rows 0-9 of direct table t's piece
  * j (and zeros), so that a lane's coefficients are three 16-byte loads where a row at a time
  * would be a gather each (ten per eight lanes).  A record is one 64-byte line: with 48-byte
- * records (the rows and two zeros), every other record straddled two lines, and the fp32
+ * records (the rows and two zeros), half of them straddled two lines, and the fp32
  * forwards took 1.03-1.08 of this time in cache with N(0, 1) (Intel Xeon VM). */
 _Static_assert(ACTFIT_F_D_ROWS <= 12, "a direct record is rows 0-11 of a piece");
 #define V_DRECORD_ROWS 12
