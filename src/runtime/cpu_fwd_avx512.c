@@ -46,9 +46,10 @@
  * per sixteen lanes in GELU's fp32 forward), and those copies take the vector ports the
  * permutes and FMAs need.  A load takes a load port instead; the asm is volatile so that gcc
  * does not hoist it back out of the loop.  Intel Xeon VM, in cache (2^15, one thread), x ~
- * N(0, 3^2): the fp32 InvAct forwards take 0.91-0.95 of the time (GELU, GELU-tanh, SiLU,
- * Mish), 0.89 with N(0, 1); the bf16 forwards 0.97-1.00.  The lean path's M tables keep
- * V_LUT: there the loads gained nothing (docs/benchmarks.md). */
+ * N(0, 3^2): the fp32 forwards take 0.93-0.99 of the time (GELU, GELU-tanh, SiLU, Mish),
+ * 0.88-0.96 with N(0, 1); the bf16 forwards 0.97-1.00.  Past the cache, near memory speed,
+ * 0.90-1.06.  The lean path's M tables keep V_LUT: there the loads gained nothing
+ * (docs/benchmarks.md). */
 static inline __attribute__((always_inline)) __m512 v_row(const float *p)
 {
   __m512 r;
