@@ -766,6 +766,43 @@ START_TEST(table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end)
 }
 END_TEST
 
+/* GELU's positive tail [3.875, 5.375) is one piece of the direct path (elem.h's
+ * ACTFIT_GELU_DCAP, column 16 through the index of min(x, 4)): every float of it, and 64
+ * beyond each end, stores elem.h's bits from the forward pass on every backend, and every
+ * float of it is within the worst that tools/ulp_sweep measured there (0.7004 ulp at
+ * 4.1275301: the fit's 0.20 and y's rounding), far inside the 2-ulp contract */
+START_TEST(gelu_positive_tail_piece_stores_the_scalar_bits_within_its_measured_worst)
+{
+  simd_cap(_i);
+  float lo = ACTFIT_D_TOP4, hi = ACTFIT_GELU_XSAT;
+  for (int k = 0; k < 64; k++)
+    lo = nextafterf(lo, 0.0f), hi = nextafterf(hi, INFINITY);
+  size_t n = (size_t)(actfit_f32_bits(hi) - actfit_f32_bits(lo));
+  float *x = malloc(n * 4), *y = malloc(n * 4);
+  uint32_t *st = malloc(n);
+  ck_assert(x && y && st);
+  for (size_t i = 0; i < n; i++)
+    x[i] = actfit_bits_f32(actfit_f32_bits(lo) + (uint32_t)i);
+  actfit_rt_invact ia = forward_only(ACTFIT_A_GELU);
+  ck_assert_int_eq(actfit_invact_forward(&ia, ACTFIT_FP32, 0, x, y, st, n, NULL), ACTFIT_OK);
+  long double worst = 0;
+  float at = 0;
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_msg(actfit_f32_bits(y[i]) == actfit_f32_bits(actfit_elem_f(ACTFIT_A_GELU, ia.params, x[i])),
+                  "x=%a: %a, scalar %a", x[i], y[i], actfit_elem_f(ACTFIT_A_GELU, ia.params, x[i]));
+    if (_i == 0 && x[i] >= ACTFIT_D_TOP4 && x[i] < ACTFIT_GELU_XSAT) {
+      long double e = ulps(y[i], ref_f(ACTFIT_A_GELU, x[i], 0));
+      if (e > worst)
+        worst = e, at = x[i];
+    }
+  }
+  if (_i == 0)
+    ck_assert_msg(worst < 0.7004 + 1e-3 && at == 4.1275301f, "%Lg ulp at x = %.8g, measured 0.7004 at 4.1275301",
+                  worst, at);
+  free(x); free(y); free(st);
+}
+END_TEST
+
 /* From elem.h's ACTFIT_*_XSAT on, GELU's and GELU-tanh's lean path gives x itself (which the
  * AVX-512 loops store there without it): every float from the bound to 16 (the lean path
  * clamps z below 15; beyond, Q is smaller still), and the bound is within 1/32 of the last
@@ -1630,6 +1667,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, forward_bits_equal_the_element_math_for_every_dtype, 0, 3);
   tcase_add_loop_test(tc, table_forwards_vector_loops_store_the_scalar_bits_at_every_piece_end, 0, 3);
   tcase_add_test(tc, lean_path_gives_x_itself_from_the_saturation_bound_on);
+  tcase_add_loop_test(tc, gelu_positive_tail_piece_stores_the_scalar_bits_within_its_measured_worst, 0, 3);
   tcase_add_loop_test(tc, invact_backward_bits_equal_the_element_math_for_every_table, 0, 3);
   tcase_add_loop_test(tc, invact_backward_of_a_table_without_a_vector_plan_matches_the_element_math, 0, 3);
   tcase_add_loop_test(tc, invact_backward_stores_the_element_math_for_y_of_every_class_on_and_off_the_grid, 0, 2);

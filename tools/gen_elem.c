@@ -173,7 +173,7 @@ static int fit_m(long double (*mf)(long double), double off, float tab[][M_PIECE
  * k & 31 (the low bits of x + 1.5 2^(23 + log2 h), the sum that rounds x / h); each a
  * polynomial of degree deg in s = x - k h, fitted by weighted least squares (relative error)
  * at Chebyshev nodes on the closed piece.  Rows: c0 hi, c0 lo, c1 hi, c1 lo, c2 .. c_deg,
- * zeros up to D_ROWS; column 16 is no piece (zeros). */
+ * zeros up to D_ROWS; column 16 is no piece (zeros), but for GELU's positive tail (fit_tail). */
 #define D_ROWS 10
 #define D_NODES 64
 
@@ -246,6 +246,67 @@ static int fit_direct(long double (*g)(long double), long double g0, long double
   return ok;
 }
 
+/* the spacing of the float grid at |v| (v finite and positive, below the float range's end) */
+static long double fspacing(long double v)
+{
+  float lo = (float)v;
+  if ((long double)lo > v)
+    lo = nextafterf(lo, 0.0f);
+  return (long double)nextafterf(lo, INFINITY) - lo;
+}
+
+/* GELU's positive tail: one more piece in the free column 16, x in [lo, hi) = [3.875, 5.375)
+ * (elem.h's ACTFIT_D_TOP4 to ACTFIT_GELU_XSAT), reached by the index of min(x, cap), cap = 4:
+ * s = x - 4 in [-1/8, 11/8).  g = Phi(x) is 1 - Q with Q below 5.3e-5 there, so the
+ * polynomial of degree deg in s needs an absolute error of g small beside y's ulp over x,
+ * not a relative one: weighted least squares at Chebyshev nodes with the weight
+ * (x / ulp(y))^2, the error of y in ulp.  *worst: that error with the coefficients as
+ * stored, densely (the rounding of y itself comes on top). */
+static int fit_tail(long double (*g)(long double), double lo, double hi, double cap, int deg,
+                    float tab[][M_PIECES], int col, double *worst)
+{
+  gsl_matrix *X = gsl_matrix_alloc(D_NODES, deg + 1), *cov = gsl_matrix_alloc(deg + 1, deg + 1);
+  gsl_vector *y = gsl_vector_alloc(D_NODES), *w = gsl_vector_alloc(D_NODES), *c = gsl_vector_alloc(deg + 1);
+  gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(D_NODES, deg + 1);
+  int ok = X && cov && y && w && c && ws && deg + 3 <= D_ROWS;
+  double chisq;
+  for (int i = 0; ok && i < D_NODES; i++) {
+    double x = 0.5 * (lo + hi) + 0.5 * (hi - lo) * cos(M_PI * (i + 0.5) / D_NODES), s = x - cap, p = 1;
+    long double m = g(x), e = x / fspacing(x * m);
+    for (int q = 0; q <= deg; q++, p *= s)
+      gsl_matrix_set(X, i, q, p);
+    gsl_vector_set(y, i, (double)m);
+    gsl_vector_set(w, i, (double)(e * e));
+  }
+  ok = ok && gsl_multifit_wlinear(X, w, y, c, cov, &chisq, ws) == GSL_SUCCESS;
+  *worst = 0;
+  if (ok) {
+    long double c0 = gsl_vector_get(c, 0), c1 = gsl_vector_get(c, 1);
+    tab[0][col] = (float)c0;
+    tab[1][col] = (float)(c0 - tab[0][col]);
+    tab[2][col] = (float)c1;
+    tab[3][col] = (float)(c1 - tab[2][col]);
+    for (int q = 2; q <= deg; q++)
+      tab[2 + q][col] = (float)gsl_vector_get(c, (size_t)q);
+    for (int i = 0; i <= 20000; i++) { /* the stored coefficients, densely, exactly */
+      long double x = lo + (hi - lo) * i / 20000.0L, s = x - cap, v = 0;
+      if (x >= hi)
+        break;
+      for (int q = deg; q >= 2; q--)
+        v = v * s + tab[2 + q][col];
+      v = v * s + ((long double)tab[2][col] + tab[3][col]);
+      v = v * s + ((long double)tab[0][col] + tab[1][col]);
+      long double yx = x * g(x);
+      double e = (double)(fabsl(x * v - yx) / fspacing(yx));
+      *worst = e > *worst ? e : *worst;
+    }
+  }
+  gsl_multifit_linear_free(ws);
+  gsl_matrix_free(X); gsl_matrix_free(cov);
+  gsl_vector_free(y); gsl_vector_free(w); gsl_vector_free(c);
+  return ok;
+}
+
 static void drows(FILE *f, float tab[][M_PIECES])
 {
   for (int r = 0; r < D_ROWS; r++) {
@@ -266,11 +327,12 @@ static int write_direct(FILE *f)
     long double g0, g1; /* g(0), g'(0) */
     double h;
     int deg;
+    double tail_hi, tail_cap; /* GELU's positive tail (fit_tail) up to tail_hi, or none */
   } D[] = {
-    {"GELU", "Phi(x)", gelu_g, 0.5L, 0.39894228040143267793994605993438L, 0.25, 6},
-    {"GELU_TANH", "sigmoid(u(x)), u(x) = C (x + B x^3)", gelu_tanh_g, 0.5L, GT_C / 4, 0.25, 6},
-    {"SILU", "sigmoid(x)", silu_g, 0.5L, 0.25L, 0.5, 5},
-    {"MISH", "tanh(softplus(x))", mish_g, 0.6L, 0.32L, 0.5, 6},
+    {"GELU", "Phi(x)", gelu_g, 0.5L, 0.39894228040143267793994605993438L, 0.25, 6, 5.375, 4.0},
+    {"GELU_TANH", "sigmoid(u(x)), u(x) = C (x + B x^3)", gelu_tanh_g, 0.5L, GT_C / 4, 0.25, 6, 0, 0},
+    {"SILU", "sigmoid(x)", silu_g, 0.5L, 0.25L, 0.5, 5, 0, 0},
+    {"MISH", "tanh(softplus(x))", mish_g, 0.6L, 0.32L, 0.5, 6, 0, 0},
   };
   static float tab[D_ROWS][M_PIECES], t16[4][6][M_PIECES];
   fprintf(f, "/* The direct path (elem.h's actfit_direct): g(x) = f(x) / x for |x| below 15.5 h, on 31\n"
@@ -282,10 +344,18 @@ static int write_direct(FILE *f)
     double worst, slope;
     if (!fit_direct(D[i].g, D[i].g0, D[i].g1, D[i].h, D[i].deg, tab, &worst, &slope))
       return 0;
-    fprintf(f, "/* %s: g = %s, h = %g, degree %d, fitted to %.2g relative (|c1 s| <= %.2f c0) */\n"
-               "#define ACTFIT_F_%s_D_DEG %d\n#define ACTFIT_F_%s_D_H %af\n#define ACTFIT_F_%s_D",
-            D[i].name, D[i].what, D[i].h, D[i].deg, worst, slope, D[i].name, D[i].deg, D[i].name,
-            D[i].h, D[i].name);
+    fprintf(f, "/* %s: g = %s, h = %g, degree %d, fitted to %.2g relative (|c1 s| <= %.2f c0) */\n",
+            D[i].name, D[i].what, D[i].h, D[i].deg, worst, slope);
+    if (D[i].tail_hi > 0) {
+      int col = (int)lrint(D[i].tail_cap / D[i].h) & 31;
+      if (col != 16 || !fit_tail(D[i].g, 15.5 * D[i].h, D[i].tail_hi, D[i].tail_cap, D[i].deg, tab, col, &worst))
+        return 0;
+      fprintf(f, "/* and in column %d the positive tail x in [%g, %g) (elem.h's actfit_gelu: the index of\n"
+                 " * min(x, %g), s = x - %g), fitted to %.2f ulp of y (weighted by x / ulp(y)) */\n",
+              col, 15.5 * D[i].h, D[i].tail_hi, D[i].tail_cap, D[i].tail_cap, worst);
+    }
+    fprintf(f, "#define ACTFIT_F_%s_D_DEG %d\n#define ACTFIT_F_%s_D_H %af\n#define ACTFIT_F_%s_D",
+            D[i].name, D[i].deg, D[i].name, D[i].h, D[i].name);
     drows(f, tab);
   }
   /* the 16-bit path's: degree 5 in float, c0 and c1 without their low parts */

@@ -101,12 +101,20 @@ def count(ins):
 
 
 def direct_tops():
-    """elem.h's direct-path bounds (ACTFIT_D_TOP*): |x| below one takes the direct path"""
+    """elem.h's direct-path bounds: ACTFIT_D_TOP* (|x| below one takes the direct path), and
+    GELU's, whose positive side reaches ACTFIT_GELU_XSAT (-3.875 < x < 5.375)"""
     with open(os.path.join(ROOT, "kernels", "elem.h")) as f:
-        return {float(v) for v in re.findall(r"#define ACTFIT_D_TOP\d+ ([0-9.]+)f", f.read())}
+        src = f.read()
+    tops = {float(v) for v in re.findall(r"#define ACTFIT_D_TOP\d+ ([0-9.]+)f", src)}
+    sat = {float(v) for v in re.findall(r"#define ACTFIT_GELU_XSAT ([0-9.]+)f", src)}
+    return tops, sat
 
 
 FSETP_ABS = re.compile(r"^FSETP\.(\w+)\.AND (P\d), PT, \|R\d+\|, ([0-9.]+), PT$")
+# a compare of x itself with -top (x above it) or with GELU's upper end (x below it)
+FSETP_X = re.compile(r"^FSETP\.(\w+)\.AND (P\d), PT, R\d+(?:\.reuse)?, (-?[0-9.]+), PT$")
+BELOW = ("LT", "LTU", "LE", "LEU")
+ABOVE = ("GT", "GTU", "GE", "GEU")
 
 
 def hot_loop(ins, vec, tops):
@@ -121,19 +129,29 @@ def hot_loop(ins, vec, tops):
         return None
     lo, hi = min(spans)
     body = [i for i in ins if lo <= i[0] <= hi]
-    truth, skip = {}, []  # predicate -> its value for an |x| below the bound
+    tops, sat = tops
+    truth, skip = {}, []  # predicate -> its value for an x on the direct path
     for a, op, args, guard in body:
         m = FSETP_ABS.match(f"{op} {args}")
         if m and float(m.group(3)) in tops:
-            truth[m.group(2)] = m.group(1) in ("LT", "LTU", "LE", "LEU")
+            truth[m.group(2)] = m.group(1) in BELOW
+            continue
+        m = FSETP_X.match(f"{op} {args}")
+        if m and (-float(m.group(3)) in tops or float(m.group(3)) in sat):
+            truth[m.group(2)] = m.group(1) in (ABOVE if float(m.group(3)) < 0 else BELOW)
             continue
         pm = re.match(r"(P\d)\b", args)
         if pm and op.split(".")[0] in ("FSETP", "ISETP", "PLOP3", "DSETP", "HSETP2", "R2P"):
             truth.pop(pm.group(1), None)
-        g = re.match(r"@(!?)(P\d)$", guard)
-        if op == "BRA" and g and args.startswith("0x") and g.group(2) in truth:
-            tgt = int(args.split()[0], 16)
-            if tgt > a and truth[g.group(2)] != (g.group(1) == "!"):
+        # a branch: its guard (@P, @!P) and its own predicate (BRA P, 0x... / BRA !P, 0x...),
+        # each known for a direct-path x, all true
+        bm = re.match(r"(?:(!?)(P\d), )?(0x[0-9a-f]+)", args)
+        if op == "BRA" and bm:
+            conds = [(g.group(1), g.group(2)) for g in [re.match(r"@(!?)(P\d)$", guard)] if g]
+            if bm.group(2):
+                conds.append((bm.group(1), bm.group(2)))
+            tgt = int(bm.group(3), 16)
+            if conds and tgt > a and all(p in truth and truth[p] != (n == "!") for n, p in conds):
                 skip.append((a, tgt))
 
     def weigh(ops):
@@ -177,8 +195,8 @@ def main():
     print(f"SASS per element ({os.path.basename(nvcc)} {nvcc_version(nvcc)}; weighted = "
           "instructions + 3 x MUFU).  Hot loop: the library's 16-byte loop for the pass "
           "(4 fp32 or 8 bf16 elements an iteration), its body over the elements, on the path "
-          "of elements below the forwards' direct-path bound (elem.h's ACTFIT_D_TOP*, |x| < "
-          "3.875 or 7.75; the backwards have one path); own = beyond the same loop copying (load, convert, "
+          "of elements on the forwards' direct path (elem.h's ACTFIT_D_TOP*, |x| < "
+          "3.875 or 7.75; GELU's -3.875 < x < 5.375; the backwards have one path); own = beyond the same loop copying (load, convert, "
           "store); verdict on own.  Every path: the same body with the lean path too (what an "
           "element beyond the bound runs).  One element: the one-element probe's static count "
           "(every path once), beyond its copy.\n")

@@ -154,8 +154,9 @@ ACTFIT_ACT_LIST(FWD_ROW)
   }                                                                                         \
   FWD_ENTRIES(A)
 
-/* DIR rows (a direct path below |x| = TOP, elem.h's actfit_direct): every lane takes it, two
- * vectors at a time, and the lanes at or above TOP (and NaNs) are noted by their offsets in
+/* DIR rows (a direct path below |x| = TOP, elem.h's actfit_direct; GELU's up to SAT for
+ * x > 0, FWD_DIN): every lane takes it, two
+ * vectors at a time, and the lanes beyond it (and NaNs) are noted by their offsets in
  * the block (V_OUT_IDX, where a pair has any); after each block those lanes alone are
  * gathered, computed again on the lean path (VEC) and scattered back over the direct result,
  * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
@@ -167,6 +168,13 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #ifndef FWD_SAT
 #define FWD_SAT 0
 #endif
+/* The lanes of x that take the direct path: |x| < TOP, or where TAIL is 1 (GELU, elem.h's
+ * ACTFIT_GELU_DCAP) -TOP < x < SAT, and with FWD_SAT the lanes from SAT on as well (they
+ * store x): one compare then, where |x| < TOP or x >= SAT took three operations.  A NaN
+ * takes the lean path. */
+#define FWD_DIN(TAIL, TOP, SAT, x)                                                          \
+  ((TAIL) ? (FWD_SAT ? V_GT(x, V1(-(TOP))) : V_AND(V_GT(x, V1(-(TOP))), V_LT(x, V1(SAT))))   \
+          : V_LT(V_ABS(x), V1(TOP)))
 #define FWD_BLOCK 1024
 /* The lean lanes' x, in rows whose PACK is 1 (cpu_table_fwd.h's name##_D_PACK), where the
  * includer defines V_OUT_X(m, v, dst) (v's lanes not in m packed at dst, VL stored: a
@@ -189,7 +197,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * against one line in two 1 KiB ahead, 0.94-0.96 of the time for GELU (0.93-0.95 SiLU), and
  * no change from 4 to 16 KiB (docs/benchmarks.md) */
 #define FWD_PF 1024
-#define FWD_DIR(A, VEC, DVEC, TOP, SAT, PACK)                                               \
+#define FWD_DIR(A, VEC, DVEC, TOP, SAT, PACK, TAIL)                                         \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
       float *restrict dst, size_t sn, uint32_t *restrict st, int BIY, float T,              \
@@ -207,11 +215,13 @@ ACTFIT_ACT_LIST(FWD_ROW)
         for (int l_ = 0; l_ < 2 * VL; l_ += 16) /* each 64-byte line of the step's 2 VL */  \
           __builtin_prefetch(xb + i + FWD_PF + l_, 0, 3);                                   \
         VF xa_ = V_LOAD(xb + i), xc_ = V_LOAD(xb + i + VL);                                 \
-        VM da_ = V_LT(V_ABS(xa_), V1(TOP)), dc_ = V_LT(V_ABS(xc_), V1(TOP));                \
+        VM da_ = FWD_DIN(TAIL, TOP, SAT, xa_), dc_ = FWD_DIN(TAIL, TOP, SAT, xc_);          \
         if ((SAT) > 0.0f && FWD_SAT) { /* constants: y = x from SAT on, no lean path */     \
           VM sa_ = V_GE(xa_, V1(SAT)), sc_ = V_GE(xc_, V1(SAT));                            \
-          da_ = V_OR(da_, sa_);                                                             \
-          dc_ = V_OR(dc_, sc_);                                                             \
+          if (!(TAIL)) { /* (with TAIL da_ has them already) */                            \
+            da_ = V_OR(da_, sa_);                                                           \
+            dc_ = V_OR(dc_, sc_);                                                           \
+          }                                                                                 \
           V_STORE(yb + i, FWD_BITM(BIY, V_SEL(sa_, xa_, DVEC(xa_)), xa_, T, da_));          \
           V_STORE(yb + i + VL, FWD_BITM(BIY, V_SEL(sc_, xc_, DVEC(xc_)), xc_, T, dc_));     \
         } else {                                                                            \
@@ -261,7 +271,8 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #define FWD_KIND_ONE(id, name)
 #define FWD_KIND_VEC(id, name) FWD_VEC(ACTFIT_A_##id, name##_vec)
 #define FWD_KIND_DIR(id, name)                                                              \
-  FWD_DIR(ACTFIT_A_##id, name##_vec, name##_d_vec, name##_D_TOP, name##_D_SAT, name##_D_PACK)
+  FWD_DIR(ACTFIT_A_##id, name##_vec, name##_d_vec, name##_D_TOP, name##_D_SAT, name##_D_PACK,   \
+          name##_D_TAIL)
 #define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
 ACTFIT_ACT_LIST(FWD_ROW)
 #undef FWD_ROW

@@ -240,10 +240,11 @@ TF_INLINE VF mish_vec(VF x)
 
 /* ---- the direct path (elem.h's actfit_direct), |x| < 15.5 h ---- */
 
-/* y = x g(x) from direct table t of degree deg (a constant), round = 1.5 2^(23 + log2 h) */
-TF_INLINE VF direct_vec(int t, int deg, float round, VF x)
+/* y = x g(x) from direct table t of degree deg (a constant), round = 1.5 2^(23 + log2 h);
+ * cap > 0 (GELU's ACTFIT_GELU_DCAP): on the piece of min(x, cap), elem.h's actfit_direct_at */
+TF_INLINE VF direct_vec(int t, int deg, float round, float cap, VF x)
 {
-  VF tr = V_ADD(x, V1(round)), s = V_SUB(x, V_SUB(tr, V1(round)));
+  VF tr = V_ADD(cap > 0.0f ? V_MIN(x, V1(cap)) : x, V1(round)), s = V_SUB(x, V_SUB(tr, V1(round)));
   VI j = V_INDEX5(tr);
 #ifdef V_DRECORDS /* the rows of each lane's piece from its record */
   VF d[V_DRECORD_ROWS];
@@ -262,18 +263,33 @@ TF_INLINE VF direct_vec(int t, int deg, float round, VF x)
   return V_COPYSIGN(V_FMA(x, c0, V_MUL(x, v)), x);
 }
 
-TF_INLINE VF gelu_d_vec(VF x) { return direct_vec(ACTFIT_D_GELU, ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4, x); }
+TF_INLINE VF gelu_d_vec(VF x)
+{
+  return direct_vec(ACTFIT_D_GELU, ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4, ACTFIT_GELU_DCAP, x);
+}
 TF_INLINE VF gelu_tanh_d_vec(VF x)
 {
-  return direct_vec(ACTFIT_D_GELU_TANH, ACTFIT_F_GELU_TANH_D_DEG, ACTFIT_D_ROUND4, x);
+  return direct_vec(ACTFIT_D_GELU_TANH, ACTFIT_F_GELU_TANH_D_DEG, ACTFIT_D_ROUND4, 0.0f, x);
 }
-TF_INLINE VF silu_d_vec(VF x) { return direct_vec(ACTFIT_D_SILU, ACTFIT_F_SILU_D_DEG, ACTFIT_D_ROUND2, x); }
-TF_INLINE VF mish_d_vec(VF x) { return direct_vec(ACTFIT_D_MISH, ACTFIT_F_MISH_D_DEG, ACTFIT_D_ROUND2, x); }
+TF_INLINE VF silu_d_vec(VF x)
+{
+  return direct_vec(ACTFIT_D_SILU, ACTFIT_F_SILU_D_DEG, ACTFIT_D_ROUND2, 0.0f, x);
+}
+TF_INLINE VF mish_d_vec(VF x)
+{
+  return direct_vec(ACTFIT_D_MISH, ACTFIT_F_MISH_D_DEG, ACTFIT_D_ROUND2, 0.0f, x);
+}
 /* name##_D_TOP: the bound below which |x| takes the direct path (act_list.h's DIR rows) */
 #define gelu_D_TOP ACTFIT_D_TOP4
 #define gelu_tanh_D_TOP ACTFIT_D_TOP4
 #define silu_D_TOP ACTFIT_D_TOP2
 #define mish_D_TOP ACTFIT_D_TOP2
+/* name##_D_TAIL: 1 where the direct path takes x from -TOP up to SAT, not up to TOP (GELU's
+ * positive tail, elem.h's ACTFIT_GELU_DCAP) */
+#define gelu_D_TAIL 1
+#define gelu_tanh_D_TAIL 0
+#define silu_D_TAIL 0
+#define mish_D_TAIL 0
 /* name##_D_SAT: from there on y = x (elem.h's ACTFIT_*_XSAT); 0 where the loop need not look */
 #define gelu_D_SAT ACTFIT_GELU_XSAT
 #define gelu_tanh_D_SAT ACTFIT_GELU_TANH_XSAT
