@@ -395,8 +395,9 @@ ACTFIT_HD const float (*actfit_d_tab(int which))[32] { return ACTFIT_HOST_OR_DEV
 #define ACTFIT_GELU_XSAT 5.375f
 #define ACTFIT_GELU_TANH_XSAT 5.0f
 /* GELU's positive tail, x in [3.875, 5.375), takes the direct path too, from one piece of its
- * own: column 16, which no piece of x itself uses (k = -15 .. 15), reached through the index
- * of min(x, 4) (3.875 rounds to the even 16), with s = x - 4 (exact).  g = Phi(x) is 1 - Q
+ * own: column 16, which no piece of x itself uses (k = -15 .. 15), reached by taking the
+ * sum t = x + 1.5 2^21 no higher than 1.5 2^21 + 4 (the piece of 4; 3.875 rounds to the even
+ * 16), so that s = x - 4 (exact).  g = Phi(x) is 1 - Q
  * there with Q below 5.3e-5, so g's polynomial needs a small absolute error, not a relative
  * one, and degree 6 over [-1/8, 11/8) has it: 0.20 ulp of y (tools/gen_elem.c's fit_tail),
  * and c0 is within 3.2e-5 of g, so the inner roundings do not count.  These inputs took the
@@ -405,7 +406,8 @@ ACTFIT_HD const float (*actfit_d_tab(int which))[32] { return ACTFIT_HOST_OR_DEV
 #define ACTFIT_GELU_DCAP 4.0f
 
 /* y = x g(x) from direct table G of degree deg (a constant at every call), |x| < 15.5 h, on
- * the piece of xi (x itself but in GELU's positive tail, ACTFIT_GELU_DCAP):
+ * the piece that t = x + round picked (GELU's positive tail: t no more than round + 4,
+ * ACTFIT_GELU_DCAP):
  * v = c0lo + s (c1 + s (c2 + ...)) in float (c1's low part times s beside it), then
  * y = x c0 + x v, rounded once.  Three roundings reach y besides the last one (c1 + s P,
  * v, x v), each at most rho 2^-24 |y|, rho = |g - c0| / |g| on the piece: 0.28 at most for
@@ -415,9 +417,9 @@ ACTFIT_HD const float (*actfit_d_tab(int which))[32] { return ACTFIT_HOST_OR_DEV
  * instructions after the Horner chain where carrying c0 + c1 s as a pair took twelve
  * (docs/benchmarks.md: SiLU's fp32 forward about 7% faster on AMD Zen 4; 6 SASS
  * instructions per element fewer). */
-ACTFIT_HD float actfit_direct_at(const float (*G)[32], int deg, float round, float xi, float x)
+ACTFIT_HD float actfit_direct_t(const float (*G)[32], int deg, float round, float t, float x)
 {
-  float t = xi + round, s = x - (t - round);
+  float s = x - (t - round);
   uint32_t j = actfit_f32_bits(t) & 31u;
   float p = G[deg + 2][j];
   for (int r = deg + 1; r >= 4; r--) /* deg is a constant where this is inlined: unrolled */
@@ -427,10 +429,10 @@ ACTFIT_HD float actfit_direct_at(const float (*G)[32], int deg, float round, flo
   return copysignf(fmaf(x, G[0][j], x * v), x); /* g > 0: y has x's sign, -0 too */
 }
 
-/* the piece of x itself (actfit_direct_at with xi = x) */
+/* the piece of x itself */
 ACTFIT_HD float actfit_direct(const float (*G)[32], int deg, float round, float x)
 {
-  return actfit_direct_at(G, deg, round, x, x);
+  return actfit_direct_t(G, deg, round, x + round, x);
 }
 
 /* ---- the lean forwards (GELU, GELU-tanh, SiLU, Mish) ----------------------------------
@@ -517,8 +519,8 @@ ACTFIT_HD float actfit_lean_y(float x, float zt, float Mh, float Ml, float ah, f
 ACTFIT_HD float actfit_gelu(float x)
 {
   if (x > -ACTFIT_D_TOP4 && x < ACTFIT_GELU_XSAT) /* the positive tail in the piece of 4 */
-    return actfit_direct_at(actfit_d_tab(ACTFIT_D_GELU), ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4,
-                            fminf(x, ACTFIT_GELU_DCAP), x);
+    return actfit_direct_t(actfit_d_tab(ACTFIT_D_GELU), ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4,
+                           fminf(x + ACTFIT_D_ROUND4, ACTFIT_D_ROUND4 + ACTFIT_GELU_DCAP), x);
   float z = fabsf(x), zc = z < ACTFIT_GELU_ZTOP ? z : ACTFIT_GELU_ZTOP; /* NaN too */
   float Ml, M = actfit_tab_m1(actfit_m_tab(ACTFIT_M_GELU), zc, 1.0f, &Ml);
   actfit_ff zz = actfit_ff_prod(zc, zc); /* e^(-z^2/2) */

@@ -35,6 +35,8 @@
 #define V_NAN(a) _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
 #define V_SEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define V_LUT(row, j) _mm256_i32gather_ps(row, j, 4)
+/* min(a, b) of positive floats: the same order as their patterns' */
+#define V_PMIN(a, b) _mm256_castsi256_ps(_mm256_min_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b)))
 #define V_INDEX5(t) _mm256_and_si256(_mm256_castps_si256(t), _mm256_set1_epi32(31))
 /* the offsets base + i of the lanes i not in mask m, packed at dst (8 stored): their count;
  * the packing is a permute from a table of the 256 masks (out_perm) */

@@ -58,6 +58,8 @@ static inline __attribute__((always_inline)) __m512 v_row(const float *p)
 }
 #define V_DLUT(row, j) _mm512_permutex2var_ps(v_row(row), j, _mm512_loadu_ps((row) + 16))
 #define V_LUT2(ra, rb, j, m) _mm512_mask_blend_ps(m, V_LUT(ra, j), V_LUT(rb, j))
+/* min(a, b) of positive floats: the same order as their patterns' */
+#define V_PMIN(a, b) _mm512_castsi512_ps(_mm512_min_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
 #define V_INDEX5(t) _mm512_castps_si512(t)
 /* the offsets base + i of the lanes i not in mask m, packed at dst (16 stored): their count */
 static inline int v_out_idx(__mmask16 m, int base, int32_t *dst)
