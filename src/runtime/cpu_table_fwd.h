@@ -313,8 +313,10 @@ TF_INLINE VF mish_d_vec(VF x)
 /* name##_D_BIY: 1 where the bit in y is put by the loop that computes y (cpu_fwd.h's
  * FWD_DIR with BIY, the ACTFIT__X_BIT_IN_Y entry of FWDX_TABLE): SiLU and Mish, 0.91-0.97 of
  * the time on AMD Zen 4; GELU and GELU-tanh, whose loop has more rows live, ran 1.00-1.08
- * that way and keep the second loop */
-#define gelu_D_BIY 0
+ * that way and kept the second loop.  GELU, with its positive tail on the direct path
+ * (d149fa5), Intel Xeon VM: past the cache, two threads, 0.96-0.98 of the second loop's time
+ * with N(0, 3^2) and 0.94 with BERT-like inputs (one thread 1.02); in cache 0.92-0.97 */
+#define gelu_D_BIY 1
 #define gelu_tanh_D_BIY 0
 #define silu_D_BIY 1
 #define mish_D_BIY 1
