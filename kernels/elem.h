@@ -397,12 +397,13 @@ ACTFIT_HD const float (*actfit_d_tab(int which))[32] { return ACTFIT_HOST_OR_DEV
 /* GELU's positive tail, x in [3.875, 5.375), takes the direct path too, from one piece of its
  * own: column 16, which no piece of x itself uses (k = -15 .. 15), reached by taking the
  * sum t = x + 1.5 2^21 no higher than 1.5 2^21 + 4 (the piece of 4; 3.875 rounds to the even
- * 16), so that s = x - 4 (exact).  g = Phi(x) is 1 - Q
- * there with Q below 5.3e-5, so g's polynomial needs a small absolute error, not a relative
- * one, and degree 6 over [-1/8, 11/8) has it: 0.20 ulp of y (tools/gen_elem.c's fit_tail),
- * and c0 is within 3.2e-5 of g, so the inner roundings do not count.  These inputs took the
- * lean path until 2026-12-07, where the CPU's vector loops packed and scattered them: 6% of
- * a normal of deviation 3, of its 16% lean lanes (docs/benchmarks.md). */
+ * 16), so that s = x - 4 (exact).  g = Phi(x) is 1 - Q there with Q below 5.3e-5, so g's
+ * polynomial needs a small absolute error, not a relative one, and degree 6 over
+ * [-1/8, 11/8) has it: 0.20 ulp of y (tools/gen_elem.c's fit_tail); c0 is within 3.2e-5 of
+ * g, so the inner roundings do not count (tools/ulp_sweep: 0.7004 ulp at worst, at
+ * 4.1275301).  These inputs took the lean path until 2026-12-07, where the CPU's vector
+ * loops packed and scattered them: 6% of a normal of deviation 3, of its 16% lean lanes
+ * (docs/benchmarks.md). */
 #define ACTFIT_GELU_DCAP 4.0f
 
 /* y = x g(x) from direct table G of degree deg (a constant at every call), |x| < 15.5 h, on

@@ -155,16 +155,15 @@ ACTFIT_ACT_LIST(FWD_ROW)
   FWD_ENTRIES(A)
 
 /* DIR rows (a direct path below |x| = TOP, elem.h's actfit_direct; GELU's up to SAT for
- * x > 0, FWD_DIN): every lane takes it, two
- * vectors at a time, and the lanes beyond it (and NaNs) are noted by their offsets in
- * the block (V_OUT_IDX, where a pair has any); after each block those lanes alone are
- * gathered, computed again on the lean path (VEC) and scattered back over the direct result,
- * which is elem.h's choice lane by lane.  The lanes that need the lean path are rare where
- * activations live (the 0.6% of a pretrained BERT's pre-GELU values beyond 3.875; 20% of a
- * normal with deviation 3), so each pays for both paths only there.  Where SAT is above 0
- * and the includer defines FWD_SAT 1 (AVX-512), the lanes at or above it store x itself and
- * are not noted: the lean path's y there (elem.h's ACTFIT_*_XSAT).  (AVX2, with half the
- * registers, ran 7-13% slower with it.) */
+ * x > 0, FWD_DIN): every lane takes it, two vectors at a time, and the lanes beyond it (and
+ * NaNs) are noted by their offsets in the block (V_OUT_IDX, where a pair has any); after
+ * each block those lanes alone are gathered, computed again on the lean path (VEC) and
+ * scattered back over the direct result, which is elem.h's choice lane by lane.  The lanes
+ * that need the lean path are rare where activations live (the 0.6% of a pretrained BERT's
+ * pre-GELU values beyond 3.875; 10-20% of a normal with deviation 3), so each pays for both
+ * paths only there.  Where SAT is above 0 and the includer defines FWD_SAT 1 (AVX-512), the
+ * lanes at or above it store x itself and are not noted: the lean path's y there (elem.h's
+ * ACTFIT_*_XSAT).  (AVX2, with half the registers, ran 7-13% slower with it.) */
 #ifndef FWD_SAT
 #define FWD_SAT 0
 #endif

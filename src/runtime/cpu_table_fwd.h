@@ -246,7 +246,8 @@ TF_INLINE VF mish_vec(VF x)
  * actfit_direct_t (V_PMIN: fminf of two positive floats as one integer min of their bits,
  * off the float unit's latency, which the lookups wait for: AVX2, BERT-like inputs, in
  * cache, 1.02 of the time of the loop before the tail piece, where a float min before the
- * sum took 1.08-1.10) */
+ * sum took 1.08-1.10).  A lane whose sum is not positive (x below -round) is a lean lane,
+ * and its index, whatever it is, stays within the table (5 bits) */
 TF_INLINE VF direct_vec(int t, int deg, float round, float cap, VF x)
 {
   VF tr = V_ADD(x, V1(round));
