@@ -182,6 +182,28 @@ static long double gelu_tanh_g(long double x) { return 1.0L / (1.0L + expl(-GT_C
 static long double silu_g(long double x) { return 1.0L / (1.0L + expl(-x)); }
 static long double mish_g(long double x) { return tanhl(log1pl(expl(x))); }
 
+/* a direct piece into column j: c0 and c1 as float pairs, c2 .. c_deg (cq[2 ..]) as floats */
+static void put_piece(float tab[][M_PIECES], int j, long double c0, long double c1, const double *cq,
+                      int deg)
+{
+  tab[0][j] = (float)c0;
+  tab[1][j] = (float)(c0 - tab[0][j]);
+  tab[2][j] = (float)c1;
+  tab[3][j] = (float)(c1 - tab[2][j]);
+  for (int q = 2; q <= deg; q++)
+    tab[2 + q][j] = (float)cq[q];
+}
+
+/* g of column j's piece at s, from the coefficients as stored, exactly (long double) */
+static long double piece_g(float tab[][M_PIECES], int j, int deg, long double s)
+{
+  long double v = 0;
+  for (int q = deg; q >= 2; q--)
+    v = v * s + tab[2 + q][j];
+  v = v * s + ((long double)tab[2][j] + tab[3][j]);
+  return v * s + ((long double)tab[0][j] + tab[1][j]);
+}
+
 /* g(0) and g'(0) for the piece at 0, taken exactly (see fit_direct) */
 static int fit_direct(long double (*g)(long double), long double g0, long double g1, double h, int deg,
                       float tab[][M_PIECES], double *worst, double *slope)
@@ -222,20 +244,11 @@ static int fit_direct(long double (*g)(long double), long double g0, long double
     double cq[16];
     for (int q = 2; q <= deg; q++)
       cq[q] = gsl_vector_get(c, (size_t)(q - o));
-    tab[0][j] = (float)c0;
-    tab[1][j] = (float)(c0 - tab[0][j]);
-    tab[2][j] = (float)c1;
-    tab[3][j] = (float)(c1 - tab[2][j]);
-    for (int q = 2; q <= deg; q++)
-      tab[2 + q][j] = (float)cq[q];
+    put_piece(tab, j, c0, c1, cq, deg);
     double sl = (double)fabsl(c1 * 0.5L * h / c0);
     *slope = sl > *slope ? sl : *slope;
     for (int i = 0; ok && i <= 4000; i++) { /* the stored coefficients, densely, exactly */
-      long double s = -0.5L * h + (long double)h * i / 4000.0L, v = 0;
-      for (int q = deg; q >= 2; q--)
-        v = v * s + tab[2 + q][j];
-      v = v * s + ((long double)tab[2][j] + tab[3][j]);
-      v = v * s + ((long double)tab[0][j] + tab[1][j]);
+      long double s = -0.5L * h + (long double)h * i / 4000.0L, v = piece_g(tab, j, deg, s);
       double e = (double)fabsl(v / g((long double)mid + s) - 1.0L);
       *worst = e > *worst ? e : *worst;
     }
@@ -281,21 +294,12 @@ static int fit_tail(long double (*g)(long double), double lo, double hi, double 
   ok = ok && gsl_multifit_wlinear(X, w, y, c, cov, &chisq, ws) == GSL_SUCCESS;
   *worst = 0;
   if (ok) {
-    long double c0 = gsl_vector_get(c, 0), c1 = gsl_vector_get(c, 1);
-    tab[0][col] = (float)c0;
-    tab[1][col] = (float)(c0 - tab[0][col]);
-    tab[2][col] = (float)c1;
-    tab[3][col] = (float)(c1 - tab[2][col]);
+    double cq[16];
     for (int q = 2; q <= deg; q++)
-      tab[2 + q][col] = (float)gsl_vector_get(c, (size_t)q);
-    for (int i = 0; i <= 20000; i++) { /* the stored coefficients, densely, exactly */
-      long double x = lo + (hi - lo) * i / 20000.0L, s = x - cap, v = 0;
-      if (x >= hi)
-        break;
-      for (int q = deg; q >= 2; q--)
-        v = v * s + tab[2 + q][col];
-      v = v * s + ((long double)tab[2][col] + tab[3][col]);
-      v = v * s + ((long double)tab[0][col] + tab[1][col]);
+      cq[q] = gsl_vector_get(c, (size_t)q);
+    put_piece(tab, col, gsl_vector_get(c, 0), gsl_vector_get(c, 1), cq, deg);
+    for (int i = 0; i < 20000; i++) { /* the stored coefficients, densely, exactly, on [lo, hi) */
+      long double x = lo + (hi - lo) * i / 20000.0L, v = piece_g(tab, col, deg, x - cap);
       long double yx = x * g(x);
       double e = (double)(fabsl(x * v - yx) / fspacing(yx));
       *worst = e > *worst ? e : *worst;

@@ -117,7 +117,7 @@ BELOW = ("LT", "LTU", "LE", "LEU")
 ABOVE = ("GT", "GTU", "GE", "GEU")
 
 
-def hot_loop(ins, vec, tops):
+def hot_loop(ins, vec, bounds):
     """A vprobe's outer loop (the backward branch reaching furthest back, the grid-stride
     loop around VEC elements' work): (weighted instructions per element on the path every
     element takes when each |x| is below the direct path's bound, the same with every path
@@ -129,7 +129,7 @@ def hot_loop(ins, vec, tops):
         return None
     lo, hi = min(spans)
     body = [i for i in ins if lo <= i[0] <= hi]
-    tops, sat = tops
+    tops, sat = bounds  # direct_tops()
     truth, skip = {}, []  # predicate -> its value for an x on the direct path
     for a, op, args, guard in body:
         m = FSETP_ABS.match(f"{op} {args}")
@@ -172,7 +172,7 @@ def main():
         print(f"sass_count: no {'nvcc' if not nvcc else 'cuobjdump'} (CUDACXX, CUDA_HOME, "
               "PATH, /usr/local/cuda, triton's in .venv): skipped", file=sys.stderr)
         return 0
-    tops = direct_tops()
+    bounds = direct_tops()
     with tempfile.TemporaryDirectory() as tmp:
         with ThreadPoolExecutor(len(ARCHS)) as ex:
             cubins = dict(zip(ARCHS, ex.map(lambda ar: compile_cubin(
@@ -187,7 +187,7 @@ def main():
                     print(f"sass_count: {p} or {vp} is not in the sm_{ar} cubin", file=sys.stderr)
                     return 1
                 counts[ar, p] = count(funcs[p])
-                h = hot_loop(funcs[vp], VEC[p.rsplit("_", 1)[1]], tops)
+                h = hot_loop(funcs[vp], VEC[p.rsplit("_", 1)[1]], bounds)
                 if h is None:
                     print(f"sass_count: {vp} has no loop in the sm_{ar} cubin", file=sys.stderr)
                     return 1
@@ -196,8 +196,8 @@ def main():
           "instructions + 3 x MUFU).  Hot loop: the library's 16-byte loop for the pass "
           "(4 fp32 or 8 bf16 elements an iteration), its body over the elements, on the path "
           "of elements on the forwards' direct path (elem.h's ACTFIT_D_TOP*, |x| < "
-          "3.875 or 7.75; GELU's -3.875 < x < 5.375; the backwards have one path); own = beyond the same loop copying (load, convert, "
-          "store); verdict on own.  Every path: the same body with the lean path too (what an "
+          "3.875 or 7.75; GELU's -3.875 < x < 5.375; the backwards have one path); own = "
+          "beyond the same loop copying (load, convert, store); verdict on own.  Every path: the same body with the lean path too (what an "
           "element beyond the bound runs).  One element: the one-element probe's static count "
           "(every path once), beyond its copy.\n")
     print("| pass | dtype | " + " | ".join(f"{ARCHS[ar]}: hot loop total, own / budget"

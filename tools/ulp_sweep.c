@@ -49,6 +49,13 @@ static float direct_top(int act)
   }
 }
 
+/* the direct path's end for x > 0: its bound, but GELU's, whose positive tail is a piece of
+ * the direct path up to where y = x (elem.h's ACTFIT_GELU_DCAP) */
+static float direct_pos(int act)
+{
+  return act == ACTFIT_A_GELU ? ACTFIT_GELU_XSAT : direct_top(act);
+}
+
 /* the spacing of the float grid at |r| (r finite, below the float range's end) */
 static double spacing(double r)
 {
@@ -193,8 +200,7 @@ int main(int argc, char **argv)
   for (int k = 0; k < ACTFIT_A_COUNT; k++) {
     if (any && !want[k])
       continue;
-    sweep s = {.act = k, .step = step, .nthreads = (int)nt, .dtop = direct_top(k)};
-    s.dpos = k == ACTFIT_A_GELU ? ACTFIT_GELU_XSAT : s.dtop;
+    sweep s = {.act = k, .step = step, .nthreads = (int)nt, .dtop = direct_top(k), .dpos = direct_pos(k)};
     for (int j = 0; j < 4; j++)
       s.p[j] = (float)actfit_act_types[k].defaults[j];
     pthread_mutex_init(&s.mu, NULL);

@@ -167,13 +167,14 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #ifndef FWD_SAT
 #define FWD_SAT 0
 #endif
-/* The lanes of x that take the direct path: |x| < TOP, or where TAIL is 1 (GELU, elem.h's
- * ACTFIT_GELU_DCAP) -TOP < x < SAT, and with FWD_SAT the lanes from SAT on as well (they
- * store x): one compare then, where |x| < TOP or x >= SAT took three operations.  A NaN
- * takes the lean path. */
-#define FWD_DIN(TAIL, TOP, SAT, x)                                                          \
-  ((TAIL) ? (FWD_SAT ? V_GT(x, V1(-(TOP))) : V_AND(V_GT(x, V1(-(TOP))), V_LT(x, V1(SAT))))   \
-          : V_LT(V_ABS(x), V1(TOP)))
+/* The lanes of x that take the direct path: |x| < TOP, or where CAP is above 0 (GELU,
+ * elem.h's ACTFIT_GELU_DCAP) -TOP < x < SAT, and with FWD_SAT the lanes from SAT on as well
+ * (they store x): one compare then, where |x| < TOP or x >= SAT took three operations.  A
+ * NaN takes the lean path. */
+#define FWD_DIN(CAP, TOP, SAT, x)                                                           \
+  ((CAP) > 0.0f                                                                             \
+       ? (FWD_SAT ? V_GT(x, V1(-(TOP))) : V_AND(V_GT(x, V1(-(TOP))), V_LT(x, V1(SAT))))     \
+       : V_LT(V_ABS(x), V1(TOP)))
 #define FWD_BLOCK 1024
 /* The lean lanes' x, in rows whose PACK is 1 (cpu_table_fwd.h's name##_D_PACK), where the
  * includer defines V_OUT_X(m, v, dst) (v's lanes not in m packed at dst, VL stored: a
@@ -196,7 +197,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * against one line in two 1 KiB ahead, 0.94-0.96 of the time for GELU (0.93-0.95 SiLU), and
  * no change from 4 to 16 KiB (docs/benchmarks.md) */
 #define FWD_PF 1024
-#define FWD_DIR(A, VEC, DVEC, TOP, SAT, PACK, TAIL)                                         \
+#define FWD_DIR(A, VEC, DVEC, TOP, SAT, PACK, CAP)                                          \
   static inline __attribute__((always_inline)) void FWD_NAME(A##_body)(                     \
       const float *restrict x, float *restrict y, size_t n, const float *restrict src,      \
       float *restrict dst, size_t sn, uint32_t *restrict st, int BIY, float T,              \
@@ -214,10 +215,10 @@ ACTFIT_ACT_LIST(FWD_ROW)
         for (int l_ = 0; l_ < 2 * VL; l_ += 16) /* each 64-byte line of the step's 2 VL */  \
           __builtin_prefetch(xb + i + FWD_PF + l_, 0, 3);                                   \
         VF xa_ = V_LOAD(xb + i), xc_ = V_LOAD(xb + i + VL);                                 \
-        VM da_ = FWD_DIN(TAIL, TOP, SAT, xa_), dc_ = FWD_DIN(TAIL, TOP, SAT, xc_);          \
+        VM da_ = FWD_DIN(CAP, TOP, SAT, xa_), dc_ = FWD_DIN(CAP, TOP, SAT, xc_);            \
         if ((SAT) > 0.0f && FWD_SAT) { /* constants: y = x from SAT on, no lean path */     \
           VM sa_ = V_GE(xa_, V1(SAT)), sc_ = V_GE(xc_, V1(SAT));                            \
-          if (!(TAIL)) { /* (with TAIL da_ has them already) */                            \
+          if (!((CAP) > 0.0f)) { /* (with a CAP da_ has them already) */                   \
             da_ = V_OR(da_, sa_);                                                           \
             dc_ = V_OR(dc_, sc_);                                                           \
           }                                                                                 \
@@ -271,7 +272,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
 #define FWD_KIND_VEC(id, name) FWD_VEC(ACTFIT_A_##id, name##_vec)
 #define FWD_KIND_DIR(id, name)                                                              \
   FWD_DIR(ACTFIT_A_##id, name##_vec, name##_d_vec, name##_D_TOP, name##_D_SAT, name##_D_PACK,   \
-          name##_D_TAIL)
+          name##_D_CAP)
 #define FWD_ROW(id, name, fwd, fewbit) FWD_KIND_##fwd(id, name)
 ACTFIT_ACT_LIST(FWD_ROW)
 #undef FWD_ROW

@@ -272,33 +272,34 @@ TF_INLINE VF direct_vec(int t, int deg, float round, float cap, VF x)
   return V_COPYSIGN(V_FMA(x, c0, V_MUL(x, v)), x);
 }
 
+/* name##_D_CAP: above 0 where the direct path also takes x from TOP up to SAT, on the piece
+ * of CAP (GELU's positive tail, elem.h's ACTFIT_GELU_DCAP; cpu_fwd.h's FWD_DIN) */
+#define gelu_D_CAP ACTFIT_GELU_DCAP
+#define gelu_tanh_D_CAP 0.0f
+#define silu_D_CAP 0.0f
+#define mish_D_CAP 0.0f
 TF_INLINE VF gelu_d_vec(VF x)
 {
-  return direct_vec(ACTFIT_D_GELU, ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4, ACTFIT_GELU_DCAP, x);
+  return direct_vec(ACTFIT_D_GELU, ACTFIT_F_GELU_D_DEG, ACTFIT_D_ROUND4, gelu_D_CAP, x);
 }
 TF_INLINE VF gelu_tanh_d_vec(VF x)
 {
-  return direct_vec(ACTFIT_D_GELU_TANH, ACTFIT_F_GELU_TANH_D_DEG, ACTFIT_D_ROUND4, 0.0f, x);
+  return direct_vec(ACTFIT_D_GELU_TANH, ACTFIT_F_GELU_TANH_D_DEG, ACTFIT_D_ROUND4, gelu_tanh_D_CAP,
+                    x);
 }
 TF_INLINE VF silu_d_vec(VF x)
 {
-  return direct_vec(ACTFIT_D_SILU, ACTFIT_F_SILU_D_DEG, ACTFIT_D_ROUND2, 0.0f, x);
+  return direct_vec(ACTFIT_D_SILU, ACTFIT_F_SILU_D_DEG, ACTFIT_D_ROUND2, silu_D_CAP, x);
 }
 TF_INLINE VF mish_d_vec(VF x)
 {
-  return direct_vec(ACTFIT_D_MISH, ACTFIT_F_MISH_D_DEG, ACTFIT_D_ROUND2, 0.0f, x);
+  return direct_vec(ACTFIT_D_MISH, ACTFIT_F_MISH_D_DEG, ACTFIT_D_ROUND2, mish_D_CAP, x);
 }
 /* name##_D_TOP: the bound below which |x| takes the direct path (act_list.h's DIR rows) */
 #define gelu_D_TOP ACTFIT_D_TOP4
 #define gelu_tanh_D_TOP ACTFIT_D_TOP4
 #define silu_D_TOP ACTFIT_D_TOP2
 #define mish_D_TOP ACTFIT_D_TOP2
-/* name##_D_TAIL: 1 where the direct path takes x from -TOP up to SAT, not up to TOP (GELU's
- * positive tail, elem.h's ACTFIT_GELU_DCAP) */
-#define gelu_D_TAIL 1
-#define gelu_tanh_D_TAIL 0
-#define silu_D_TAIL 0
-#define mish_D_TAIL 0
 /* name##_D_SAT: from there on y = x (elem.h's ACTFIT_*_XSAT); 0 where the loop need not look */
 #define gelu_D_SAT ACTFIT_GELU_XSAT
 #define gelu_tanh_D_SAT ACTFIT_GELU_TANH_XSAT
