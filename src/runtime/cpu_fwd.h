@@ -183,9 +183,11 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * own scatters them.  With the gather, the lean path and the scatter in one loop, each
  * gather waited behind the previous scatter: on AMD Zen 4, in cache, one thread, GELU's fp32
  * forwards take 0.91-0.93 of the time this way (0.93-0.95 with the gather kept in a loop of
- * its own).  AVX2 had kept the one loop after a trial on AMD Zen 4 (2-4% slower,
- * docs/benchmarks.md); with the permute, on the Intel Xeon VM with x ~ N(0, 3^2), the
- * three loops take 0.82-0.83 of its time past the cache and 0.81-0.83 in cache. */
+ * its own; on the Intel Xeon VM that loop, one compress per vector fewer, took 0.98-1.01 of
+ * the packed loops' time in cache and 1.00-1.05 past the cache with BERT-like inputs,
+ * docs/benchmarks.md).  AVX2 had kept the one loop after a trial on AMD Zen 4 (2-4%
+ * slower, docs/benchmarks.md); with the permute, on the Intel Xeon VM with x ~ N(0, 3^2),
+ * the three loops take 0.82-0.83 of its time past the cache and 0.81-0.83 in cache. */
 #ifdef V_OUT_X
 #define FWD_PACK(p) (p)
 #define FWD_OUT_X(m, v, dst) V_OUT_X(m, v, dst)
