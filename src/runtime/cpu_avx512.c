@@ -21,6 +21,12 @@ int actfit__avx512_usable(void)
          __builtin_cpu_supports("avx512vl");
 }
 
+int actfit__avx512vbmi2_usable(void)
+{
+  __builtin_cpu_init();
+  return actfit__avx512_usable() && __builtin_cpu_supports("avx512vbmi2");
+}
+
 #define CHUNKS ((SLOTS + 31) / 32)
 
 /* the plan's records by field: lev[f][slot] = rec[slot][f], zero beyond the last slot */
@@ -754,13 +760,13 @@ fewbit_fwd16(int bits, const actfit_rt_fewbit *t, actfit__f32_fn f, int nt, cons
   const int even = t->parity_even;
   /* 1 and 2 bits: the codes from the loop that computes y where there is one (cpu_fwd.h's
    * DIR rows) */
-  actfit__f32x_fn fx = f && bits <= 2 ? actfit__avx512_f32x(t->act, ACTFIT__X_CODES1 + bits - 1) : NULL;
+  actfit__f32x_fn fx = f && bits <= 2 ? actfit__cpu_f32x(t->act, ACTFIT__X_CODES1 + bits - 1) : NULL;
   if (fx) {
     fwd_fused(fx, (actfit__fwd_extra){state, b, 0.0f, even}, bits, t->params, nt, x, y, g0, g1);
     return;
   }
   /* nt: y through the two buffers (ybuf) */
-  actfit__f32s_fn fs = nt && f ? actfit__avx512_f32s(t->act) : NULL;
+  actfit__f32s_fn fs = nt && f ? actfit__cpu_f32s(t->act) : NULL;
   ybuf yb;
   ybuf_start(&yb);
   for (size_t c = g0; c < g1; c += 64) { /* y = f(x) 64 groups at a time, then the codes */
@@ -835,12 +841,12 @@ void actfit__avx512_invact_fwd_f32(const actfit_rt_invact *t, int flags, actfit_
   const __m512 T = _mm512_set1_ps(t->T);
   /* (a loop of its own: one loop picking buf or y per group measured 5-37% slower with the
    * bit in y) */
-  actfit__f32s_fn fs = nt && f ? actfit__avx512_f32s(t->act) : NULL;
+  actfit__f32s_fn fs = nt && f ? actfit__cpu_f32s(t->act) : NULL;
   /* the bit kept apart, or in y, by the loop that computes y where it can (a second loop
    * over x took 8% of the SiLU forward's time past the cache, AMD Zen 4; the bit in y only
    * where it pays, cpu_table_fwd.h's name##_D_BIY) */
   int kind = keep ? ACTFIT__X_BIT : bit_in_y ? ACTFIT__X_BIT_IN_Y : -1;
-  actfit__f32x_fn fx = f && kind >= 0 ? actfit__avx512_f32x(t->act, kind) : NULL;
+  actfit__f32x_fn fx = f && kind >= 0 ? actfit__cpu_f32x(t->act, kind) : NULL;
   if (fx) {
     fwd_fused(fx, (actfit__fwd_extra){keep ? state : NULL, NULL, t->T, 0}, keep, t->params, nt,
               x, y, g0, g1);

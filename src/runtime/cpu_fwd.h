@@ -188,6 +188,33 @@ ACTFIT_ACT_LIST(FWD_ROW)
  * docs/benchmarks.md).  AVX2 had kept the one loop after a trial on AMD Zen 4 (2-4%
  * slower, docs/benchmarks.md); with the permute, on the Intel Xeon VM with x ~ N(0, 3^2),
  * the three loops take 0.82-0.83 of its time past the cache and 0.81-0.83 in cache. */
+/* With AVX512-VBMI2 (cpu_fwd_avx512v.c, where the includer defines V_OUT_IDX16 and
+ * V_GATHER16) the PACK rows note a step's lean lanes by one 16-bit compress of their
+ * offsets, and their x is gathered after the block, in a loop of its own: a compress takes
+ * two micro-ops on the shuffle port, which the direct path's permutes keep busy, and each
+ * step with a lean lane took about 3.4 ns beyond the 1.0 ns per lean lane (Intel Xeon VM).
+ * There, with x ~ N(0, 3^2), GELU's fp32 forwards take 0.94-0.98 of the time in cache and
+ * 0.94-0.96 past it, GELU-tanh's 0.95-0.98 past it; BERT-like inputs 0.99-1.01
+ * (docs/benchmarks.md). */
+#ifdef V_OUT_IDX16
+_Static_assert(FWD_BLOCK + 2 * VL <= 65536, "a block's offsets fit in 16 bits");
+#define FWD_W16(p) (p)
+#define FWD_IDX16_DECL(a) uint16_t a[FWD_BLOCK + 2 * VL]
+/* the cnt offsets at i16 widened into i32 and their x from xb into xl, a full last vector
+ * (the last lane again) */
+#define FWD_GATHER16(i16, i32, xl, xb, cnt)                                                 \
+  do {                                                                                      \
+    for (int k_ = (cnt); k_ < (cnt) + VL; k_++)                                             \
+      (i16)[k_] = (i16)[(cnt) - 1];                                                         \
+    for (int k_ = 0; k_ < (cnt); k_ += VL)                                                  \
+      V_GATHER16((i16) + k_, (i32) + k_, (xl) + k_, xb);                                    \
+  } while (0)
+#else
+#define FWD_W16(p) 0
+#define FWD_IDX16_DECL(a) ((void)0)
+#define V_OUT_IDX16(a, c, i, dst) 0
+#define FWD_GATHER16(i16, i32, xl, xb, cnt) ((void)0)
+#endif
 #ifdef V_OUT_X
 #define FWD_PACK(p) (p)
 #define FWD_OUT_X(m, v, dst) V_OUT_X(m, v, dst)
@@ -208,6 +235,7 @@ ACTFIT_ACT_LIST(FWD_ROW)
     size_t nn = n & ~(size_t)31;                                                            \
     (void)cb, (void)even;                                                                   \
     int32_t idx[FWD_BLOCK + VL];                                                            \
+    FWD_IDX16_DECL(idx16);                                                                  \
     _Alignas(64) float xl[FWD_BLOCK + VL];                                                  \
     for (size_t b = 0; b < nn; b += FWD_BLOCK) {                                            \
       int e = (int)(nn - b < FWD_BLOCK ? nn - b : FWD_BLOCK), cnt = 0;                      \
@@ -236,20 +264,28 @@ ACTFIT_ACT_LIST(FWD_ROW)
         if (CB) /* likewise */                                                              \
           FWD_CODES(CB, cb, even, xa_, xc_, cw + (b + (size_t)i) / 32 * (size_t)CB);        \
         if (__builtin_expect(!(V_ALL(da_) && V_ALL(dc_)), 0)) {                             \
-          if (FWD_PACK(PACK))                                                               \
-            FWD_OUT_X(da_, xa_, xl + cnt);                                                  \
-          cnt += V_OUT_IDX(da_, i, idx + cnt);                                              \
-          if (FWD_PACK(PACK))                                                               \
-            FWD_OUT_X(dc_, xc_, xl + cnt);                                                  \
-          cnt += V_OUT_IDX(dc_, i + VL, idx + cnt);                                         \
+          if (FWD_W16(PACK))                                                                \
+            cnt += V_OUT_IDX16(da_, dc_, i, idx16 + cnt);                                   \
+          else {                                                                            \
+            if (FWD_PACK(PACK))                                                             \
+              FWD_OUT_X(da_, xa_, xl + cnt);                                                \
+            cnt += V_OUT_IDX(da_, i, idx + cnt);                                            \
+            if (FWD_PACK(PACK))                                                             \
+              FWD_OUT_X(dc_, xc_, xl + cnt);                                                \
+            cnt += V_OUT_IDX(dc_, i + VL, idx + cnt);                                       \
+          }                                                                                 \
         }                                                                                   \
       }                                                                                     \
       if (cnt) {                                                                            \
-        for (int k = cnt; k < cnt + VL; k++) /* a full last vector: the last lane again */ \
-          idx[k] = idx[cnt - 1];                                                            \
+        if (FWD_W16(PACK))                                                                  \
+          FWD_GATHER16(idx16, idx, xl, xb, cnt);                                            \
+        else                                                                                \
+          for (int k = cnt; k < cnt + VL; k++) /* a full last vector: the last lane again */ \
+            idx[k] = idx[cnt - 1];                                                          \
         if (FWD_PACK(PACK)) {                                                               \
-          for (int k = cnt; k < cnt + VL; k++)                                              \
-            xl[k] = xl[cnt - 1];                                                            \
+          if (!FWD_W16(PACK))                                                               \
+            for (int k = cnt; k < cnt + VL; k++)                                            \
+              xl[k] = xl[cnt - 1];                                                          \
           for (int k = 0; k < cnt; k += VL) {                                               \
             VF xk_ = V_LOAD(xl + k);                                                        \
             V_STORE(xl + k, FWD_BIT(BIY, VEC(xk_), xk_, T));                                \
@@ -300,6 +336,7 @@ static void FWD_NAME(ACTFIT_A_SOFTPLUS)(const float *restrict pf, const float *r
 FWD_S_DEF(ACTFIT_A_SOFTPLUS, FWD_NAME(ACTFIT_A_SOFTPLUS)(pf, x, y, n);
           FWD_STREAM_REST(src, dst, sn, 0))
 
+#ifndef FWD_F32_ONLY /* (cpu_fwd_avx512v.c builds the fp32 forwards alone) */
 /* The InvAct backward's g(y) for the exact forms with an exponential (softplus, logsigmoid),
  * vectorised the same way: y in, g out, n a multiple of 32; pf the table's params */
 static void FWD_NAME(EXACT_SOFTPLUS)(const float *restrict pf, const float *restrict y,
@@ -350,6 +387,7 @@ actfit__f32_fn FWD16_TABLE(int act)
   default: return FWD_TABLE(act);
   }
 }
+#endif
 
 #ifdef V_STREAM
 /* the streaming function for activation act (ACTFIT_A_*), NULL for any other */

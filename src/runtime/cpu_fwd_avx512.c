@@ -4,11 +4,19 @@
 
 #include "runtime/cpu_bit16.h"
 
+#ifdef ACTFIT_FWD_VBMI2 /* cpu_fwd_avx512v.c: the fp32 forwards only */
+#define FWD_NAME(a) f32_avx512v_##a
+#define FWD_TABLE actfit__avx512v_f32
+#define FWDS_TABLE actfit__avx512v_f32s
+#define FWDX_TABLE actfit__avx512v_f32x
+#define FWD_F32_ONLY 1
+#else
 #define FWD_NAME(a) f32_avx512_##a
 #define EXACT_TABLE actfit__avx512_exact
 #define FWD_TABLE actfit__avx512_f32
 #define FWDS_TABLE actfit__avx512_f32s
 #define FWDX_TABLE actfit__avx512_f32x
+#endif
 #define V_STREAM _mm512_stream_ps
 #define FWD_SAT 1 /* cpu_fwd.h's FWD_DIR: y = x from a row's SAT on */
 #define FWD16_TABLE actfit__avx512_f16
@@ -74,6 +82,28 @@ static inline int v_out_idx(__mmask16 m, int base, int32_t *dst)
 /* the lanes of v not in mask m packed at dst (16 stored) */
 #define V_OUT_X(m, v, dst) _mm512_storeu_ps(dst, _mm512_maskz_compress_ps((__mmask16)~(m), v))
 #define V_ALL(m) ((m) == (__mmask16)0xffff)
+#ifdef ACTFIT_FWD_VBMI2
+/* the offsets base + i of the lanes i of a step (vectors a, c) not in masks a and c, as
+ * 16-bit values packed at dst (32 stored) by one compress: their count */
+static inline int v_out_idx16(__mmask16 a, __mmask16 c, int base, uint16_t *dst)
+{
+  __mmask32 out = (__mmask32)(uint16_t)~a | (__mmask32)(uint16_t)~c << 16;
+  __m512i ids = _mm512_add_epi16(
+      _mm512_set1_epi16((short)base),
+      _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13,
+                       12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+  _mm512_storeu_si512(dst, _mm512_maskz_compress_epi16(out, ids));
+  return __builtin_popcount((unsigned)out);
+}
+#define V_OUT_IDX16 v_out_idx16
+/* sixteen 16-bit offsets at i16 widened into i32, and p's floats there into xl */
+#define V_GATHER16(i16, i32, xl, p)                                                         \
+  do {                                                                                      \
+    __m512i o_ = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(i16)));         \
+    _mm512_storeu_si512(i32, o_);                                                           \
+    _mm512_storeu_ps(xl, _mm512_i32gather_ps(o_, p, 4));                                    \
+  } while (0)
+#endif
 #define V_GATHER(p, ix) _mm512_i32gather_ps(_mm512_loadu_si512(ix), p, 4)
 #define V_SCATTER(p, ix, v) _mm512_i32scatter_ps(p, _mm512_loadu_si512(ix), v, 4)
 #define V_INDEX(zc, off)                                                                    \

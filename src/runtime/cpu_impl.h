@@ -31,6 +31,9 @@ typedef void (*actfit__f32_fn)(const float *restrict pf, const float *restrict x
                                float *restrict y, size_t n);
 actfit__f32_fn actfit__avx2_f32(int act);
 actfit__f32_fn actfit__avx512_f32(int act);
+/* the same loops built with AVX512-VBMI2 as well (cpu_fwd_avx512v.c): the fp32 forwards
+ * only, as actfit__avx512_f32, _f32s and _f32x */
+actfit__f32_fn actfit__avx512v_f32(int act);
 /* y = f(x) as actfit__f32_fn, and meanwhile src[0 .. sn) copied to dst by non-temporal
  * stores, spread over the arithmetic (src and dst 64-byte aligned, sn a multiple of 32;
  * cpu_fwd.h); AVX-512 only */
@@ -38,6 +41,7 @@ typedef void (*actfit__f32s_fn)(const float *restrict pf, const float *restrict 
                                 float *restrict y, size_t n, const float *restrict src,
                                 float *restrict dst, size_t sn);
 actfit__f32s_fn actfit__avx512_f32s(int act);
+actfit__f32s_fn actfit__avx512v_f32s(int act);
 /* the same, and meanwhile what the DIR rows' loop (cpu_fwd.h) adds beside y from x in its
  * registers, which would otherwise take a second loop over x: the InvAct branch bit
  * (s = x < T; out[k] the mask of group k, bit i for x[32 k + i]; NaN: 0), the bit in y
@@ -56,6 +60,10 @@ typedef void (*actfit__f32x_fn)(const float *restrict pf, const float *restrict 
                                 float *restrict dst, size_t sn, const actfit__fwd_extra *e);
 /* the function for activation act and ACTFIT__X_* kind; NULL where there is none */
 actfit__f32x_fn actfit__avx512_f32x(int act, int kind);
+actfit__f32x_fn actfit__avx512v_f32x(int act, int kind);
+/* the streaming and the fused forwards of the widest build this CPU runs (cpu_pass.c) */
+actfit__f32s_fn actfit__cpu_f32s(int act);
+actfit__f32x_fn actfit__cpu_f32x(int act, int kind);
 /* y of a 16-bit pass before its rounding (elem.h's actfit_elem_f16), n a multiple of 32 */
 actfit__f32_fn actfit__avx2_f16(int act);
 actfit__f32_fn actfit__avx512_f16(int act);
@@ -99,6 +107,8 @@ void actfit__avx2_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, int
 /* AVX-512 (F, BW, VL): 1 when this CPU has them; the InvAct backward on fitted tables over
  * the full groups [g0, g1), 0 when the table has no plan (then nothing was written) */
 int actfit__avx512_usable(void);
+/* 1 when this CPU has AVX512-VBMI2 too (cpu_fwd_avx512v.c's loops) */
+int actfit__avx512vbmi2_usable(void);
 /* the InvAct backward for fp16 / bf16 from the table of g, as actfit__avx2_invact_bwd_lut */
 void actfit__avx512_invact_bwd_lut(const actfit_rt_invact *t, actfit_dtype dt, int flags,
                                    const float *lut, const void *y, const uint32_t *state,

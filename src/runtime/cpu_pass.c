@@ -52,6 +52,10 @@ int actfit__cpu_simd(void)
   int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
   if (v < 0) {
     v = actfit__avx2_usable() ? 1 + 2 * actfit__avx512_usable() : 0;
+#if defined(ACTFIT_HAVE_VBMI2)
+    if (v == 3)
+      v += 4 * actfit__avx512vbmi2_usable();
+#endif
     __atomic_store_n(&known, v, __ATOMIC_RELAXED);
   }
   const char *cap = getenv("ACTFIT_SIMD");
@@ -59,11 +63,18 @@ int actfit__cpu_simd(void)
     return 0;
   if (cap && !strcmp(cap, "avx2"))
     return v & 1;
+  if (cap && !strcmp(cap, "avx512"))
+    return v & 3;
   return v;
 }
 
 static int avx2(void) { return actfit__cpu_simd() & 1; }
 static int avx512(void) { return (actfit__cpu_simd() & 2) != 0; }
+#if defined(ACTFIT_HAVE_VBMI2)
+static int vbmi2(void) { return (actfit__cpu_simd() & 4) != 0; }
+#else
+static int vbmi2(void) { return 0; }
+#endif
 
 /* the full groups of [g0, g1) go to a vector loop; the rest (a partial last group, or
  * everything without AVX2) to the scalar loop */
@@ -71,7 +82,30 @@ static size_t full_end(const actfit__pass *p) { return p->g1 < p->n / 32 ? p->g1
 
 actfit__f32_fn actfit__cpu_f32(int act)
 {
+#if defined(ACTFIT_HAVE_VBMI2)
+  if (vbmi2())
+    return actfit__avx512v_f32(act);
+#endif
   return avx512() ? actfit__avx512_f32(act) : actfit__avx2_f32(act);
+}
+
+/* (called from the AVX-512 loops, cpu_avx512.c) */
+actfit__f32s_fn actfit__cpu_f32s(int act)
+{
+#if defined(ACTFIT_HAVE_VBMI2)
+  if (vbmi2())
+    return actfit__avx512v_f32s(act);
+#endif
+  return actfit__avx512_f32s(act);
+}
+
+actfit__f32x_fn actfit__cpu_f32x(int act, int kind)
+{
+#if defined(ACTFIT_HAVE_VBMI2)
+  if (vbmi2())
+    return actfit__avx512v_f32x(act, kind);
+#endif
+  return actfit__avx512_f32x(act, kind);
 }
 
 actfit__f32_fn actfit__cpu_fwd(int act, actfit_dtype dt)

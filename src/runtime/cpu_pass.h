@@ -54,8 +54,9 @@ size_t actfit__nt_passes(void);
 size_t actfit__lut_builds(void);
 
 #if defined(ACTFIT_HAVE_AVX2)
-/* 1 with AVX2 (+FMA, F16C), 3 with AVX-512 (F, BW, VL) as well; ACTFIT_SIMD=scalar or
- * =avx2 caps it (read at every call), so tests and benchmarks run every path here */
+/* 1 with AVX2 (+FMA, F16C), 3 with AVX-512 (F, BW, VL) as well, 7 with AVX512-VBMI2 too
+ * (where the build has cpu_fwd_avx512v.c); ACTFIT_SIMD=scalar, =avx2 or =avx512 caps it
+ * (read at every call), so tests and benchmarks run every path here */
 int actfit__cpu_simd(void);
 /* the vectorised f of act from the widest build this CPU runs, or NULL */
 actfit__f32_fn actfit__cpu_f32(int act);
