@@ -1304,6 +1304,37 @@ START_TEST(cpu_passes_run_on_a_lent_thread_team_with_the_same_bits)
 }
 END_TEST
 
+/* src/runtime/cpu_pass.h and cpu_impl.h: weak, as builds without vector loops (or without
+ * VBMI2's) have no such symbols */
+int actfit__cpu_simd(void) __attribute__((weak));
+void actfit__avx512v_f32(void) __attribute__((weak));
+
+/* ACTFIT_SIMD caps the levels the CPU backend picks from, as the bit-identity tests' turns
+ * assume: "avx512" leaves AVX-512 without VBMI2's build, "avx2" AVX2, "scalar" nothing; and a
+ * CPU with VBMI2 gets that build where the library has it */
+START_TEST(simd_caps_leave_only_the_levels_below_them)
+{
+  if (!actfit__cpu_simd)
+    return; /* no vector loops in this build */
+  unsetenv("ACTFIT_SIMD");
+  int v = actfit__cpu_simd();
+  ck_assert_msg(v == 0 || v == 1 || v == 3 || v == 7, "level %d", v);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (v == 3 && actfit__avx512v_f32)
+    ck_assert_msg(!__builtin_cpu_supports("avx512vbmi2"), "VBMI2 present but not picked");
+#endif
+  ck_assert_msg(v != 7 || actfit__avx512v_f32, "level 7 in a build without VBMI2's loops");
+  setenv("ACTFIT_SIMD", "avx512", 1);
+  ck_assert_int_eq(actfit__cpu_simd(), v & 3);
+  setenv("ACTFIT_SIMD", "avx2", 1);
+  ck_assert_int_eq(actfit__cpu_simd(), v & 1);
+  setenv("ACTFIT_SIMD", "scalar", 1);
+  ck_assert_int_eq(actfit__cpu_simd(), 0);
+  unsetenv("ACTFIT_SIMD");
+}
+END_TEST
+
 size_t actfit__nt_passes(void); /* src/runtime/cpu_pass.h */
 
 /* Passes over more data than the cache (here: any, by actfit_cpu_set_nontemporal(1)) write
@@ -1676,6 +1707,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, cpu_passes_run_on_a_lent_thread_team_with_the_same_bits, 0, 3);
   tcase_add_loop_test(tc, small_16_bit_passes_store_the_same_bits_before_and_after_their_table_is_built, 0, 2);
   tcase_add_test(tc, a_full_table_cache_builds_no_table_it_cannot_keep);
+  tcase_add_test(tc, simd_caps_leave_only_the_levels_below_them);
   tcase_add_loop_test(tc, passes_past_the_cache_store_the_same_bits_by_non_temporal_stores, 0, 4);
   suite_add_tcase(s, tc);
   TCase *basics = tcase_create("dtypes and status codes");

@@ -72,8 +72,6 @@ static int avx2(void) { return actfit__cpu_simd() & 1; }
 static int avx512(void) { return (actfit__cpu_simd() & 2) != 0; }
 #if defined(ACTFIT_HAVE_VBMI2)
 static int vbmi2(void) { return (actfit__cpu_simd() & 4) != 0; }
-#else
-static int vbmi2(void) { return 0; }
 #endif
 
 /* the full groups of [g0, g1) go to a vector loop; the rest (a partial last group, or
